@@ -1,0 +1,92 @@
+# drover: see README.md. Targets: all run test bench fuzz clean.
+#   make            build/drover and build/backend
+#   make run        drover in front of the bundled example app
+#   make test       unit + e2e tests, then again under ASan/UBSan
+#   make SAN=1      the sanitizer build, under build/asan/
+
+CC      ?= cc
+LLHTTP  := /usr/share/llhttp
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -I. -I/usr/share/include/llhttp -g -pthread
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+LIBS    := -lev -lyaml -lm -pthread
+
+ifeq ($(SAN),1)
+BUILD   := build/asan
+OPT     := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN   := -fsanitize=address,undefined
+else
+BUILD   := build
+OPT     := -O2
+LDSAN   :=
+endif
+
+CFLAGS  := $(CFLAGS_COMMON) $(OPT) $(WARN) $(EXTRA_CFLAGS)
+
+# Everything but main() goes into libdrover.a so unit tests can link it.
+LIB_SRC  := $(sort $(wildcard lib/*.c conf/*.c router/*.c supervisor/*.c))
+LIB_SRC  := $(filter-out router/main.c,$(LIB_SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LLHTTP_OBJ := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all run test unit e2e check-suite bench fuzz clean deps
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/drover $(BUILD)/backend
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p build
+	scripts/deps.sh
+	@touch $@
+
+# Objects wait for the packages (order-only: a reinstall does not rebuild).
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Generated parser code: our warnings are not its warnings.
+$(BUILD)/obj/llhttp/%.o: $(LLHTTP)/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(OPT) -DLLHTTP_STRICT_MODE=1 -w -c $< -o $@
+
+$(BUILD)/libdrover.a: $(LIB_OBJ) $(LLHTTP_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/drover: $(BUILD)/obj/router/main.o $(BUILD)/libdrover.a
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/backend: $(BUILD)/obj/bench/backend.o $(LLHTTP_OBJ)
+	$(CC) $(LDSAN) -o $@ $^ -lev -lm
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libdrover.a | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(BUILD)/libdrover.a $(LDSAN) $(LIBS) -lcriterion
+
+$(BUILD)/tests/e2e/e2e: $(E2E_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ -lm -pthread
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
+
+e2e: $(BUILD)/drover $(BUILD)/backend $(BUILD)/tests/e2e/e2e
+	$(BUILD)/tests/e2e/e2e --drover $(BUILD)/drover --backend $(BUILD)/backend
+
+check-suite: unit e2e
+
+test: $(DEPS_STAMP)
+	$(MAKE) check-suite
+	$(MAKE) SAN=1 check-suite
+
+run: $(BUILD)/drover $(BUILD)/backend
+	scripts/run-demo.sh $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
