@@ -1,0 +1,153 @@
+/* struct conf: drover.yaml as loaded and validated (see SPEC.md "Config
+ * file"). A conf is immutable once loaded; a reload builds a new one and the
+ * router swaps it in, so everything here is owned by the conf's arena and
+ * freed by conf_free() in one call. */
+#ifndef DROVER_CONF_CONFIG_H
+#define DROVER_CONF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+struct arena;
+
+enum balance_kind { BALANCE_ROUND_ROBIN, BALANCE_LEAST_CONN, BALANCE_RANDOM2 };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+enum host_match { HOST_ANY, HOST_EXACT, HOST_SUFFIX };
+
+/* A listen or backend address: "host:port", "[v6]:port" or "unix:/path". */
+struct conf_addr {
+    char text[128]; /* normalised: "127.0.0.1:8080", "[::1]:8080", "unix:/run/a.sock" */
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int port; /* 0 for unix: */
+    int line, col; /* where it was written (1-based; 0 when defaulted) */
+};
+
+struct conf_kv {
+    char *key;
+    char *value;
+};
+
+struct conf_process {
+    char *name;                 /* process type, [A-Za-z0-9_-]+ */
+    int instances;              /* -1 when not set */
+    char *command;              /* NULL: take it from the Procfile */
+    struct conf_kv *env;
+    size_t nenv;
+    char *ready_path;           /* NULL: TCP connect probe */
+    int64_t ready_timeout_ms;   /* default 30s */
+    int64_t stop_timeout_ms;    /* default 10s */
+    uint64_t memory_limit;      /* bytes, 0 = no limit */
+    int64_t restart_min_ms;     /* default 100ms */
+    int64_t restart_max_ms;     /* default 30s */
+    unsigned max_inflight;      /* 0 = unlimited */
+    int line, col;
+};
+
+struct conf_route {
+    enum host_match host_match;
+    char *host;                 /* lowercased; HOST_SUFFIX keeps the dot: ".static.example" */
+    char *path;                 /* prefix, starts with '/'; default "/" */
+    bool strip_prefix;
+    char *process;              /* exactly one of process / backends */
+    struct conf_addr *backends;
+    size_t nbackends;
+    enum balance_kind balance;  /* the top-level balance unless set here */
+    unsigned max_inflight;      /* for static backends; 0 = unlimited */
+    int line, col;              /* 0 for the implicit "/ → web" route */
+};
+
+struct conf_timeouts {
+    int64_t connect_ms;         /* 3s */
+    int64_t client_header_ms;   /* 10s */
+    int64_t client_body_ms;     /* 60s */
+    int64_t upstream_ms;        /* 30s */
+    int64_t idle_ms;            /* 60s */
+    int64_t queue_ms;           /* 5s */
+    int64_t drain_ms;           /* 30s */
+};
+
+struct conf {
+    struct arena *arena;
+    char *file;                 /* path as given, NULL when running without a file */
+    char *dir;                  /* absolute directory that relative paths start from */
+
+    struct conf_addr *listen;   /* default 0.0.0.0:8080 */
+    size_t nlisten;
+    int workers;                /* resolved: "auto" becomes the number of cores */
+
+    struct {
+        bool enabled;           /* default true, 127.0.0.1:8081 */
+        struct conf_addr listen;
+        char *token;            /* NULL or "" when unset */
+    } admin;
+
+    struct {
+        char *dir;              /* absolute */
+        char *procfile;         /* NULL = auto (Procfile, else app_desc.yaml); else absolute */
+        char *env_file;         /* absolute; NULL = none */
+        int base_port;          /* 5000 */
+    } app;
+
+    struct conf_process *processes;
+    size_t nprocesses;
+
+    struct conf_route *routes;  /* never empty: "/ → web" when none given */
+    size_t nroutes;
+
+    enum balance_kind balance;
+
+    struct {
+        char *path;             /* NULL: TCP connect check */
+        int64_t interval_ms;    /* 2s */
+        int64_t timeout_ms;     /* 1s */
+        int rise;               /* 2 */
+        int fall;               /* 3 */
+    } health;
+
+    int retries;                /* 2 */
+    struct conf_timeouts timeouts;
+
+    struct {
+        unsigned max_connections;   /* 10000 */
+        uint64_t max_header_bytes;  /* 16k */
+        uint64_t max_body_bytes;    /* 0 = unlimited */
+    } limits;
+
+    struct {
+        char *access;           /* "stdout", "off", or an absolute path */
+        enum log_format format; /* text */
+    } log;
+};
+
+/* Load and validate FILE. Returns a new conf, or NULL with every error found
+ * written to err, one "file:line:col: message" per line. */
+struct conf *conf_load(const char *file, char *err, size_t errlen);
+
+/* The configuration used when there is no file: all defaults, app.dir = DIR. */
+struct conf *conf_default(const char *dir, char *err, size_t errlen);
+
+void conf_free(struct conf *conf);
+
+/* The resolved plan as `drover check` prints it: listeners, routes with their
+ * backends, balancing, health, timeouts, limits, logging. */
+void conf_print_plan(const struct conf *conf, FILE *out);
+
+/* Value parsers, also used by the supervisor and tests. Each returns 0, or -1
+ * with a one-phrase reason in err ("unknown unit \"x\"; use ms, s, m or h"). */
+int conf_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);
+int conf_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen);
+int conf_parse_addr(const char *s, struct conf_addr *addr, char *err, size_t errlen);
+
+/* ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$".
+ * Returns a malloc'd string, or NULL with a reason in err (unclosed "${"). */
+char *conf_expand_env(const char *s, char *err, size_t errlen);
+
+const char *conf_balance_name(enum balance_kind kind);
+/* Formats a duration the way the config writes it: "250ms", "10s", "2m". */
+const char *conf_format_duration(int64_t ms, char *buf, size_t len);
+
+#endif

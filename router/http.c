@@ -1,0 +1,618 @@
+#include "router/http.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/rng.h"
+
+enum { CB_NONE, CB_FIELD, CB_VALUE };
+
+static struct http_head *head_of(llhttp_t *p)
+{
+    return p->data;
+}
+
+static int on_target(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_head *h = head_of(p);
+
+    if (h->target.len == 0)
+        h->target.off = (uint32_t)(at - h->base);
+    h->target.len += (uint32_t)len;
+    return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_head *h = head_of(p);
+    struct http_header *hd;
+
+    if (h->cb_state != CB_FIELD) {
+        if (h->nhdr == HTTP_MAX_HEADERS) {
+            h->too_many = true;
+            llhttp_set_error_reason(p, "too many header fields");
+            return HPE_USER;
+        }
+        hd = &h->hdr[h->nhdr++];
+        memset(hd, 0, sizeof(*hd));
+        hd->name.off = (uint32_t)(at - h->base);
+        h->cb_state = CB_FIELD;
+    } else {
+        hd = &h->hdr[h->nhdr - 1];
+    }
+    hd->name.len += (uint32_t)len;
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_head *h = head_of(p);
+    struct http_header *hd = &h->hdr[h->nhdr - 1];
+
+    if (h->cb_state != CB_VALUE) {
+        hd->value.off = (uint32_t)(at - h->base);
+        h->cb_state = CB_VALUE;
+    }
+    hd->value.len += (uint32_t)len;
+    return 0;
+}
+
+static bool name_is(const char *name, size_t len, const char *lower)
+{
+    return strlen(lower) == len && strncasecmp(name, lower, len) == 0;
+}
+
+static enum http_hdr_kind classify(const char *n, size_t len)
+{
+    /* Dispatch on length first: most headers are rejected by one compare. */
+    switch (len) {
+    case 2:
+        return name_is(n, len, "te") ? H_TE : H_OTHER;
+    case 4:
+        return name_is(n, len, "host") ? H_HOST : H_OTHER;
+    case 6:
+        return name_is(n, len, "expect") ? H_EXPECT : H_OTHER;
+    case 7:
+        if (name_is(n, len, "upgrade"))
+            return H_UPGRADE;
+        if (name_is(n, len, "trailer"))
+            return H_TRAILER;
+        return name_is(n, len, "referer") ? H_REFERER : H_OTHER;
+    case 10:
+        if (name_is(n, len, "connection"))
+            return H_CONNECTION;
+        if (name_is(n, len, "keep-alive"))
+            return H_KEEP_ALIVE;
+        return name_is(n, len, "user-agent") ? H_USER_AGENT : H_OTHER;
+    case 12:
+        return name_is(n, len, "x-request-id") ? H_X_REQUEST_ID : H_OTHER;
+    case 14:
+        return name_is(n, len, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
+    case 15:
+        if (name_is(n, len, "x-forwarded-for"))
+            return H_X_FORWARDED_FOR;
+        return name_is(n, len, "x-request-start") ? H_X_REQUEST_START : H_OTHER;
+    case 16:
+        if (name_is(n, len, "proxy-connection"))
+            return H_PROXY_CONNECTION;
+        return name_is(n, len, "x-forwarded-port") ? H_X_FORWARDED_PORT : H_OTHER;
+    case 17:
+        if (name_is(n, len, "transfer-encoding"))
+            return H_TRANSFER_ENCODING;
+        return name_is(n, len, "x-forwarded-proto") ? H_X_FORWARDED_PROTO : H_OTHER;
+    default:
+        return H_OTHER;
+    }
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    struct http_head *h = head_of(p);
+    struct http_header *hd = &h->hdr[h->nhdr - 1];
+    enum http_hdr_kind kind = classify(http_str(h, hd->name), hd->name.len);
+
+    hd->kind = (uint8_t)kind;
+    if (h->count[kind]++ == 0)
+        h->first[kind] = (int16_t)(h->nhdr - 1);
+    h->cb_state = CB_NONE;
+    return 0;
+}
+
+static void trim(const char **s, size_t *len)
+{
+    while (*len > 0 && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* Marks the headers a Connection token names. Framing and routing headers
+ * are never dropped this way: "Connection: content-length" would otherwise
+ * let a client make drover and the backend disagree about the body. */
+static void drop_named(struct http_head *h, const char *tok, size_t len)
+{
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        struct http_header *hd = &h->hdr[i];
+
+        if (hd->kind == H_OTHER && hd->name.len == len &&
+            strncasecmp(http_str(h, hd->name), tok, len) == 0)
+            hd->drop = true;
+    }
+}
+
+static void scan_connection_tokens(struct http_head *h)
+{
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        const struct http_header *hd = &h->hdr[i];
+        const char *s, *end;
+
+        if (hd->kind != H_CONNECTION)
+            continue;
+        s = http_str(h, hd->value);
+        end = s + hd->value.len;
+        while (s < end) {
+            const char *comma = memchr(s, ',', (size_t)(end - s));
+            const char *tok = s;
+            size_t len = (size_t)((comma != NULL ? comma : end) - s);
+
+            trim(&tok, &len);
+            if (name_is(tok, len, "close"))
+                h->conn_close = true;
+            else if (name_is(tok, len, "keep-alive"))
+                h->conn_keep_alive = true;
+            else if (name_is(tok, len, "upgrade"))
+                h->conn_upgrade = true;
+            else if (len > 0)
+                drop_named(h, tok, len);
+            s = comma != NULL ? comma + 1 : end;
+        }
+    }
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct http_head *h = head_of(p);
+
+    h->method = llhttp_get_method(p);
+    h->major = llhttp_get_http_major(p);
+    h->minor = llhttp_get_http_minor(p);
+    h->status = (uint16_t)llhttp_get_status_code(p);
+    if (h->count[H_CONNECTION] > 0)
+        scan_connection_tokens(h);
+    return HPE_PAUSED;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    (void)p;
+    return HPE_PAUSED;
+}
+
+const llhttp_settings_t http_head_settings = {
+    .on_url = on_target,
+    .on_status = on_target,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_header_value_complete = on_header_value_complete,
+    .on_headers_complete = on_headers_complete,
+    .on_message_complete = on_message_complete,
+};
+
+/* Payload bytes (without chunk framing), for limits.max_body_bytes. */
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    (void)at;
+    if (p->data != NULL)
+        *(uint64_t *)p->data += len;
+    return 0;
+}
+
+/* Bodies: only their size and end matter; the bytes are forwarded as they
+ * came (chunk framing and trailers included). */
+const llhttp_settings_t http_body_settings = {
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+static int bad(struct http_head *h, int status, const char *reason)
+{
+    h->err_status = status;
+    h->err_reason = reason;
+    return HTTP_HEAD_BAD;
+}
+
+static int check_request(struct http_head *h)
+{
+    if (h->major != 1 || h->minor > 1)
+        return bad(h, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    if (h->minor == 1 && h->count[H_HOST] == 0)
+        return bad(h, 400, "missing Host header");
+    if (h->count[H_HOST] > 1)
+        return bad(h, 400, "more than one Host header");
+    if (h->minor == 0 && h->count[H_TRANSFER_ENCODING] > 0)
+        return bad(h, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    return HTTP_HEAD_DONE;
+}
+
+int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const char *data,
+                    size_t len)
+{
+    llhttp_errno_t err;
+
+    llhttp_init(p, type, &http_head_settings);
+    memset(h, 0, offsetof(struct http_head, hdr));
+    memset(h->first, 0xff, sizeof(h->first));
+    h->base = data;
+    p->data = h;
+    err = llhttp_execute(p, data, len);
+    if (err == HPE_OK)
+        return HTTP_HEAD_AGAIN;
+    if (err == HPE_PAUSED && llhttp_get_error_pos(p) != NULL) {
+        h->len = (uint32_t)(llhttp_get_error_pos(p) - data);
+        p->settings = (void *)&http_body_settings;
+        p->data = NULL;
+        return type == HTTP_REQUEST ? check_request(h) : HTTP_HEAD_DONE;
+    }
+    if (h->too_many)
+        return bad(h, 431, "too many header fields");
+    switch (err) {
+    case HPE_INVALID_VERSION:
+        return bad(h, 400, "invalid HTTP version");
+    case HPE_INVALID_METHOD:
+        return bad(h, 400, "invalid method");
+    case HPE_INVALID_URL:
+        return bad(h, 400, "invalid request target");
+    case HPE_INVALID_CONTENT_LENGTH:
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+        return bad(h, 400, "invalid or conflicting Content-Length");
+    case HPE_INVALID_TRANSFER_ENCODING:
+        return bad(h, 400, "invalid Transfer-Encoding");
+    case HPE_INVALID_HEADER_TOKEN:
+        return bad(h, 400, "invalid header field");
+    default:
+        return bad(h, 400, "malformed request");
+    }
+}
+
+long http_parse_body(llhttp_t *p, const char *data, size_t len, bool *done)
+{
+    llhttp_errno_t err = llhttp_execute(p, data, len);
+
+    *done = false;
+    if (err == HPE_OK)
+        return (long)len;
+    if (err == HPE_PAUSED) {
+        *done = true;
+        return (long)(llhttp_get_error_pos(p) - data);
+    }
+    return -1;
+}
+
+const char *http_header_value(const struct http_head *h, enum http_hdr_kind kind, size_t *len)
+{
+    int i = h->first[kind];
+
+    if (i < 0) {
+        *len = 0;
+        return NULL;
+    }
+    *len = h->hdr[i].value.len;
+    return http_str(h, h->hdr[i].value);
+}
+
+bool http_request_id_sane(const char *s, size_t len)
+{
+    if (len == 0 || len > HTTP_REQUEST_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("._~:+/=-", c) != NULL) || c == '\0')
+            return false;
+    }
+    return true;
+}
+
+void http_request_id_generate(uint64_t *rng, char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t a = rng_next(rng), b = rng_next(rng);
+
+    for (int i = 0; i < 16; i++) {
+        out[i] = hex[(a >> (i * 4)) & 15];
+        out[16 + i] = hex[(b >> (i * 4)) & 15];
+    }
+    out[32] = '\0';
+}
+
+/* Offsets into the target: [auth, auth+authlen) is the authority of an
+ * absolute-form target (authlen 0 otherwise), [path, query) the path and
+ * [query, end) the query with its '?'. */
+struct target_split {
+    size_t auth, authlen, path, query;
+};
+
+static struct target_split split_target(const char *s, size_t n)
+{
+    struct target_split t = {0, 0, 0, 0};
+    size_t i = 0;
+
+    if (n >= 7 && strncasecmp(s, "http://", 7) == 0)
+        i = 7;
+    else if (n >= 8 && strncasecmp(s, "https://", 8) == 0)
+        i = 8;
+    if (i > 0) {
+        t.auth = i;
+        while (i < n && s[i] != '/' && s[i] != '?')
+            i++;
+        t.authlen = i - t.auth;
+    }
+    t.path = i;
+    while (i < n && s[i] != '?')
+        i++;
+    t.query = i;
+    return t;
+}
+
+void http_target_parts(const struct http_head *h, const char **path, size_t *pathlen,
+                       const char **authority, size_t *authlen)
+{
+    const char *s = http_str(h, h->target);
+    struct target_split t = split_target(s, h->target.len);
+
+    *authority = t.authlen > 0 ? s + t.auth : NULL;
+    *authlen = t.authlen;
+    *path = s + t.path;
+    *pathlen = t.query - t.path;
+    if (*pathlen == 0) {
+        *path = "/";
+        *pathlen = 1;
+    }
+}
+
+struct out {
+    char *p;
+    size_t len, cap;
+    bool overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (o->overflow || n > o->cap - o->len) {
+        o->overflow = true;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+static void put_header(struct out *o, const struct http_head *h, const struct http_header *hd)
+{
+    put(o, http_str(h, hd->name), hd->name.len);
+    put(o, ": ", 2);
+    put(o, http_str(h, hd->value), hd->value.len);
+    put(o, "\r\n", 2);
+}
+
+static void put_uint(struct out *o, unsigned long long v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof(tmp), "%llu", v);
+
+    put(o, tmp, (size_t)n);
+}
+
+/* Origin-form target with the route's prefix stripped; the query is kept. */
+static void put_target(struct out *o, const struct http_head *h, size_t strip)
+{
+    const char *s = http_str(h, h->target);
+    size_t n = h->target.len;
+    struct target_split t;
+    const char *path;
+    size_t pathlen;
+
+    if (n == 1 && s[0] == '*') {
+        put(o, "*", 1);
+        return;
+    }
+    t = split_target(s, n);
+    path = s + t.path;
+    pathlen = t.query - t.path;
+    if (strip > pathlen)
+        strip = pathlen;
+    path += strip;
+    pathlen -= strip;
+    if (pathlen == 0 || path[0] != '/')
+        put(o, "/", 1);
+    put(o, path, pathlen);
+    put(o, s + t.query, n - t.query);
+}
+
+/* Hop-by-hop headers are dropped in both directions; Connection and Upgrade
+ * survive only on a tunnel (WebSocket) handshake. */
+static bool hop_by_hop(const struct http_header *hd, bool tunnel)
+{
+    switch ((enum http_hdr_kind)hd->kind) {
+    case H_CONNECTION:
+    case H_UPGRADE:
+        return !tunnel;
+    case H_KEEP_ALIVE:
+    case H_PROXY_CONNECTION:
+    case H_TE:
+    case H_TRAILER:
+        return true;
+    default:
+        return hd->drop;
+    }
+}
+
+size_t http_write_request(const struct http_head *h, const struct http_request_rewrite *rw,
+                          char *out, size_t cap)
+{
+    struct out o = {out, 0, cap, false};
+
+    puts_(&o, llhttp_method_name((llhttp_method_t)h->method));
+    put(&o, " ", 1);
+    put_target(&o, h, rw->strip);
+    put(&o, " HTTP/1.1\r\n", 11);
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        const struct http_header *hd = &h->hdr[i];
+
+        if (hop_by_hop(hd, rw->tunnel))
+            continue;
+        switch ((enum http_hdr_kind)hd->kind) {
+        case H_X_FORWARDED_FOR:
+        case H_X_FORWARDED_PROTO:
+        case H_X_FORWARDED_PORT:
+        case H_X_REQUEST_START:
+        case H_X_REQUEST_ID:
+            continue; /* set below */
+        case H_CONNECTION:
+            puts_(&o, "Connection: upgrade\r\n");
+            continue;
+        default:
+            put_header(&o, h, hd);
+        }
+    }
+    if (h->count[H_HOST] == 0 && rw->host != NULL) {
+        puts_(&o, "Host: ");
+        puts_(&o, rw->host);
+        put(&o, "\r\n", 2);
+    }
+    /* Every X-Forwarded-For the client sent merged into one, the client last. */
+    puts_(&o, "X-Forwarded-For: ");
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        const struct http_header *hd = &h->hdr[i];
+
+        if (hd->kind != H_X_FORWARDED_FOR || hd->value.len == 0)
+            continue;
+        put(&o, http_str(h, hd->value), hd->value.len);
+        put(&o, ", ", 2);
+    }
+    puts_(&o, rw->client_ip);
+    puts_(&o, "\r\nX-Forwarded-Proto: http\r\n");
+    if (rw->listen_port != 0) {
+        puts_(&o, "X-Forwarded-Port: ");
+        put_uint(&o, rw->listen_port);
+        put(&o, "\r\n", 2);
+    }
+    puts_(&o, "X-Request-Start: t=");
+    put_uint(&o, (unsigned long long)rw->start_ms);
+    puts_(&o, "\r\nX-Request-Id: ");
+    put(&o, rw->request_id, rw->request_id_len);
+    put(&o, "\r\n\r\n", 4);
+    return o.overflow ? 0 : o.len;
+}
+
+size_t http_write_response(const struct http_head *h, const struct http_response_rewrite *rw,
+                           char *out, size_t cap)
+{
+    struct out o = {out, 0, cap, false};
+
+    puts_(&o, "HTTP/1.1 ");
+    put_uint(&o, h->status);
+    put(&o, " ", 1);
+    if (h->target.len > 0)
+        put(&o, http_str(h, h->target), h->target.len);
+    else
+        puts_(&o, http_status_phrase(h->status));
+    put(&o, "\r\n", 2);
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        const struct http_header *hd = &h->hdr[i];
+
+        if (hop_by_hop(hd, rw->tunnel))
+            continue;
+        if (hd->kind == H_CONNECTION)
+            puts_(&o, "Connection: upgrade\r\n");
+        else
+            put_header(&o, h, hd);
+    }
+    if (h->count[H_X_REQUEST_ID] == 0 && rw->request_id != NULL) {
+        puts_(&o, "X-Request-Id: ");
+        put(&o, rw->request_id, rw->request_id_len);
+        put(&o, "\r\n", 2);
+    }
+    if (!rw->tunnel && rw->connection == HTTP_CONN_CLOSE)
+        puts_(&o, "Connection: close\r\n");
+    else if (!rw->tunnel && rw->connection == HTTP_CONN_KEEP_ALIVE)
+        puts_(&o, "Connection: keep-alive\r\n");
+    put(&o, "\r\n", 2);
+    return o.overflow ? 0 : o.len;
+}
+
+const char *http_status_phrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+size_t http_write_error(int status, const char *reason, const char *request_id,
+                        enum http_conn_header connection, char *out, size_t cap)
+{
+    char body[512];
+    int blen, n;
+
+    blen = snprintf(body, sizeof(body), "%d %s: %s\n%s%s%s", status, http_status_phrase(status),
+                    reason, request_id != NULL ? "request id: " : "",
+                    request_id != NULL ? request_id : "", request_id != NULL ? "\n" : "");
+    if (blen < 0)
+        return 0;
+    if ((size_t)blen >= sizeof(body))
+        blen = sizeof(body) - 1;
+    n = snprintf(out, cap,
+                 "HTTP/1.1 %d %s\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Length: %d\r\n"
+                 "%s%s%s"
+                 "%s"
+                 "\r\n"
+                 "%.*s",
+                 status, http_status_phrase(status), blen,
+                 request_id != NULL ? "X-Request-Id: " : "", request_id != NULL ? request_id : "",
+                 request_id != NULL ? "\r\n" : "",
+                 connection == HTTP_CONN_CLOSE        ? "Connection: close\r\n"
+                 : connection == HTTP_CONN_KEEP_ALIVE ? "Connection: keep-alive\r\n"
+                                                      : "",
+                 blen, body);
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    return (size_t)n;
+}

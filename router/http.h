@@ -1,0 +1,154 @@
+/* HTTP/1.x message heads: parsing with llhttp and rewriting for the other
+ * side. Pure functions over byte ranges, no sockets: conn.c and upstream.c
+ * call them, unit tests call them directly.
+ *
+ * A head is parsed in one llhttp_execute() over every byte received so far
+ * (re-run when more arrive), with header positions kept as offsets from
+ * h->base. When the head is complete the parser is left paused just after it,
+ * ready to run over the body with http_body_settings. */
+#ifndef DROVER_ROUTER_HTTP_H
+#define DROVER_ROUTER_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llhttp.h"
+
+#define HTTP_MAX_HEADERS 128
+#define HTTP_MAX_CONN_TOKENS 8
+#define HTTP_REQUEST_ID_MAX 128
+
+enum http_hdr_kind {
+    H_OTHER,
+    /* hop-by-hop: never forwarded as they are */
+    H_CONNECTION,
+    H_KEEP_ALIVE,
+    H_PROXY_CONNECTION,
+    H_TE,
+    H_TRAILER,
+    H_UPGRADE,
+    /* set by drover */
+    H_X_FORWARDED_FOR,
+    H_X_FORWARDED_PROTO,
+    H_X_FORWARDED_PORT,
+    H_X_REQUEST_START,
+    H_X_REQUEST_ID,
+    /* read by drover, forwarded unchanged */
+    H_HOST,
+    H_CONTENT_LENGTH,
+    H_TRANSFER_ENCODING,
+    H_USER_AGENT,
+    H_REFERER,
+    H_EXPECT,
+};
+
+struct http_span {
+    uint32_t off;
+    uint32_t len;
+};
+
+struct http_header {
+    struct http_span name;
+    struct http_span value;
+    uint8_t kind;               /* enum http_hdr_kind */
+    bool drop;                  /* named in Connection: removed on forwarding */
+};
+
+struct http_head {
+    const char *base;           /* what the spans are offsets into */
+    uint32_t len;               /* bytes of the head, final CRLF included */
+    uint8_t method;             /* llhttp_method_t (requests) */
+    uint8_t major, minor;
+    uint16_t status;            /* responses */
+    struct http_span target;    /* request target / status reason phrase */
+    bool conn_close, conn_keep_alive, conn_upgrade; /* Connection tokens */
+    bool too_many;              /* more than HTTP_MAX_HEADERS */
+    uint16_t nhdr;
+    uint16_t count[H_EXPECT + 1]; /* headers seen per kind */
+    int16_t first[H_EXPECT + 1];  /* index of the first of each kind, -1 */
+    int err_status;             /* after HTTP_HEAD_BAD: 400, 431, 505 ... */
+    const char *err_reason;
+    uint8_t cb_state;           /* parse bookkeeping */
+    struct http_header hdr[HTTP_MAX_HEADERS];
+};
+
+enum { HTTP_HEAD_DONE, HTTP_HEAD_AGAIN, HTTP_HEAD_BAD };
+
+extern const llhttp_settings_t http_head_settings;
+extern const llhttp_settings_t http_body_settings;
+
+/* Parses data[0..len) as a request (type HTTP_REQUEST) or response head.
+ * HTTP_HEAD_DONE: h is filled, h->len is the head's length and p is paused
+ * after it, switched to http_body_settings (call llhttp_resume first).
+ * HTTP_HEAD_AGAIN: incomplete, call again with more bytes.
+ * HTTP_HEAD_BAD: h->err_status and h->err_reason say why. */
+int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const char *data,
+                    size_t len);
+
+/* Runs the body parser over data[0..len). Returns the number of bytes that
+ * belong to the current message; *done is set when the message ended there.
+ * Returns -1 on a framing error (bad chunk, ...). When p->data is set it
+ * points to a uint64_t that counts payload bytes. */
+long http_parse_body(llhttp_t *p, const char *data, size_t len, bool *done);
+
+static inline const char *http_str(const struct http_head *h, struct http_span s)
+{
+    return h->base + s.off;
+}
+
+/* Value of the first header of a kind, or NULL (and *len 0). */
+const char *http_header_value(const struct http_head *h, enum http_hdr_kind kind, size_t *len);
+
+bool http_request_id_sane(const char *s, size_t len);
+
+/* 32 lowercase hex characters and a NUL from the state's random stream. */
+void http_request_id_generate(uint64_t *rng, char out[33]);
+
+enum http_conn_header { HTTP_CONN_NONE, HTTP_CONN_CLOSE, HTTP_CONN_KEEP_ALIVE };
+
+struct http_request_rewrite {
+    const char *client_ip;      /* appended to X-Forwarded-For */
+    unsigned listen_port;       /* X-Forwarded-Port; 0 = not set (unix listener) */
+    const char *request_id;
+    size_t request_id_len;
+    int64_t start_ms;           /* X-Request-Start: t=<unix ms> */
+    size_t strip;               /* bytes of path prefix to remove */
+    const char *host;           /* Host to add when the client sent none */
+    bool tunnel;                /* Upgrade request: keep Connection/Upgrade */
+};
+
+/* The upstream request head for h: origin-form target, HTTP/1.1, hop-by-hop
+ * headers removed, X-Forwarded-*, X-Request-Start and X-Request-Id set.
+ * Returns its length, or 0 when it does not fit in cap. */
+size_t http_write_request(const struct http_head *h, const struct http_request_rewrite *rw,
+                          char *out, size_t cap);
+
+struct http_response_rewrite {
+    const char *request_id;     /* added unless the backend set one */
+    size_t request_id_len;
+    enum http_conn_header connection;
+    bool tunnel;                /* 101: keep Connection/Upgrade */
+};
+
+/* The client response head for h: "HTTP/1.1 <status> <reason>", hop-by-hop
+ * headers removed, X-Request-Id and the Connection header drover decided.
+ * Returns its length, or 0 when it does not fit in cap. */
+size_t http_write_response(const struct http_head *h, const struct http_response_rewrite *rw,
+                           char *out, size_t cap);
+
+/* The request target split for routing: the path without its query, and
+ * the authority of an absolute-form target ("http://host:port/path"), else
+ * NULL. A target that is only a query or empty gives path "/". */
+void http_target_parts(const struct http_head *h, const char **path, size_t *pathlen,
+                       const char **authority, size_t *authlen);
+
+/* A complete small response drover answers itself: a text/plain body
+ * "<status> <phrase>: <reason>\nrequest id: <id>\n". Returns its length
+ * (truncating the reason to fit cap). */
+size_t http_write_error(int status, const char *reason, const char *request_id,
+                        enum http_conn_header connection, char *out, size_t cap);
+
+const char *http_status_phrase(int status);
+
+#endif

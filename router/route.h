@@ -1,0 +1,64 @@
+/* Route tables: host/path → a route with its backends and balancer.
+ *
+ * A table is immutable apart from its balancer cursors, and each worker has
+ * its own, so matching and picking take no lock. A reload or a change of a
+ * process type's ready instances builds new tables and hands one to each
+ * worker; requests in flight keep the table (and config) they started with
+ * through a reference that only their worker touches. */
+#ifndef DROVER_ROUTER_ROUTE_H
+#define DROVER_ROUTER_ROUTE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "conf/config.h"
+#include "router/backend.h"
+#include "router/balance.h"
+
+/* A loaded config shared by every worker's table. */
+struct conf_ref {
+    atomic_uint refs;
+    struct conf *conf;
+};
+
+struct conf_ref *conf_ref_new(struct conf *conf);
+void conf_ref_get(struct conf_ref *ref);
+void conf_ref_put(struct conf_ref *ref);
+
+struct route_rt {
+    const struct conf_route *conf;
+    const struct balancer *bal;
+    struct backend **be;
+    unsigned nbe;
+    unsigned cursor;            /* balancer state, this worker only */
+    size_t path_len;
+    char label[160];            /* "*.example.test/api/": for logs */
+};
+
+struct route_table {
+    unsigned refs;              /* the worker's own + its requests' */
+    struct conf_ref *cref;
+    unsigned nroutes;
+    struct route_rt routes[];
+};
+
+/* Builds a worker's table for cref->conf. Static backends come from reg;
+ * process routes get the ready instances reg holds for their type. NULL on
+ * allocation failure. */
+struct route_table *route_table_build(struct conf_ref *cref, struct backend_registry *reg);
+void route_table_get(struct route_table *t);
+void route_table_put(struct route_table *t);
+
+/* The route for a request: among routes whose host matches (or that have
+ * none) and whose path is a prefix of path, the longest path wins; on a tie
+ * a route with a host beats one without, then the first written. A route
+ * path ending in '/' also matches that path without the slash ("/api" for
+ * "/api/"). host is the Host value (any case, port allowed), path excludes
+ * the query. Returns NULL when nothing matches. */
+struct route_rt *route_match(struct route_table *t, const char *host, size_t hostlen,
+                             const char *path, size_t pathlen);
+
+/* Length of the part of path the route strips (0 if it does not strip). */
+size_t route_strip_len(const struct route_rt *r, size_t pathlen);
+
+#endif

@@ -1,0 +1,356 @@
+/* router/http.c: head parsing, request/response rewriting, error answers. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "router/http.h"
+
+static llhttp_t parser;
+static struct http_head head;
+
+static int parse_req(const char *s)
+{
+    return http_parse_head(&parser, HTTP_REQUEST, &head, s, strlen(s));
+}
+
+static int parse_resp(const char *s)
+{
+    return http_parse_head(&parser, HTTP_RESPONSE, &head, s, strlen(s));
+}
+
+static const struct http_request_rewrite default_rw = {
+    .client_ip = "10.1.2.3",
+    .listen_port = 8080,
+    .request_id = "rid-1",
+    .request_id_len = 5,
+    .start_ms = 1764000000123,
+    .strip = 0,
+    .host = "",
+    .tunnel = false,
+};
+
+static char out[8192];
+
+static const char *rewrite(const char *req, const struct http_request_rewrite *rw)
+{
+    size_t n;
+
+    cr_assert_eq(parse_req(req), HTTP_HEAD_DONE, "parse failed: %s", head.err_reason);
+    n = http_write_request(&head, rw, out, sizeof(out) - 1);
+    cr_assert_gt(n, 0);
+    out[n] = '\0';
+    return out;
+}
+
+Test(http_parse, simple_get)
+{
+    const char *s = "GET /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n";
+    size_t len;
+    const char *v;
+
+    cr_assert_eq(parse_req(s), HTTP_HEAD_DONE);
+    cr_assert_eq(head.len, strlen(s));
+    cr_assert_eq(head.method, HTTP_GET);
+    cr_assert_eq(head.major, 1);
+    cr_assert_eq(head.minor, 1);
+    cr_assert_eq(head.nhdr, 2);
+    cr_assert_eq(head.target.len, strlen("/a/b?x=1"));
+    cr_assert(memcmp(http_str(&head, head.target), "/a/b?x=1", 8) == 0);
+    v = http_header_value(&head, H_HOST, &len);
+    cr_assert_not_null(v);
+    cr_assert_eq(len, 11);
+    cr_assert(memcmp(v, "example.com", 11) == 0);
+    cr_assert_null(http_header_value(&head, H_REFERER, &len));
+}
+
+Test(http_parse, incomplete_head_needs_more)
+{
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a\r\n"), HTTP_HEAD_AGAIN);
+    cr_assert_eq(parse_req("GET / HT"), HTTP_HEAD_AGAIN);
+}
+
+Test(http_parse, head_ends_before_body_and_pipelined_bytes)
+{
+    const char *s = "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n";
+    const char *body;
+    bool done;
+    long n;
+
+    cr_assert_eq(parse_req(s), HTTP_HEAD_DONE);
+    body = s + head.len;
+    cr_assert(strncmp(body, "hello", 5) == 0);
+    llhttp_resume(&parser);
+    n = http_parse_body(&parser, body, strlen(body), &done);
+    cr_assert_eq(n, 5, "body length %ld", n);
+    cr_assert(done);
+}
+
+Test(http_parse, chunked_body_split_across_reads)
+{
+    const char *s = "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const char *b1 = "5;ext=1\r\nhel";
+    const char *b2 = "lo\r\n0\r\nX-Trailer: t\r\n\r\nNEXT";
+    uint64_t payload = 0;
+    bool done;
+    long n;
+
+    cr_assert_eq(parse_req(s), HTTP_HEAD_DONE);
+    cr_assert(parser.flags & F_CHUNKED);
+    llhttp_resume(&parser);
+    parser.data = &payload;
+    n = http_parse_body(&parser, b1, strlen(b1), &done);
+    cr_assert_eq(n, (long)strlen(b1));
+    cr_assert(!done);
+    n = http_parse_body(&parser, b2, strlen(b2), &done);
+    cr_assert(done);
+    cr_assert_eq(n, (long)strlen(b2) - 4, "message should end before NEXT, got %ld", n);
+    cr_assert_eq(payload, 5);
+}
+
+Test(http_parse, bad_chunk_size_is_an_error)
+{
+    bool done;
+
+    cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    llhttp_resume(&parser);
+    parser.data = NULL;
+    cr_assert_eq(http_parse_body(&parser, "zz\r\n", 4, &done), -1);
+}
+
+Test(http_parse, connection_tokens)
+{
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a\r\nConnection: Keep-Alive, X-Secret , close\r\n"
+                           "X-Secret: 1\r\nX-Other: 2\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    cr_assert(head.conn_close);
+    cr_assert(head.conn_keep_alive);
+    cr_assert(!head.conn_upgrade);
+    cr_assert(head.hdr[2].drop, "X-Secret is named in Connection");
+    cr_assert(!head.hdr[3].drop);
+}
+
+Test(http_parse, rejects)
+{
+    struct {
+        const char *req;
+        int status;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\n\r\n", 400},                                   /* no Host */
+        {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},             /* two Hosts */
+        {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+        {"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n", 400},
+        {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400},              /* TLS ClientHello */
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int r = http_parse_head(&parser, HTTP_REQUEST, &head, cases[i].req, strlen(cases[i].req));
+
+        cr_assert_eq(r, HTTP_HEAD_BAD, "case %zu should be rejected", i);
+        cr_assert_eq(head.err_status, cases[i].status, "case %zu: status %d, want %d (%s)", i,
+                     head.err_status, cases[i].status, head.err_reason);
+        cr_assert_not_null(head.err_reason);
+    }
+}
+
+Test(http_parse, too_many_headers_is_431)
+{
+    char req[HTTP_MAX_HEADERS * 16 + 64];
+    size_t n = (size_t)sprintf(req, "GET / HTTP/1.1\r\nHost: a\r\n");
+
+    for (int i = 0; i < HTTP_MAX_HEADERS; i++)
+        n += (size_t)sprintf(req + n, "X-%d: v\r\n", i);
+    strcpy(req + n, "\r\n");
+    cr_assert_eq(parse_req(req), HTTP_HEAD_BAD);
+    cr_assert_eq(head.err_status, 431);
+}
+
+Test(http_parse, http10_without_host_is_fine)
+{
+    cr_assert_eq(parse_req("GET / HTTP/1.0\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(head.minor, 0);
+}
+
+Test(http_rewrite, hop_by_hop_removed_and_forwarding_headers_set)
+{
+    const char *o = rewrite("GET /x HTTP/1.1\r\n"
+                            "Host: example.com\r\n"
+                            "Connection: keep-alive, X-Secret\r\n"
+                            "Keep-Alive: timeout=5\r\n"
+                            "Proxy-Connection: keep-alive\r\n"
+                            "TE: trailers\r\n"
+                            "Trailer: X\r\n"
+                            "Upgrade: websocket\r\n"
+                            "X-Secret: 1\r\n"
+                            "X-Forwarded-Proto: https\r\n"
+                            "X-Forwarded-Port: 1\r\n"
+                            "X-Request-Start: t=1\r\n"
+                            "X-Request-Id: client-id\r\n"
+                            "Accept: */*\r\n"
+                            "\r\n",
+                            &default_rw);
+
+    cr_assert_str_eq(o, "GET /x HTTP/1.1\r\n"
+                        "Host: example.com\r\n"
+                        "Accept: */*\r\n"
+                        "X-Forwarded-For: 10.1.2.3\r\n"
+                        "X-Forwarded-Proto: http\r\n"
+                        "X-Forwarded-Port: 8080\r\n"
+                        "X-Request-Start: t=1764000000123\r\n"
+                        "X-Request-Id: rid-1\r\n"
+                        "\r\n");
+}
+
+Test(http_rewrite, x_forwarded_for_merged_and_appended)
+{
+    const char *o = rewrite("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\n"
+                            "X-Other: o\r\nX-Forwarded-For: 2.2.2.2, 3.3.3.3\r\n\r\n",
+                            &default_rw);
+
+    cr_assert(strstr(o, "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.1.2.3\r\n") != NULL, "%s", o);
+    cr_assert(strstr(o, "X-Other: o\r\n") != NULL);
+    /* One merged header, not one per client header. */
+    cr_assert_null(strstr(strstr(o, "X-Forwarded-For") + 1, "X-Forwarded-For"), "%s", o);
+}
+
+Test(http_rewrite, connection_cannot_remove_framing_headers)
+{
+    const char *o = rewrite("POST / HTTP/1.1\r\nHost: a\r\nConnection: content-length, host\r\n"
+                            "Content-Length: 3\r\n\r\n",
+                            &default_rw);
+
+    cr_assert(strstr(o, "Content-Length: 3\r\n") != NULL, "%s", o);
+    cr_assert(strstr(o, "Host: a\r\n") != NULL, "%s", o);
+}
+
+Test(http_rewrite, strip_prefix_and_query)
+{
+    struct http_request_rewrite rw = default_rw;
+
+    rw.strip = 4;
+    cr_assert(strncmp(rewrite("GET /api/users?id=1 HTTP/1.1\r\nHost: a\r\n\r\n", &rw),
+                      "GET /users?id=1 HTTP/1.1\r\n", 26) == 0, "%s", out);
+    cr_assert(strncmp(rewrite("GET /api HTTP/1.1\r\nHost: a\r\n\r\n", &rw), "GET / HTTP/1.1\r\n", 16) == 0,
+              "%s", out);
+    cr_assert(strncmp(rewrite("GET /api?q HTTP/1.1\r\nHost: a\r\n\r\n", &rw), "GET /?q HTTP/1.1\r\n",
+                      18) == 0, "%s", out);
+}
+
+Test(http_rewrite, absolute_form_becomes_origin_form)
+{
+    size_t pl, al;
+    const char *p, *a;
+
+    rewrite("GET http://Example.com:81/p/q?z HTTP/1.1\r\nHost: ignored\r\n\r\n", &default_rw);
+    cr_assert(strncmp(out, "GET /p/q?z HTTP/1.1\r\n", 21) == 0, "%s", out);
+    http_target_parts(&head, &p, &pl, &a, &al);
+    cr_assert_eq(al, strlen("Example.com:81"));
+    cr_assert(memcmp(a, "Example.com:81", al) == 0);
+    cr_assert_eq(pl, 4);
+    rewrite("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n", &default_rw);
+    cr_assert(strncmp(out, "GET / HTTP/1.1\r\n", 16) == 0, "%s", out);
+}
+
+Test(http_rewrite, http10_request_goes_up_as_11_with_empty_host)
+{
+    const char *o = rewrite("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &default_rw);
+
+    cr_assert(strncmp(o, "GET / HTTP/1.1\r\nHost: \r\n", 24) == 0, "%s", o);
+}
+
+Test(http_rewrite, tunnel_keeps_upgrade)
+{
+    struct http_request_rewrite rw = default_rw;
+    const char *o;
+
+    rw.tunnel = true;
+    o = rewrite("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", &rw);
+    cr_assert(strstr(o, "Connection: upgrade\r\n") != NULL, "%s", o);
+    cr_assert(strstr(o, "Upgrade: websocket\r\n") != NULL, "%s", o);
+}
+
+Test(http_rewrite, does_not_fit_returns_zero)
+{
+    const char *req = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+
+    cr_assert_eq(parse_req(req), HTTP_HEAD_DONE);
+    cr_assert_eq(http_write_request(&head, &default_rw, out, 20), 0);
+}
+
+Test(http_response, rewrite)
+{
+    struct http_response_rewrite rw = {"rid-9", 5, HTTP_CONN_CLOSE, false};
+    size_t n;
+
+    cr_assert_eq(parse_resp("HTTP/1.0 200 Fine\r\nConnection: keep-alive\r\nKeep-Alive: t=1\r\n"
+                            "Content-Length: 2\r\nX-App: 1\r\n\r\nok"),
+                 HTTP_HEAD_DONE);
+    cr_assert_eq(head.status, 200);
+    n = http_write_response(&head, &rw, out, sizeof(out) - 1);
+    out[n] = '\0';
+    cr_assert_str_eq(out, "HTTP/1.1 200 Fine\r\nContent-Length: 2\r\nX-App: 1\r\n"
+                          "X-Request-Id: rid-9\r\nConnection: close\r\n\r\n");
+}
+
+Test(http_response, backend_request_id_kept_and_keep_alive_for_10)
+{
+    struct http_response_rewrite rw = {"rid-9", 5, HTTP_CONN_KEEP_ALIVE, false};
+    size_t n;
+
+    cr_assert_eq(parse_resp("HTTP/1.1 404 Not Found\r\nX-Request-Id: app\r\nContent-Length: 0\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    n = http_write_response(&head, &rw, out, sizeof(out) - 1);
+    out[n] = '\0';
+    cr_assert_str_eq(out, "HTTP/1.1 404 Not Found\r\nX-Request-Id: app\r\nContent-Length: 0\r\n"
+                          "Connection: keep-alive\r\n\r\n");
+}
+
+Test(http_response, invalid_response_is_bad)
+{
+    cr_assert_eq(parse_resp("HTTX/1.1 200 OK\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 2000 OK\r\n\r\n"), HTTP_HEAD_BAD);
+}
+
+Test(http_error, body_names_status_reason_and_id)
+{
+    size_t n = http_write_error(503, "no healthy backend", "abc", HTTP_CONN_CLOSE, out, sizeof(out));
+    const char *body = "503 Service Unavailable: no healthy backend\nrequest id: abc\n";
+    char expect[512];
+
+    snprintf(expect, sizeof(expect),
+             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+             "Content-Length: %zu\r\nX-Request-Id: abc\r\nConnection: close\r\n\r\n%s",
+             strlen(body), body);
+    cr_assert_eq(n, strlen(expect));
+    cr_assert(memcmp(out, expect, n) == 0, "%.*s", (int)n, out);
+}
+
+Test(http_request_id, sanity)
+{
+    char big[200];
+
+    memset(big, 'a', sizeof(big));
+    cr_assert(http_request_id_sane("abc-123_x.y:z+/=~", 17));
+    cr_assert(!http_request_id_sane("", 0));
+    cr_assert(!http_request_id_sane("has space", 9));
+    cr_assert(!http_request_id_sane("quo\"te", 6));
+    cr_assert(http_request_id_sane(big, 128));
+    cr_assert(!http_request_id_sane(big, 129));
+}
+
+Test(http_request_id, generated_ids_are_hex_and_differ)
+{
+    uint64_t rng = 42;
+    char a[33], b[33];
+
+    http_request_id_generate(&rng, a);
+    http_request_id_generate(&rng, b);
+    cr_assert_eq(strlen(a), 32);
+    cr_assert_eq(strspn(a, "0123456789abcdef"), 32);
+    cr_assert_str_neq(a, b);
+}
