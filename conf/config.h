@@ -68,6 +68,7 @@ struct conf_timeouts {
     int64_t idle_ms;            /* 60s */
     int64_t queue_ms;           /* 5s */
     int64_t drain_ms;           /* 30s */
+    int64_t tunnel_ms;          /* 1h: idle timeout of an Upgrade tunnel (drover's key) */
 };
 
 struct conf {
@@ -115,6 +116,7 @@ struct conf {
         unsigned max_connections;   /* 10000 */
         uint64_t max_header_bytes;  /* 16k */
         uint64_t max_body_bytes;    /* 0 = unlimited */
+        unsigned max_queue;         /* 1000: requests waiting for max_inflight, per route (drover's key) */
     } limits;
 
     struct {
