@@ -459,6 +459,8 @@ size_t http_write_request(const struct http_head *h, const struct http_request_r
                           char *out, size_t cap)
 {
     struct out o = {out, 0, cap, false};
+    const char *target = http_str(h, h->target);
+    struct target_split t = split_target(target, h->target.len);
 
     puts_(&o, llhttp_method_name((llhttp_method_t)h->method));
     put(&o, " ", 1);
@@ -479,11 +481,26 @@ size_t http_write_request(const struct http_head *h, const struct http_request_r
         case H_CONNECTION:
             puts_(&o, "Connection: upgrade\r\n");
             continue;
+        case H_HOST:
+            /* RFC 9112 3.2.2: an absolute-form target's authority replaces
+             * Host, so the backend sees the host drover routed on. */
+            if (t.authlen > 0) {
+                puts_(&o, "Host: ");
+                put(&o, target + t.auth, t.authlen);
+                put(&o, "\r\n", 2);
+                continue;
+            }
+            put_header(&o, h, hd);
+            continue;
         default:
             put_header(&o, h, hd);
         }
     }
-    if (h->count[H_HOST] == 0 && rw->host != NULL) {
+    if (h->count[H_HOST] == 0 && t.authlen > 0) {
+        puts_(&o, "Host: ");
+        put(&o, target + t.auth, t.authlen);
+        put(&o, "\r\n", 2);
+    } else if (h->count[H_HOST] == 0 && rw->host != NULL) {
         puts_(&o, "Host: ");
         puts_(&o, rw->host);
         put(&o, "\r\n", 2);

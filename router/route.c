@@ -1,5 +1,6 @@
 #include "router/route.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,23 +172,40 @@ static bool path_matches(const struct route_rt *r, const char *path, size_t len)
     return n > 1 && p[n - 1] == '/' && len == n - 1 && memcmp(p, path, len) == 0;
 }
 
+/* How specifically a route's host matched: an exact name beats a wildcard,
+ * a longer wildcard suffix beats a shorter one, any wildcard beats no host. */
+static size_t host_rank(const struct conf_route *cr)
+{
+    switch (cr->host_match) {
+    case HOST_EXACT:
+        return SIZE_MAX;
+    case HOST_SUFFIX:
+        return 1 + strlen(cr->host);
+    default:
+        return 0;
+    }
+}
+
 struct route_rt *route_match(struct route_table *t, const char *host, size_t hostlen,
                              const char *path, size_t pathlen)
 {
     struct route_rt *best = NULL;
+    size_t best_rank = 0;
 
     hostlen = host != NULL ? host_name_len(host, hostlen) : 0;
     for (unsigned i = 0; i < t->nroutes; i++) {
         struct route_rt *r = &t->routes[i];
+        size_t rank;
 
         if (r->conf->host_match != HOST_ANY && (host == NULL || !host_matches(r->conf, host, hostlen)))
             continue;
         if (!path_matches(r, path, pathlen))
             continue;
-        if (best == NULL || r->path_len > best->path_len ||
-            (r->path_len == best->path_len && best->conf->host_match == HOST_ANY &&
-             r->conf->host_match != HOST_ANY))
+        rank = host_rank(r->conf);
+        if (best == NULL || rank > best_rank || (rank == best_rank && r->path_len > best->path_len)) {
             best = r;
+            best_rank = rank;
+        }
     }
     return best;
 }

@@ -49,12 +49,14 @@ struct route_table *route_table_build(struct conf_ref *cref, struct backend_regi
 void route_table_get(struct route_table *t);
 void route_table_put(struct route_table *t);
 
-/* The route for a request: among routes whose host matches (or that have
- * none) and whose path is a prefix of path, the longest path wins; on a tie
- * a route with a host beats one without, then the first written. A route
- * path ending in '/' also matches that path without the slash ("/api" for
- * "/api/"). host is the Host value (any case, port allowed), path excludes
- * the query. Returns NULL when nothing matches. */
+/* The route for a request: first by host (an exact host beats the longest
+ * matching "*.suffix", which beats routes without a host), then, among the
+ * routes of that host, the longest path prefix; on a full tie the first
+ * written wins. Only routes whose path matches take part, so a request for a
+ * known host whose paths do not match falls through to host-less routes.
+ * A route path ending in '/' also matches that path without the slash
+ * ("/api" for "/api/"). host is the Host value (any case, port allowed),
+ * path excludes the query. Returns NULL when nothing matches. */
 struct route_rt *route_match(struct route_table *t, const char *host, size_t hostlen,
                              const char *path, size_t pathlen);
 

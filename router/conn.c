@@ -1,0 +1,537 @@
+#include "router/conn.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "router/accesslog.h"
+#include "router/buf.h"
+#include "router/proxy.h"
+#include "router/route.h"
+#include "router/router.h"
+#include "router/upstream.h"
+#include "router/worker.h"
+
+#define LINGER_SECONDS 2.0
+#define FREE_CONNS_MAX 1024
+
+static void read_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void write_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void parse_head(struct conn *c, uint32_t scan_from);
+
+/* The config that governs c: its request's, so a reload does not change the
+ * rules under a request in flight, else the worker's current one. */
+static const struct conf *conn_conf(const struct conn *c)
+{
+    return c->req != NULL ? c->req->table->cref->conf : c->w->table->cref->conf;
+}
+
+static double timeout_seconds(const struct conn *c, enum conn_timeout kind)
+{
+    const struct conf_timeouts *t = &conn_conf(c)->timeouts;
+    int64_t ms;
+
+    switch (kind) {
+    case T_HEADER:
+        ms = t->client_header_ms;
+        break;
+    case T_BODY:
+        ms = t->client_body_ms;
+        break;
+    case T_CONNECT:
+        ms = t->connect_ms;
+        break;
+    case T_UPSTREAM:
+        ms = t->upstream_ms;
+        break;
+    case T_LINGER:
+        return LINGER_SECONDS;
+    case T_IDLE:
+    case T_SEND:
+    default:
+        ms = t->idle_ms;
+        break;
+    }
+    return (double)ms / 1000.0;
+}
+
+/* The timer only moves when the deadline comes earlier than it is set for;
+ * a later deadline is noticed when it fires, so busy connections do not
+ * touch the timer heap on every read. */
+void conn_set_timeout(struct conn *c, enum conn_timeout kind)
+{
+    struct ev_loop *loop = c->w->loop;
+
+    c->tkind = (uint8_t)kind;
+    c->deadline = ev_now(loop) + timeout_seconds(c, kind);
+    if (ev_is_active(&c->timer) && c->timer_at <= c->deadline)
+        return;
+    ev_timer_stop(loop, &c->timer);
+    ev_timer_set(&c->timer, c->deadline - ev_now(loop), 0.);
+    ev_timer_start(loop, &c->timer);
+    c->timer_at = c->deadline;
+}
+
+void conn_touch(struct conn *c, enum conn_timeout kind)
+{
+    if (c->tkind == kind)
+        c->deadline = ev_now(c->w->loop) + timeout_seconds(c, kind);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct conn *c = t->data;
+    double now = ev_now(loop);
+
+    (void)revents;
+    if (now < c->deadline - 0.0005) {
+        ev_timer_set(t, c->deadline - now, 0.);
+        ev_timer_start(loop, t);
+        c->timer_at = c->deadline;
+        return;
+    }
+    switch (c->state) {
+    case CS_PROXY:
+        proxy_timeout(c);
+        return;
+    case CS_HEAD:
+        if (c->in != NULL && buf_len(c->in) > 0) {
+            char why[96], d[32];
+
+            snprintf(why, sizeof(why), "request head not received within %s",
+                     conf_format_duration(conn_conf(c)->timeouts.client_header_ms, d, sizeof(d)));
+            conn_reply_error(c, 408, why, false);
+            return;
+        }
+        conn_close(c);
+        return;
+    default:
+        conn_close(c);
+        return;
+    }
+}
+
+void conn_read_start(struct conn *c)
+{
+    if (!c->reading && !c->rd_eof) {
+        ev_io_start(c->w->loop, &c->rio);
+        c->reading = true;
+    }
+}
+
+void conn_read_stop(struct conn *c)
+{
+    if (c->reading) {
+        ev_io_stop(c->w->loop, &c->rio);
+        c->reading = false;
+    }
+}
+
+static struct request *request_new(struct worker *w)
+{
+    struct request *req = w->free_reqs;
+
+    if (req != NULL)
+        w->free_reqs = req->next;
+    else if ((req = malloc(sizeof(*req))) == NULL)
+        return NULL;
+    /* Everything but the meta[] copies, which the lengths delimit. */
+    memset(req, 0, offsetof(struct request, meta));
+    return req;
+}
+
+static void request_free(struct worker *w, struct request *req)
+{
+    route_table_put(req->table);
+    req->next = w->free_reqs;
+    w->free_reqs = req;
+}
+
+/* A request object for c even when its head never parsed, so every answer
+ * gets a request id and a log line. */
+static struct request *request_begin(struct conn *c)
+{
+    struct worker *w = c->w;
+    struct request *req = request_new(w);
+
+    if (req == NULL)
+        return NULL;
+    req->table = w->table;
+    route_table_get(req->table);
+    req->start = c->t_first;
+    req->start_ms = (int64_t)(c->t_first * 1000.0);
+    req->minor = 1;
+    http_request_id_generate(&w->rng, req->id);
+    req->idlen = 32;
+    c->req = req;
+    return req;
+}
+
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port)
+{
+    struct conn *c = w->free_conns;
+    int one = 1;
+
+    if (c != NULL) {
+        w->free_conns = c->next;
+        w->nfree_conns--;
+    } else if ((c = malloc(sizeof(*c))) == NULL) {
+        close(fd);
+        return;
+    }
+    memset(c, 0, sizeof(*c));
+    c->w = w;
+    c->fd = fd;
+    c->listen_port = listen_port;
+    if (peer->sa_family == AF_INET) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->ip, sizeof(c->ip));
+    } else if (peer->sa_family == AF_INET6) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, c->ip, sizeof(c->ip));
+    } else {
+        strcpy(c->ip, "unix");
+    }
+    ev_io_init(&c->rio, read_cb, fd, EV_READ);
+    c->rio.data = c;
+    ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+    c->wio.data = c;
+    ev_init(&c->timer, timer_cb);
+    c->timer.data = c;
+    c->next = w->conns;
+    if (w->conns != NULL)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    /* A new connection has client_header to send its first request. */
+    c->state = CS_IDLE;
+    conn_set_timeout(c, T_HEADER);
+    conn_read_start(c);
+}
+
+void conn_close(struct conn *c)
+{
+    struct worker *w = c->w;
+
+    if (c->state == CS_CLOSED)
+        return;
+    if (c->req != NULL) {
+        proxy_end(c);
+        if (c->req->status == 0)
+            c->req->status = 499; /* closed before any answer: nginx's "client closed" */
+        if (w->alog != NULL && c->req->has_method)
+            accesslog_request(w->alog, c, c->req, ev_now(w->loop));
+        request_free(w, c->req);
+        c->req = NULL;
+    }
+    ev_io_stop(w->loop, &c->rio);
+    ev_io_stop(w->loop, &c->wio);
+    ev_timer_stop(w->loop, &c->timer);
+    close(c->fd);
+    c->fd = -1;
+    buf_put(&w->bufs, c->in);
+    buf_put(&w->bufs, c->reply);
+    c->in = c->reply = NULL;
+    c->state = CS_CLOSED;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    c->prev = NULL;
+    c->next = w->dead_conns;
+    w->dead_conns = c;
+    w->nconns--;
+    if (w->accept_paused && !w->stopping && w->nconns < w->max_conns)
+        worker_accept_resume(w);
+    if (w->stopping && w->nconns == 0)
+        worker_finished(w);
+}
+
+/* Closes after a response when the client may still be sending: our FIN
+ * goes out, and what the client sends is read and dropped for a moment, so
+ * the kernel does not answer it with a reset that could destroy the
+ * response before the client read it. */
+static void close_lingering(struct conn *c)
+{
+    if (c->rd_eof) {
+        conn_close(c);
+        return;
+    }
+    shutdown(c->fd, SHUT_WR);
+    c->state = CS_LINGER;
+    conn_set_timeout(c, T_LINGER);
+    conn_read_start(c);
+}
+
+void conn_request_done(struct conn *c, bool keep_alive)
+{
+    struct worker *w = c->w;
+    struct request *req = c->req;
+    struct buf *b = c->in;
+    bool body_pending = req != NULL && !req->req_done;
+
+    if (req != NULL) {
+        if (w->alog != NULL)
+            accesslog_request(w->alog, c, req, ev_now(w->loop));
+        request_free(w, req);
+        c->req = NULL;
+    }
+    if (!keep_alive || w->stopping || c->rd_eof) {
+        if (body_pending || buf_len_or_zero(b) > 0)
+            close_lingering(c);
+        else
+            conn_close(c);
+        return;
+    }
+    if (b != NULL && buf_len(b) > 0) {
+        /* The next request is already here (pipelining). */
+        buf_compact(b);
+        c->state = CS_HEAD;
+        c->t_first = ev_now(w->loop);
+        conn_set_timeout(c, T_HEADER);
+        conn_read_start(c);
+        parse_head(c, b->start);
+        return;
+    }
+    buf_put(&w->bufs, b);
+    c->in = NULL;
+    c->state = CS_IDLE;
+    conn_set_timeout(c, T_IDLE);
+    conn_read_start(c);
+}
+
+static void reply_write(struct conn *c)
+{
+    struct buf *b = c->reply;
+
+    while (buf_len(b) > 0) {
+        ssize_t n = send(c->fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                ev_io_start(c->w->loop, &c->wio);
+                conn_set_timeout(c, T_SEND);
+                return;
+            }
+            conn_close(c);
+            return;
+        }
+        b->start += (uint32_t)n;
+    }
+    ev_io_stop(c->w->loop, &c->wio);
+    buf_put(&c->w->bufs, b);
+    c->reply = NULL;
+    conn_request_done(c, c->req != NULL && c->req->keep_alive);
+}
+
+void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive)
+{
+    struct worker *w = c->w;
+    struct request *req = c->req != NULL ? c->req : request_begin(c);
+    enum http_conn_header hdr;
+    size_t len;
+    char *head_end;
+
+    if (req == NULL || (c->reply = buf_get(&w->bufs)) == NULL) {
+        conn_close(c);
+        return;
+    }
+    keep_alive = keep_alive && req->client_keep_alive && !w->stopping && !c->rd_eof;
+    req->keep_alive = keep_alive;
+    if (!keep_alive)
+        hdr = HTTP_CONN_CLOSE;
+    else
+        hdr = req->minor == 0 ? HTTP_CONN_KEEP_ALIVE : HTTP_CONN_NONE;
+    len = http_write_error(status, reason, req->id, hdr, c->reply->data + c->reply->start,
+                           c->reply->cap - c->reply->start);
+    c->reply->end = c->reply->start + (uint32_t)len;
+    head_end = memmem(c->reply->data + c->reply->start, len, "\r\n\r\n", 4);
+    req->status = status;
+    req->body_out = head_end != NULL ? len - (size_t)(head_end + 4 - (c->reply->data + c->reply->start)) : 0;
+    c->state = CS_REPLY;
+    if (!keep_alive)
+        conn_read_stop(c);
+    reply_write(c);
+}
+
+/* Parses the head at c->in->start once a line has ended since scan_from
+ * (or at once on a connection's first bytes, so garbage is answered
+ * without waiting for a newline that may never come). */
+static void parse_head(struct conn *c, uint32_t scan_from)
+{
+    struct worker *w = c->w;
+    struct buf *b = c->in;
+    struct http_head *h = &w->head;
+    const struct conf *conf = conn_conf(c);
+    struct request *req;
+    const char *id;
+    size_t idlen;
+    int r;
+
+    if (scan_from > b->start && memchr(b->data + scan_from, '\n', b->end - scan_from) == NULL) {
+        r = HTTP_HEAD_AGAIN;
+    } else {
+        r = http_parse_head(&c->parser, HTTP_REQUEST, h, b->data + b->start, buf_len(b));
+    }
+    if (r == HTTP_HEAD_AGAIN) {
+        if (buf_len(b) >= conf->limits.max_header_bytes || buf_room(b) == 0)
+            conn_reply_error(c, 431, "request head larger than limits.max_header_bytes", false);
+        return;
+    }
+    if (r == HTTP_HEAD_BAD) {
+        conn_reply_error(c, h->err_status, h->err_reason, false);
+        return;
+    }
+    if (h->len > conf->limits.max_header_bytes) {
+        conn_reply_error(c, 431, "request head larger than limits.max_header_bytes", false);
+        return;
+    }
+    req = request_begin(c);
+    if (req == NULL) {
+        conn_close(c);
+        return;
+    }
+    req->method = h->method;
+    req->minor = h->minor;
+    req->has_method = true;
+    id = http_header_value(h, H_X_REQUEST_ID, &idlen);
+    if (id != NULL && h->count[H_X_REQUEST_ID] == 1 && http_request_id_sane(id, idlen)) {
+        memcpy(req->id, id, idlen);
+        req->id[idlen] = '\0';
+        req->idlen = idlen;
+    }
+    if (w->alog != NULL)
+        accesslog_capture(req, h);
+    proxy_start(c, h);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct conn *c = io->data;
+    struct worker *w = c->w;
+    struct buf *b;
+    uint32_t old_end;
+    ssize_t n;
+
+    (void)loop;
+    (void)revents;
+    if (c->in == NULL && (c->in = buf_get(&w->bufs)) == NULL) {
+        conn_close(c);
+        return;
+    }
+    b = c->in;
+    if (c->state == CS_LINGER)
+        b->start = b->end = BUF_HEADROOM; /* drop what the client still sends */
+    if (buf_room(b) == 0) {
+        conn_read_stop(c);
+        return;
+    }
+    n = read(c->fd, b->data + b->end, buf_room(b));
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        conn_close(c);
+        return;
+    }
+    if (n == 0) {
+        switch (c->state) {
+        case CS_PROXY:
+            proxy_client_eof(c);
+            return;
+        case CS_REPLY:
+            c->rd_eof = true;
+            conn_read_stop(c);
+            return;
+        default:
+            conn_close(c);
+            return;
+        }
+    }
+    old_end = b->end;
+    b->end += (uint32_t)n;
+    switch (c->state) {
+    case CS_IDLE:
+        c->state = CS_HEAD;
+        c->t_first = ev_now(w->loop);
+        conn_set_timeout(c, T_HEADER);
+        parse_head(c, b->start);
+        return;
+    case CS_HEAD:
+        parse_head(c, old_end);
+        return;
+    case CS_PROXY:
+        proxy_client_readable(c);
+        return;
+    case CS_REPLY:
+        /* The next request, read ahead; parsed once the reply is out. */
+        if (buf_room(b) == 0)
+            conn_read_stop(c);
+        return;
+    default:
+        return;
+    }
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct conn *c = io->data;
+
+    (void)revents;
+    switch (c->state) {
+    case CS_PROXY:
+        proxy_client_writable(c);
+        return;
+    case CS_REPLY:
+        reply_write(c);
+        return;
+    default:
+        ev_io_stop(loop, io);
+        return;
+    }
+}
+
+void conn_reap(struct worker *w)
+{
+    struct conn *c;
+
+    while ((c = w->dead_conns) != NULL) {
+        w->dead_conns = c->next;
+        if (w->nfree_conns < FREE_CONNS_MAX) {
+            c->next = w->free_conns;
+            w->free_conns = c;
+            w->nfree_conns++;
+        } else {
+            free(c);
+        }
+    }
+}
+
+void conn_free_all(struct worker *w)
+{
+    struct conn *c;
+    struct request *req;
+
+    while (w->conns != NULL)
+        conn_close(w->conns);
+    conn_reap(w);
+    while ((c = w->free_conns) != NULL) {
+        w->free_conns = c->next;
+        free(c);
+    }
+    w->nfree_conns = 0;
+    while ((req = w->free_reqs) != NULL) {
+        w->free_reqs = req->next;
+        free(req);
+    }
+}

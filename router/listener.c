@@ -1,0 +1,135 @@
+#include "router/listener.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "router/conn.h"
+#include "router/worker.h"
+
+#define ACCEPT_BATCH 64
+#define LISTEN_BACKLOG 4096
+
+int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen)
+{
+    int fd, one = 1, family = addr->ss.ss_family;
+
+    fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: socket: %s", addr->text, strerror(errno));
+        return -1;
+    }
+    if (family == AF_UNIX) {
+        /* A stale socket file from an earlier run would make bind fail. */
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+
+        unlink(sun->sun_path);
+    } else {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (reuseport)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+        if (family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
+        goto fail;
+    }
+    if (listen(fd, LISTEN_BACKLOG) < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
+        goto fail;
+    }
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct listener *l = io->data;
+    struct worker *w = l->w;
+    uint16_t port = (uint16_t)l->addr.port;
+
+    (void)loop;
+    (void)revents;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof(peer);
+        int fd;
+
+        if (w->nconns >= w->max_conns) {
+            /* Leave the rest in the kernel backlog until a connection ends. */
+            worker_accept_pause(w, 0);
+            return;
+        }
+        fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            switch (errno) {
+            case EINTR:
+            case ECONNABORTED:
+                continue;
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                log_warn("accept on %s: %s; pausing accepts for 100ms", l->addr.text,
+                         strerror(errno));
+                worker_accept_pause(w, 0.1);
+                return;
+            default:
+                return; /* EAGAIN and the like */
+            }
+        }
+        if (peer.ss_family == AF_UNIX)
+            port = 0;
+        conn_accept(w, fd, (struct sockaddr *)&peer, port);
+    }
+}
+
+struct listener *listener_add(struct worker *w, const struct conf_addr *addr, int fd,
+                              bool owns_path)
+{
+    struct listener *l = calloc(1, sizeof(*l));
+
+    if (l == NULL)
+        return NULL;
+    l->w = w;
+    l->addr = *addr;
+    l->fd = fd;
+    l->owns_path = owns_path;
+    ev_io_init(&l->io, accept_cb, fd, EV_READ);
+    l->io.data = l;
+    l->next = w->listeners;
+    w->listeners = l;
+    return l;
+}
+
+void listener_start(struct listener *l)
+{
+    if (l->fd >= 0)
+        ev_io_start(l->w->loop, &l->io);
+}
+
+void listener_stop(struct listener *l)
+{
+    ev_io_stop(l->w->loop, &l->io);
+}
+
+void listener_close(struct listener *l)
+{
+    listener_stop(l);
+    if (l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
+        if (l->owns_path && l->addr.ss.ss_family == AF_UNIX)
+            unlink(((const struct sockaddr_un *)&l->addr.ss)->sun_path);
+    }
+}

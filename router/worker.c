@@ -1,0 +1,280 @@
+#include "router/worker.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/rng.h"
+#include "router/accesslog.h"
+#include "router/conn.h"
+#include "router/listener.h"
+#include "router/route.h"
+#include "router/router.h"
+#include "router/upstream.h"
+
+#define BUF_MIN_DATA (16u * 1024u)
+#define FREE_BUFS_MAX 1024
+
+static void reaper_cb(struct ev_loop *loop, ev_check *w_, int revents)
+{
+    struct worker *w = w_->data;
+
+    (void)loop;
+    (void)revents;
+    if (w->dead_conns != NULL)
+        conn_reap(w);
+    if (w->dead_ups != NULL)
+        upstream_reap(w);
+}
+
+static void flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+    struct worker *w = p->data;
+
+    (void)loop;
+    (void)revents;
+    if (w->alog->len > 0)
+        accesslog_flush(w->alog);
+}
+
+static void close_idle_upstreams(struct worker *w, struct route_table *t)
+{
+    for (unsigned i = 0; i < t->nroutes; i++)
+        for (unsigned k = 0; k < t->routes[i].nbe; k++)
+            upstream_close_idle(w, t->routes[i].be[k]);
+}
+
+static void close_listeners(struct worker *w)
+{
+    struct listener *l;
+
+    while ((l = w->listeners) != NULL) {
+        w->listeners = l->next;
+        listener_close(l);
+        free(l);
+    }
+    ev_timer_stop(w->loop, &w->accept_timer);
+}
+
+void worker_finished(struct worker *w)
+{
+    if (w->finished)
+        return;
+    w->finished = true;
+    close_idle_upstreams(w, w->table);
+    if (w->threaded)
+        ev_break(w->loop, EVBREAK_ALL);
+    router_worker_finished(w->router);
+}
+
+/* Graceful: stop accepting, close idle connections; busy ones close after
+ * their response (w->stopping turns keep-alive off). */
+static void drain(struct worker *w)
+{
+    struct conn *c, *next;
+
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    close_listeners(w);
+    for (c = w->conns; c != NULL; c = next) {
+        next = c->next;
+        if (c->state == CS_IDLE || (c->state == CS_HEAD && buf_len_or_zero(c->in) == 0))
+            conn_close(c);
+    }
+    close_idle_upstreams(w, w->table);
+    if (w->nconns == 0)
+        worker_finished(w);
+}
+
+static void stop_now(struct worker *w)
+{
+    w->stopping = true;
+    close_listeners(w);
+    while (w->conns != NULL)
+        conn_close(w->conns);
+    worker_finished(w);
+}
+
+static void swap_table(struct worker *w)
+{
+    struct route_table *t = atomic_exchange(&w->next_table, NULL);
+    struct route_table *old = w->table;
+
+    if (t == NULL)
+        return;
+    w->table = t;
+    /* Idle connections to backends that left the config go now; busy ones
+     * are closed instead of pooled when their request ends. */
+    for (unsigned i = 0; i < old->nroutes; i++)
+        for (unsigned k = 0; k < old->routes[i].nbe; k++)
+            if (atomic_load(&old->routes[i].be[k]->retired))
+                upstream_close_idle(w, old->routes[i].be[k]);
+    route_table_put(old);
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    struct worker *w = a->data;
+    unsigned cmd = atomic_exchange(&w->cmd, 0);
+
+    (void)loop;
+    (void)revents;
+    if (cmd & WORKER_TABLE)
+        swap_table(w);
+    if (cmd & WORKER_STOP_NOW)
+        stop_now(w);
+    else if (cmd & WORKER_DRAIN)
+        drain(w);
+}
+
+void worker_post(struct worker *w, unsigned cmd)
+{
+    atomic_fetch_or(&w->cmd, cmd);
+    ev_async_send(w->loop, &w->wake);
+}
+
+void worker_post_table(struct worker *w, struct route_table *t)
+{
+    struct route_table *old = atomic_exchange(&w->next_table, t);
+
+    /* Not yet picked up: the newer table replaces it. Only the main thread
+     * posts, and the worker only takes, so old is no longer seen by w. */
+    if (old != NULL)
+        route_table_put(old);
+    worker_post(w, WORKER_TABLE);
+}
+
+static void accept_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct worker *w = t->data;
+
+    (void)loop;
+    (void)revents;
+    if (w->nconns < w->max_conns)
+        worker_accept_resume(w);
+}
+
+void worker_accept_pause(struct worker *w, double seconds)
+{
+    for (struct listener *l = w->listeners; l != NULL; l = l->next)
+        listener_stop(l);
+    w->accept_paused = true;
+    if (seconds > 0) {
+        ev_timer_stop(w->loop, &w->accept_timer);
+        ev_timer_set(&w->accept_timer, seconds, 0.);
+        ev_timer_start(w->loop, &w->accept_timer);
+    }
+}
+
+void worker_accept_resume(struct worker *w)
+{
+    if (w->stopping || ev_is_active(&w->accept_timer))
+        return;
+    w->accept_paused = false;
+    for (struct listener *l = w->listeners; l != NULL; l = l->next)
+        listener_start(l);
+}
+
+int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop *loop)
+{
+    const struct conf *conf = r->cref->conf;
+    uint32_t data = (uint32_t)conf->limits.max_header_bytes;
+
+    memset(w, 0, sizeof(*w));
+    w->id = id;
+    w->router = r;
+    w->loop = loop;
+    if (data < BUF_MIN_DATA)
+        data = BUF_MIN_DATA;
+    buf_pool_init(&w->bufs, BUF_HEADROOM + data, FREE_BUFS_MAX);
+    w->scratch = malloc(w->bufs.cap);
+    w->rng = rng_seed() ^ ((uint64_t)id << 32);
+    if (w->rng == 0)
+        w->rng = 1;
+    w->max_conns = conf->limits.max_connections / r->nworkers;
+    if (w->max_conns == 0)
+        w->max_conns = 1;
+    w->table = route_table_build(r->cref, &r->reg);
+    atomic_init(&w->cmd, 0);
+    atomic_init(&w->next_table, NULL);
+    if (r->access_fd >= 0)
+        w->alog = accesslog_new(r->access_fd, conf->log.format);
+    if (w->scratch == NULL || w->table == NULL || (r->access_fd >= 0 && w->alog == NULL))
+        return -1;
+
+    ev_check_init(&w->reaper, reaper_cb);
+    w->reaper.data = w;
+    ev_check_start(loop, &w->reaper);
+    if (w->alog != NULL) {
+        ev_prepare_init(&w->flush, flush_cb);
+        w->flush.data = w;
+        ev_prepare_start(loop, &w->flush);
+    }
+    ev_async_init(&w->wake, wake_cb);
+    w->wake.data = w;
+    ev_async_start(loop, &w->wake);
+    ev_init(&w->accept_timer, accept_timer_cb);
+    w->accept_timer.data = w;
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    sigset_t set;
+
+    /* Signals are the main thread's business. */
+    sigfillset(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    ev_run(w->loop, 0);
+    return NULL;
+}
+
+int worker_start_thread(struct worker *w)
+{
+    w->threaded = true;
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return -1;
+    w->thread_started = true;
+    return 0;
+}
+
+void worker_join(struct worker *w)
+{
+    if (w->thread_started) {
+        pthread_join(w->thread, NULL);
+        w->thread_started = false;
+    }
+}
+
+void worker_destroy(struct worker *w)
+{
+    w->finished = true; /* no more reports to the router */
+    w->stopping = true;
+    close_listeners(w);
+    conn_free_all(w);
+    if (w->table != NULL) {
+        close_idle_upstreams(w, w->table);
+        route_table_put(w->table);
+        w->table = NULL;
+    }
+    if (atomic_load(&w->next_table) != NULL)
+        route_table_put(atomic_exchange(&w->next_table, NULL));
+    upstream_free_all(w);
+    if (w->loop != NULL) {
+        ev_check_stop(w->loop, &w->reaper);
+        if (w->alog != NULL)
+            ev_prepare_stop(w->loop, &w->flush);
+        ev_async_stop(w->loop, &w->wake);
+    }
+    accesslog_free(w->alog);
+    w->alog = NULL;
+    buf_pool_destroy(&w->bufs);
+    free(w->scratch);
+    w->scratch = NULL;
+    if (w->threaded && w->loop != NULL)
+        ev_loop_destroy(w->loop);
+    w->loop = NULL;
+}

@@ -1,0 +1,92 @@
+/* A worker: one event loop with its own listening sockets, client and
+ * upstream connections, buffers and route table. Worker 0 runs on the main
+ * thread's default loop; with `workers: N` the others run on threads of
+ * their own. Nothing on the request path is shared between workers except
+ * the backends' atomics, so it takes no lock. */
+#ifndef DROVER_ROUTER_WORKER_H
+#define DROVER_ROUTER_WORKER_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "router/buf.h"
+#include "router/http.h"
+
+struct router;
+struct route_table;
+struct listener;
+struct conn;
+struct upstream;
+struct request;
+struct accesslog;
+
+struct worker {
+    unsigned id;
+    struct router *router;
+    struct ev_loop *loop;
+    pthread_t thread;
+    bool threaded;                  /* has a loop of its own (not the main one) */
+    bool thread_started;
+
+    struct route_table *table;      /* routes for new requests */
+    struct listener *listeners;
+    unsigned max_conns;             /* this worker's share of limits.max_connections */
+    unsigned nconns;
+    bool accept_paused;
+
+    struct conn *conns;             /* every open client connection */
+    struct conn *free_conns;
+    unsigned nfree_conns;
+    struct conn *dead_conns;        /* closed in a callback, freed by the reaper */
+    struct upstream *free_ups;
+    struct upstream *dead_ups;
+    struct request *free_reqs;
+    struct buf_pool bufs;
+    uint64_t rng;
+
+    struct accesslog *alog;
+    ev_check reaper;
+    ev_prepare flush;               /* access log: one write per loop iteration */
+    ev_async wake;                  /* commands from the main thread */
+    atomic_uint cmd;                /* WORKER_* bits, read by the wake callback */
+    _Atomic(struct route_table *) next_table;
+    ev_timer accept_timer;          /* accepting paused after EMFILE */
+    bool stopping;                  /* draining: no new connections, no keep-alive */
+    bool finished;
+
+    /* One head is parsed and rewritten at a time per worker. */
+    struct http_head head;
+    char *scratch;                  /* bufs.cap bytes to build a rewritten head in */
+};
+
+enum { WORKER_DRAIN = 1, WORKER_STOP_NOW = 2, WORKER_TABLE = 4 };
+
+/* Sets up w (its loop is loop) with the router's current config. */
+int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop *loop);
+/* Posts WORKER_* commands to w; safe from any thread. */
+void worker_post(struct worker *w, unsigned cmd);
+/* Hands w a new route table for new requests (WORKER_TABLE). */
+void worker_post_table(struct worker *w, struct route_table *t);
+/* Runs worker w on a thread of its own (w->loop must be a new loop). */
+int worker_start_thread(struct worker *w);
+void worker_join(struct worker *w);
+void worker_destroy(struct worker *w);
+
+/* The request clock: ev_now() of the worker's loop in milliseconds. */
+static inline int64_t worker_now_ms(struct worker *w)
+{
+    return (int64_t)(ev_now(w->loop) * 1000.0);
+}
+
+/* Pauses accepting when the worker is at max_conns or after EMFILE; the
+ * kernel backlog holds new connections meanwhile. */
+void worker_accept_pause(struct worker *w, double seconds);
+void worker_accept_resume(struct worker *w);
+
+/* A stopping worker has closed its last connection. */
+void worker_finished(struct worker *w);
+
+#endif
