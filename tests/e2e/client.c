@@ -1,0 +1,383 @@
+#include "tests/e2e/client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "llhttp.h"
+#include "tests/e2e/harness.h"
+
+uint64_t fnv1a(const void *data, size_t len, uint64_t h)
+{
+    const unsigned char *p = data;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (strncmp(addr, "unix:", 5) == 0) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+        sun->sun_family = AF_UNIX;
+        snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", addr + 5);
+        *len = sizeof(*sun);
+        return 0;
+    }
+    if (addr[0] == '[') {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        const char *close = strchr(addr, ']');
+        char host[64];
+
+        if (close == NULL || close[1] != ':')
+            return -1;
+        snprintf(host, sizeof(host), "%.*s", (int)(close - addr - 1), addr + 1);
+        s6->sin6_family = AF_INET6;
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+            return -1;
+        s6->sin6_port = htons((uint16_t)atoi(close + 2));
+        *len = sizeof(*s6);
+        return 0;
+    }
+    {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        const char *colon = strrchr(addr, ':');
+        char host[64];
+
+        if (colon == NULL)
+            return -1;
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+        s4->sin_family = AF_INET;
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+            return -1;
+        s4->sin_port = htons((uint16_t)atoi(colon + 1));
+        *len = sizeof(*s4);
+        return 0;
+    }
+}
+
+struct client *client_try_open(const char *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct client *c;
+    int fd, one = 1;
+
+    if (parse_addr(addr, &ss, &len) < 0)
+        return NULL;
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+        close(fd);
+        return NULL;
+    }
+    if (ss.ss_family != AF_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        _exit(3);
+    c->fd = fd;
+    return c;
+}
+
+struct client *client_open(const char *addr)
+{
+    struct client *c = client_try_open(addr);
+
+    if (c == NULL)
+        e2e_fail(__FILE__, __LINE__, "cannot connect to %s: %s", addr, strerror(errno));
+    return c;
+}
+
+void client_close(struct client *c)
+{
+    if (c == NULL)
+        return;
+    close(c->fd);
+    free(c->buf);
+    free(c);
+}
+
+long client_send_try(struct client *c, const void *data, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        ssize_t n = send(c->fd, (const char *)data + off, len - off, MSG_NOSIGNAL);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    return (long)off;
+}
+
+void client_send(struct client *c, const void *data, size_t len)
+{
+    if (client_send_try(c, data, len) < 0)
+        e2e_fail(__FILE__, __LINE__, "send: %s", strerror(errno));
+}
+
+void client_send_str(struct client *c, const char *s)
+{
+    client_send(c, s, strlen(s));
+}
+
+/* Reads more bytes into c->buf; 1 read, 0 EOF, -1 timeout or error. */
+static int fill(struct client *c, int timeout_ms)
+{
+    struct pollfd pfd = {c->fd, POLLIN, 0};
+    ssize_t n;
+    int r;
+
+    if (c->eof)
+        return 0;
+    r = poll(&pfd, 1, timeout_ms);
+    if (r <= 0)
+        return -1;
+    if (c->cap - c->len < 65536) {
+        c->cap = c->cap ? c->cap * 2 : 131072;
+        c->buf = realloc(c->buf, c->cap);
+        if (c->buf == NULL)
+            _exit(3);
+    }
+    n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 1;
+        c->eof = true; /* a reset counts as the end */
+        return 0;
+    }
+    if (n == 0) {
+        c->eof = true;
+        return 0;
+    }
+    c->len += (size_t)n;
+    return 1;
+}
+
+struct parse_state {
+    struct http_resp *r;
+    bool in_value;
+    bool head_request;
+    bool done;
+    size_t body_cap;
+};
+
+static char *append(char *s, const char *at, size_t len)
+{
+    size_t old = s != NULL ? strlen(s) : 0;
+    char *n = realloc(s, old + len + 1);
+
+    if (n == NULL)
+        _exit(3);
+    memcpy(n + old, at, len);
+    n[old + len] = '\0';
+    return n;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    struct parse_state *st = p->data;
+    struct http_resp *r = st->r;
+
+    if (st->in_value || r->nhdr == 0) {
+        if (r->nhdr == CLIENT_MAX_HEADERS)
+            return 0;
+        r->nhdr++;
+        st->in_value = false;
+    }
+    r->name[r->nhdr - 1] = append(r->name[r->nhdr - 1], at, len);
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    struct parse_state *st = p->data;
+    struct http_resp *r = st->r;
+
+    st->in_value = true;
+    if (r->nhdr == 0)
+        return 0;
+    r->value[r->nhdr - 1] = append(r->value[r->nhdr - 1], at, len);
+    return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct parse_state *st = p->data;
+
+    st->r->status = llhttp_get_status_code(p);
+    st->r->major = llhttp_get_http_major(p);
+    st->r->minor = llhttp_get_http_minor(p);
+    st->r->chunked = (p->flags & F_CHUNKED) != 0;
+    for (unsigned i = 0; i < st->r->nhdr; i++)
+        if (st->r->value[i] == NULL)
+            st->r->value[i] = append(NULL, "", 0);
+    return st->head_request ? 1 : 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    struct parse_state *st = p->data;
+    struct http_resp *r = st->r;
+
+    if (r->body_len + len + 1 > st->body_cap) {
+        while (r->body_len + len + 1 > st->body_cap)
+            st->body_cap = st->body_cap ? st->body_cap * 2 : 4096;
+        r->body = realloc(r->body, st->body_cap);
+        if (r->body == NULL)
+            _exit(3);
+    }
+    memcpy(r->body + r->body_len, at, len);
+    r->body_len += len;
+    r->body[r->body_len] = '\0';
+    r->body_fnv = fnv1a(at, len, r->body_fnv);
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    struct parse_state *st = p->data;
+
+    st->done = true;
+    st->r->keep_alive = llhttp_should_keep_alive(p);
+    return HPE_PAUSED;
+}
+
+static const llhttp_settings_t settings = {
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+int client_read(struct client *c, struct http_resp *r, bool head_request, int timeout_ms)
+{
+    struct parse_state st = {r, false, head_request, false, 0};
+    long long deadline = e2e_now_ms() + timeout_ms;
+    size_t parsed = 0;
+    llhttp_t p;
+
+    memset(r, 0, sizeof(*r));
+    r->body_fnv = FNV_INIT;
+    r->body = calloc(1, 1);
+    st.body_cap = 1;
+    llhttp_init(&p, HTTP_RESPONSE, &settings);
+    p.data = &st;
+    for (;;) {
+        if (parsed < c->len) {
+            llhttp_errno_t err = llhttp_execute(&p, c->buf + parsed, c->len - parsed);
+
+            if (err == HPE_PAUSED) {
+                parsed = (size_t)(llhttp_get_error_pos(&p) - c->buf);
+                /* 1xx interim responses are skipped like a browser does. */
+                if (r->status >= 100 && r->status < 200 && r->status != 101) {
+                    memmove(c->buf, c->buf + parsed, c->len - parsed);
+                    c->len -= parsed;
+                    parsed = 0;
+                    resp_free(r);
+                    return client_read(c, r, head_request, (int)(deadline - e2e_now_ms()));
+                }
+            } else if (err != HPE_OK) {
+                e2e_log("client: unparsable response: %s (%s)", llhttp_errno_name(err),
+                        llhttp_get_error_reason(&p));
+                return -1;
+            } else {
+                parsed = c->len;
+            }
+        }
+        if (st.done)
+            break;
+        if (c->eof) {
+            if (llhttp_finish(&p) == HPE_OK && st.done) {
+                r->keep_alive = false;
+                break;
+            }
+            return -1;
+        }
+        if (e2e_now_ms() > deadline)
+            return -1;
+        if (fill(c, (int)(deadline - e2e_now_ms() + 1)) < 0 && e2e_now_ms() > deadline)
+            return -1;
+    }
+    memmove(c->buf, c->buf + parsed, c->len - parsed);
+    c->len -= parsed;
+    return 0;
+}
+
+bool client_wait_closed(struct client *c, int timeout_ms)
+{
+    long long deadline = e2e_now_ms() + timeout_ms;
+
+    while (!c->eof) {
+        if (e2e_now_ms() > deadline)
+            return false;
+        if (fill(c, (int)(deadline - e2e_now_ms() + 1)) > 0)
+            c->len = 0; /* discard */
+    }
+    return true;
+}
+
+void resp_free(struct http_resp *r)
+{
+    for (unsigned i = 0; i < r->nhdr; i++) {
+        free(r->name[i]);
+        free(r->value[i]);
+    }
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *resp_header(const struct http_resp *r, const char *name)
+{
+    for (unsigned i = 0; i < r->nhdr; i++)
+        if (r->name[i] != NULL && strcasecmp(r->name[i], name) == 0)
+            return r->value[i];
+    return NULL;
+}
+
+unsigned resp_header_count(const struct http_resp *r, const char *name)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < r->nhdr; i++)
+        if (r->name[i] != NULL && strcasecmp(r->name[i], name) == 0)
+            n++;
+    return n;
+}
+
+void http_exchange(const char *addr, const char *request, struct http_resp *r, int timeout_ms)
+{
+    struct client *c = client_open(addr);
+
+    client_send_str(c, request);
+    if (client_read(c, r, strncmp(request, "HEAD ", 5) == 0, timeout_ms) < 0)
+        e2e_fail(__FILE__, __LINE__, "no complete response from %s within %dms to: %.60s", addr,
+                 timeout_ms, request);
+    client_close(c);
+}
+
+void http_get(const char *addr, const char *path, struct http_resp *r)
+{
+    http_exchange(addr, e2e_fmt("GET %s HTTP/1.1\r\nHost: test\r\n\r\n", path), r, 5000);
+}
