@@ -1,9 +1,12 @@
 /* The proxy path over static backends: what a client sees through drover. */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -697,5 +700,68 @@ E2E_TEST(sigterm_lets_inflight_request_finish, 30)
     ASSERT(r.status == 200 && !r.keep_alive, "status %d keep-alive %d", r.status, r.keep_alive);
     resp_free(&r);
     client_close(c);
+    e2e_drover_stop(d);
+}
+
+/* A listener whose accept queue is full and never drained: Linux drops new
+ * SYNs, so a connect to it hangs, as to a host that has gone away. */
+static int blackhole(int *port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT(fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(fd, 0) == 0);
+    ASSERT(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+    *port = ntohs(sin.sin_port);
+    for (int i = 0; i < 4; i++) {
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+        connect(c, (struct sockaddr *)&sin, sizeof(sin));
+    }
+    e2e_sleep_ms(50);
+    return fd;
+}
+
+E2E_TEST(connect_timeout_tries_the_next_backend_then_504, 30)
+{
+    int hole, hole2, live = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct http_resp r;
+    long long t0;
+
+    blackhole(&hole);
+    blackhole(&hole2);
+    e2e_backend("live", live);
+    d = e2e_drover(config(dp, e2e_fmt("timeouts:\n  connect: 200ms\n"
+                                      "routes:\n"
+                                      "  - path: /both/\n    balance: round_robin\n"
+                                      "    backends: [127.0.0.1:%d, 127.0.0.1:%d]\n"
+                                      "  - path: /hole/\n    backends: [127.0.0.1:%d]\n",
+                                      hole, live, hole2)),
+                   addr_of(dp));
+    /* The first pick is the black hole: after 200ms the live one answers. */
+    t0 = e2e_now_ms();
+    http_get(addr_of(dp), "/both/", &r);
+    ASSERT(r.status == 200 && strcmp(resp_header(&r, "X-Backend"), "live") == 0, "got %d",
+           r.status);
+    ASSERT(e2e_now_ms() - t0 >= 150 && e2e_now_ms() - t0 < 2000, "took %lldms",
+           e2e_now_ms() - t0);
+    resp_free(&r);
+    /* Alone, the black hole gives 504 after timeouts.connect. */
+    t0 = e2e_now_ms();
+    http_get(addr_of(dp), "/hole/", &r);
+    ASSERT(r.status == 504, "got %d: %s", r.status, r.body);
+    ASSERT(strstr(r.body, "within timeouts.connect") != NULL, "body: %s", r.body);
+    ASSERT(e2e_now_ms() - t0 >= 150 && e2e_now_ms() - t0 < 2000, "took %lldms",
+           e2e_now_ms() - t0);
+    resp_free(&r);
+    /* Having failed, it is skipped for a while: a fast 503, no new wait. */
+    t0 = e2e_now_ms();
+    http_get(addr_of(dp), "/hole/", &r);
+    ASSERT(r.status == 503 && e2e_now_ms() - t0 < 150, "got %d after %lldms", r.status,
+           e2e_now_ms() - t0);
+    resp_free(&r);
     e2e_drover_stop(d);
 }
