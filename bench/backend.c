@@ -18,7 +18,9 @@
  * per batch; large bodies are generated as the socket drains.
  *
  * Query parameters (any path, combinable): status=CODE size=N chunked=1
- * delay=MS echo=1 head=1 sum=1 close=N drop=1 stats=1. The body comes from
+ * delay=MS echo=1 head=1 sum=1 close=N drop=1 drop_on=NAME (drop only if we
+ * are NAME) stats=1 alloc=MB (the process grows by MB of touched memory,
+ * kept until it exits). The body comes from
  * the first of echo, head, sum, stats, size, default that is set. Generated
  * bodies (size=N, -b) are 'x' bytes. head=1 echoes the head without its
  * blank line. close=N does not announce "Connection: close": it plays a
@@ -96,6 +98,7 @@ struct req {
     unsigned delay_ms;
     uint64_t size;
     uint64_t cap;           /* body bytes we may still send (close=N) */
+    unsigned alloc_mb;      /* alloc=MB: grow the process by that much, for good */
     bool has_size, has_close, chunked, echo, head, sum, drop, stats;
     bool plain;             /* no query string at all: the fast path */
     bool bad;               /* bad query value or oversized Upgrade */
@@ -561,6 +564,27 @@ static int tunnel_start(struct conn *c)
     return OK;
 }
 
+/* alloc=MB: memory that is touched and never given back, so a supervisor's
+ * memory_limit can be tested against a real resident size. */
+static void grow(unsigned mb)
+{
+    static char **blocks;
+    static size_t nblocks;
+    char **more = realloc(blocks, (nblocks + mb) * sizeof(*blocks));
+
+    if (more == NULL)
+        return;
+    blocks = more;
+    for (unsigned i = 0; i < mb; i++) {
+        char *b = malloc(1u << 20);
+
+        if (b == NULL)
+            return;
+        memset(b, (int)(i & 0x7f) + 1, 1u << 20);
+        blocks[nblocks++] = b;
+    }
+}
+
 /* The head is parsed (and any delay is over): drop, tunnel, or begin the
  * response if it does not wait for the body (echo, head=1). The head is
  * consumed from the input buffer here. */
@@ -571,6 +595,8 @@ static int req_start(struct conn *c)
 
     if (r->drop)
         return conn_finish(c);
+    if (r->alloc_mb > 0)
+        grow(r->alloc_mb);
     if (r->upgrade && r->msg_done && (r->status == 0 || r->status == 101))
         return tunnel_start(c);
     if (r->upgrade)
@@ -946,8 +972,16 @@ static void query_param(struct req *r, const char *k, size_t kn, const char *v, 
         r->sum = query_flag(v, vn);
     } else if (span_is(k, kn, "drop")) {
         r->drop = query_flag(v, vn);
+    } else if (span_is(k, kn, "drop_on")) {
+        /* drop_on=NAME: only the backend called NAME drops the request. */
+        r->drop = r->drop || span_is(v, vn, g.name);
     } else if (span_is(k, kn, "stats")) {
         r->stats = query_flag(v, vn);
+    } else if (span_is(k, kn, "alloc")) {
+        if (query_num(v, vn, 4096, &x))
+            r->alloc_mb = (unsigned)x;
+        else
+            r->bad = true;
     }
 }
 

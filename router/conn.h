@@ -69,6 +69,7 @@ struct request {
     bool upstream_reusable;
     bool inflight;                  /* counted in be->inflight */
     bool connect_timed_out;         /* the last connect failed by timing out */
+    bool lost;                      /* a backend closed on it without answering */
     bool has_method;                /* the head got far enough to name it */
     uint32_t out_start;             /* rewritten head in c->in */
     uint32_t req_fwd;               /* end of the request bytes ready to send */

@@ -269,6 +269,8 @@ static void connect_backend(struct conn *c)
             if (req->pick.ntried == 0) {
                 snprintf(why, sizeof(why), "no healthy backend for route %s", r->label);
                 fail(c, 503, why);
+            } else if (req->lost) {
+                fail(c, 502, "backend closed the connection without responding");
             } else if (req->connect_timed_out) {
                 fail(c, 504, "could not connect to a backend within timeouts.connect");
             } else {
@@ -325,15 +327,29 @@ static void retry_fresh(struct conn *c)
     send_request(c);
 }
 
-/* The upstream connection broke before any response byte came back. */
+/* The upstream connection broke. Before any response byte came back, an
+ * idempotent request is sent again (RFC 9110 9.2.2): once more on a fresh
+ * connection to the same backend when a pooled connection had gone stale,
+ * else on another backend, within `retries`. The backend is not marked
+ * down for it: one closed connection says less than a refused connect. */
 static void upstream_lost(struct conn *c, int err)
 {
     struct request *req = c->req;
     struct upstream *up = c->up;
+    bool replayable = !req->resp_started && buf_len_or_zero(up->in) == 0 && req->rewindable &&
+                      idempotent(req->method);
 
-    if (!req->resp_started && buf_len_or_zero(up->in) == 0 && up->reused && !req->retried_fresh &&
-        req->rewindable && idempotent(req->method)) {
+    if (replayable && up->reused && !req->retried_fresh) {
         retry_fresh(c);
+        return;
+    }
+    if (replayable) {
+        req->lost = true;
+        req->be->slot[c->w->id].failures++;
+        detach_upstream(c, false);
+        unbind_backend(req);
+        c->in->start = req->out_start;
+        connect_backend(c);
         return;
     }
     if (req->resp_started) {

@@ -765,3 +765,41 @@ E2E_TEST(connect_timeout_tries_the_next_backend_then_504, 30)
     resp_free(&r);
     e2e_drover_stop(d);
 }
+
+/* A backend that closes a fresh connection without answering: an idempotent
+ * request goes to another backend, a POST gets 502 (it may have had an
+ * effect). */
+E2E_TEST(lost_idempotent_request_is_replayed_elsewhere, 30)
+{
+    int a = e2e_free_port(), b = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct http_resp r;
+    int to_b = 0, posts_502 = 0;
+
+    e2e_backend("a", a);
+    e2e_backend("b", b);
+    d = e2e_drover(config(dp, e2e_fmt("retries: 2\nroutes:\n  - path: /\n"
+                                      "    backends: [127.0.0.1:%d, 127.0.0.1:%d]\n",
+                                      a, b)),
+                   addr_of(dp));
+    for (int i = 0; i < 10; i++) {
+        /* A new client connection each time; round robin tries a half the time. */
+        http_get(addr_of(dp), "/?drop_on=a", &r);
+        ASSERT(r.status == 200, "GET %d: %d %s", i, r.status, r.body);
+        to_b += strcmp(resp_header(&r, "X-Backend"), "b") == 0;
+        resp_free(&r);
+    }
+    ASSERT(to_b == 10, "only b can answer");
+    for (int i = 0; i < 4; i++) {
+        http_exchange(addr_of(dp), "POST /?drop_on=a HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi",
+                      &r, 5000);
+        ASSERT(r.status == 200 || r.status == 502, "POST: %d", r.status);
+        if (r.status == 502) {
+            posts_502++;
+            ASSERT(strstr(r.body, "backend closed the connection without responding") != NULL);
+        }
+        resp_free(&r);
+    }
+    ASSERT(posts_502 == 2, "round robin sends every other POST to a: %d got 502", posts_502);
+    e2e_drover_stop(d);
+}
