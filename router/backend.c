@@ -66,6 +66,36 @@ struct backend *backend_registry_static(struct backend_registry *reg, const stru
     return be;
 }
 
+struct backend *backend_registry_add_instance(struct backend_registry *reg,
+                                              const struct conf_addr *addr, const char *name,
+                                              const char *process, unsigned max_inflight)
+{
+    struct backend *be = backend_new(addr, name, process, reg->nworkers);
+    struct backend **tail = &reg->head;
+
+    if (be == NULL)
+        return NULL;
+    be->max_inflight = max_inflight;
+    /* Appended, so a route's instances keep the order they became ready in. */
+    while (*tail != NULL)
+        tail = &(*tail)->reg_next;
+    *tail = be;
+    return be;
+}
+
+void backend_registry_remove(struct backend_registry *reg, struct backend *be)
+{
+    for (struct backend **p = &reg->head; *p != NULL; p = &(*p)->reg_next) {
+        if (*p == be) {
+            *p = be->reg_next;
+            be->reg_next = NULL;
+            atomic_store(&be->retired, true);
+            backend_unref(be);
+            return;
+        }
+    }
+}
+
 void backend_registry_clear(struct backend_registry *reg)
 {
     struct backend *be;

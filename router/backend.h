@@ -76,7 +76,21 @@ void backend_registry_init(struct backend_registry *reg, unsigned nworkers);
  * reference; the caller takes none. NULL on allocation failure. */
 struct backend *backend_registry_static(struct backend_registry *reg, const struct conf_addr *addr,
                                         unsigned max_inflight);
+/* A supervised instance (named "web.1", process type process) joins the
+ * registry, which keeps the reference; NULL on allocation failure. */
+struct backend *backend_registry_add_instance(struct backend_registry *reg,
+                                              const struct conf_addr *addr, const char *name,
+                                              const char *process, unsigned max_inflight);
+/* Takes be out of the registry and marks it retired: route tables built
+ * from now on leave it out, requests in flight keep it alive. */
+void backend_registry_remove(struct backend_registry *reg, struct backend *be);
 /* Drops every backend (the registry's references). */
 void backend_registry_clear(struct backend_registry *reg);
+
+/* Requests in flight on be, over all workers. */
+static inline int backend_inflight(struct backend *be)
+{
+    return atomic_load_explicit(&be->inflight, memory_order_relaxed);
+}
 
 #endif

@@ -13,6 +13,9 @@
 #include "conf/config.h"
 #include "lib/log.h"
 #include "router/router.h"
+#include "supervisor/formation.h"
+#include "supervisor/shim.h"
+#include "supervisor/supervisor.h"
 
 #define DROVER_VERSION "0.1.0"
 
@@ -112,10 +115,80 @@ static int apply_port(struct conf *conf, const char *port, char *err, size_t err
     return 0;
 }
 
+/* Whether drover supervises an app: whenever a formation file exists, and
+ * necessarily when a route sends traffic to a process type. */
+static bool wants_formation(const struct conf *conf)
+{
+    for (size_t i = 0; i < conf->nroutes; i++)
+        if (conf->routes[i].process != NULL)
+            return true;
+    return conf->nprocesses > 0;
+}
+
+static bool formation_exists(const struct conf *conf)
+{
+    char path[4096];
+    struct stat st;
+
+    if (conf->app.procfile != NULL)
+        return true; /* named explicitly: it must load */
+    snprintf(path, sizeof(path), "%s/Procfile", conf->app.dir);
+    if (stat(path, &st) == 0)
+        return true;
+    snprintf(path, sizeof(path), "%s/app_desc.yaml", conf->app.dir);
+    return stat(path, &st) == 0;
+}
+
+/* The plan of instances, or *plan NULL when there is nothing to supervise.
+ * -1 with the reason in err. */
+static int load_plan(const struct conf *conf, const struct options *o, struct plan **plan,
+                     char *err, size_t errlen)
+{
+    struct scale_entry m[64];
+    struct formation f;
+    size_t nm = 0;
+    int r;
+
+    *plan = NULL;
+    if (o->formation != NULL &&
+        formation_parse_scale(o->formation, m, sizeof(m) / sizeof(m[0]), &nm, err, errlen) < 0) {
+        char why[512];
+
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, errlen, "-m: %s", why);
+        return -1;
+    }
+    if (!formation_exists(conf)) {
+        if (!wants_formation(conf) && o->formation == NULL)
+            return 0;
+        snprintf(err, errlen, "no Procfile or app_desc.yaml in %s (%s)", conf->app.dir,
+                 o->formation != NULL ? "-m needs a formation"
+                                      : "a route sends traffic to a process type");
+        return -1;
+    }
+    memset(&f, 0, sizeof(f));
+    if (formation_load(conf->app.dir, conf->app.procfile, &f, err, errlen) < 0)
+        return -1;
+    *plan = calloc(1, sizeof(**plan));
+    if (*plan == NULL) {
+        formation_free(&f);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r = plan_build(conf, &f, m, nm, *plan, err, errlen);
+    formation_free(&f);
+    if (r < 0) {
+        free(*plan);
+        *plan = NULL;
+    }
+    return r;
+}
+
 static int cmd_check(const struct options *o)
 {
     char err[8192];
     struct conf *conf = load_config(o, err, sizeof(err));
+    struct plan *plan;
 
     if (conf == NULL) {
         fprintf(stderr, "%s\n", err);
@@ -126,30 +199,65 @@ static int cmd_check(const struct options *o)
         conf_free(conf);
         return EXIT_USAGE;
     }
+    if (load_plan(conf, o, &plan, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        conf_free(conf);
+        return EXIT_CONFIG;
+    }
     conf_print_plan(conf, stdout);
+    if (plan != NULL) {
+        plan_print(plan, stdout);
+        plan_free(plan);
+        free(plan);
+    }
     printf("config ok\n");
     conf_free(conf);
     return EXIT_CLEAN;
 }
 
-struct signals {
-    struct router *router;
+/* What a running drover is made of, for the signal and stop callbacks. */
+struct app {
+    struct ev_loop *loop;
+    struct router router;
+    struct supervisor *sv;
     ev_signal term, intr, hup;
     int stops;
 };
 
+static void app_stopped(void *arg)
+{
+    struct app *app = arg;
+
+    ev_break(app->loop, EVBREAK_ALL);
+}
+
+/* The router has let its last connection go: now the instances. */
+static void router_stopped(void *arg)
+{
+    struct app *app = arg;
+
+    if (app->sv == NULL) {
+        app_stopped(app);
+        return;
+    }
+    log_info("stopping the app's instances");
+    supervisor_stop(app->sv, app->stops > 1, app_stopped, app);
+}
+
 static void stop_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
-    struct signals *sig = s->data;
+    struct app *app = s->data;
 
     (void)loop;
     (void)revents;
-    if (sig->stops++ == 0) {
+    if (app->stops++ == 0) {
         log_info("%s: draining (a second signal stops at once)", strsignal(s->signum));
-        router_drain(sig->router);
+        router_drain(&app->router, router_stopped, app);
     } else {
         log_info("%s again: stopping now", strsignal(s->signum));
-        router_stop_now(sig->router);
+        router_stop_now(&app->router);
+        if (app->sv != NULL)
+            supervisor_stop(app->sv, true, app_stopped, app);
     }
 }
 
@@ -162,7 +270,7 @@ static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
              "the running configuration is unchanged");
 }
 
-static void log_plan(const struct conf *conf)
+static void log_plan(const struct conf *conf, const struct plan *plan)
 {
     for (size_t i = 0; i < conf->nlisten; i++)
         log_info("listening on %s", conf->listen[i].text);
@@ -178,15 +286,19 @@ static void log_plan(const struct conf *conf)
                  r->host != NULL ? r->host : "", r->path, r->process != NULL ? "process " : "",
                  r->process != NULL ? r->process : backends, conf_balance_name(r->balance));
     }
+    if (plan == NULL)
+        return;
+    log_info("formation from %s", plan->formation_file);
+    if (plan->ignored_file != NULL)
+        log_info("ignoring %s: the Procfile wins", plan->ignored_file);
 }
 
 static int cmd_run(const struct options *o)
 {
     char err[8192];
     struct conf *conf = load_config(o, err, sizeof(err));
-    struct ev_loop *loop;
-    struct router router;
-    struct signals sig;
+    struct plan *plan = NULL;
+    struct app app;
     int status = EXIT_CLEAN;
 
     if (conf == NULL) {
@@ -198,40 +310,59 @@ static int cmd_run(const struct options *o)
         conf_free(conf);
         return EXIT_USAGE;
     }
+    if (load_plan(conf, o, &plan, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        conf_free(conf);
+        return EXIT_CONFIG;
+    }
     signal(SIGPIPE, SIG_IGN);
-    loop = ev_default_loop(EVBACKEND_EPOLL);
-    if (loop == NULL) {
+    memset(&app, 0, sizeof(app));
+    app.loop = ev_default_loop(EVBACKEND_EPOLL);
+    if (app.loop == NULL) {
         fprintf(stderr, "drover: cannot create the event loop (epoll)\n");
         conf_free(conf);
         return EXIT_CONFIG;
     }
+    if (plan != NULL) {
+        /* Before the first log line, so every name lines up. */
+        app.sv = supervisor_new(app.loop, &app.router, plan);
+        if (app.sv == NULL) {
+            fprintf(stderr, "drover: out of memory\n");
+            plan_free(plan);
+            free(plan);
+            conf_free(conf);
+            return EXIT_CONFIG;
+        }
+    }
     log_info("drover %s starting (pid %d, %d worker%s)", DROVER_VERSION, (int)getpid(),
              conf->workers, conf->workers == 1 ? "" : "s");
-    log_plan(conf);
-    if (router_start(&router, loop, conf, err, sizeof(err)) < 0) {
+    log_plan(conf, plan);
+    if (router_start(&app.router, app.loop, conf, err, sizeof(err)) < 0) {
         log_error("%s", err);
         fprintf(stderr, "drover: %s\n", err);
-        router_destroy(&router);
-        ev_loop_destroy(loop);
+        router_destroy(&app.router);
+        supervisor_free(app.sv);
+        ev_loop_destroy(app.loop);
         return EXIT_CONFIG;
     }
-    memset(&sig, 0, sizeof(sig));
-    sig.router = &router;
-    ev_signal_init(&sig.term, stop_signal_cb, SIGTERM);
-    ev_signal_init(&sig.intr, stop_signal_cb, SIGINT);
-    ev_signal_init(&sig.hup, hup_cb, SIGHUP);
-    sig.term.data = sig.intr.data = sig.hup.data = &sig;
-    ev_signal_start(loop, &sig.term);
-    ev_signal_start(loop, &sig.intr);
-    ev_signal_start(loop, &sig.hup);
+    ev_signal_init(&app.term, stop_signal_cb, SIGTERM);
+    ev_signal_init(&app.intr, stop_signal_cb, SIGINT);
+    ev_signal_init(&app.hup, hup_cb, SIGHUP);
+    app.term.data = app.intr.data = app.hup.data = &app;
+    ev_signal_start(app.loop, &app.term);
+    ev_signal_start(app.loop, &app.intr);
+    ev_signal_start(app.loop, &app.hup);
+    if (app.sv != NULL)
+        supervisor_start(app.sv);
 
-    ev_run(loop, 0);
+    ev_run(app.loop, 0);
 
-    ev_signal_stop(loop, &sig.term);
-    ev_signal_stop(loop, &sig.intr);
-    ev_signal_stop(loop, &sig.hup);
-    router_destroy(&router);
-    ev_loop_destroy(loop);
+    ev_signal_stop(app.loop, &app.term);
+    ev_signal_stop(app.loop, &app.intr);
+    ev_signal_stop(app.loop, &app.hup);
+    router_destroy(&app.router);
+    supervisor_free(app.sv);
+    ev_loop_destroy(app.loop);
     log_info("stopped");
     return status;
 }
@@ -250,6 +381,8 @@ int main(int argc, char **argv)
     static const char *const control[] = {"status", "scale", "restart", "stop", "start", "reload"};
     struct options o;
 
+    if (argc > 1 && strcmp(argv[1], SHIM_COMMAND) == 0)
+        return shim_main(argc, argv);
     if (getenv("DROVER_DEBUG") != NULL)
         log_set_level(LOG_DEBUG);
     if (argc > 1 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)) {

@@ -74,7 +74,12 @@ static void worker_done_cb(struct ev_loop *loop, ev_async *a, int revents)
     struct router *r = a->data;
 
     (void)revents;
-    if (atomic_load(&r->running) == 0)
+    if (atomic_load(&r->running) != 0)
+        return;
+    ev_timer_stop(loop, &r->drain_timer);
+    if (r->on_stopped != NULL)
+        r->on_stopped(r->on_stopped_arg);
+    else
         ev_break(loop, EVBREAK_ALL);
 }
 
@@ -148,8 +153,50 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
     return 0;
 }
 
-void router_drain(struct router *r)
+/* Hands every worker a table built from the registry as it is now. */
+static void publish_tables(struct router *r)
 {
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        struct route_table *t = route_table_build(r->cref, &r->reg);
+
+        if (t == NULL) {
+            log_error("out of memory building the route table of worker %u", i);
+            continue;
+        }
+        worker_post_table(&r->workers[i], t);
+    }
+}
+
+struct backend *router_add_instance(struct router *r, const char *process, const char *name,
+                                    int port, unsigned max_inflight)
+{
+    char text[32], err[128];
+    struct conf_addr addr;
+    struct backend *be;
+
+    snprintf(text, sizeof(text), "127.0.0.1:%d", port);
+    if (conf_parse_addr(text, &addr, err, sizeof(err)) < 0) {
+        log_error("instance %s: %s", name, err);
+        return NULL;
+    }
+    be = backend_registry_add_instance(&r->reg, &addr, name, process, max_inflight);
+    if (be == NULL)
+        return NULL;
+    backend_ref(be); /* the caller's */
+    publish_tables(r);
+    return be;
+}
+
+void router_remove_instance(struct router *r, struct backend *be)
+{
+    backend_registry_remove(&r->reg, be);
+    publish_tables(r);
+}
+
+void router_drain(struct router *r, void (*stopped)(void *), void *arg)
+{
+    r->on_stopped = stopped;
+    r->on_stopped_arg = arg;
     if (atomic_exchange(&r->draining, true))
         return;
     for (unsigned i = 0; i < r->nworkers; i++)

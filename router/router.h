@@ -26,6 +26,8 @@ struct router {
     atomic_bool draining;
     ev_async worker_done;
     ev_timer drain_timer;
+    void (*on_stopped)(void *);     /* every worker is done (main loop) */
+    void *on_stopped_arg;
 };
 
 /* Binds every listener, builds the tables and starts the workers. On error
@@ -34,11 +36,23 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
                  size_t errlen);
 
 /* Graceful stop: listeners close at once, idle connections close, busy ones
- * finish their request (with Connection: close) within timeouts.drain. The
- * main loop is broken when every worker is done. */
-void router_drain(struct router *r);
+ * finish their request (with Connection: close) within timeouts.drain.
+ * stopped(arg) runs on the main loop when every worker is done (without
+ * one, the main loop is broken then). */
+void router_drain(struct router *r, void (*stopped)(void *), void *arg);
 /* Immediate stop: every connection is closed now. */
 void router_stop_now(struct router *r);
+
+/* Supervisor hooks (main thread). A ready instance of a process type on
+ * 127.0.0.1:port joins the pools of the routes naming that type; every
+ * worker gets a new route table for its new requests. The caller gets a
+ * reference of its own (backend_unref when done with it); NULL on
+ * allocation failure. */
+struct backend *router_add_instance(struct router *r, const char *process, const char *name,
+                                    int port, unsigned max_inflight);
+/* The instance leaves its pools at once; requests in flight on it finish
+ * (watch backend_inflight(be) to know when). The caller's reference stays. */
+void router_remove_instance(struct router *r, struct backend *be);
 
 /* Called by a worker (any thread) when it has no connection left. */
 void router_worker_finished(struct router *r);

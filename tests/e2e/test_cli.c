@@ -41,17 +41,34 @@ E2E_TEST(check_prints_the_plan, 30)
                                              "    backends: [127.0.0.1:9001, \"[::1]:9002\"]\n"
                                              "  - path: /\n    process: web\n");
     char *argv[] = {(char *)e2e_drover_bin, "check", "-c", file, NULL};
-    int code = e2e_run("check", argv, 10000);
-    char *out = output_of("check");
+    int code;
+    char *out;
 
+    e2e_write_file("Procfile", "web: bin/serve --port $PORT\n");
+    code = e2e_run("check", argv, 10000);
+    out = output_of("check");
     e2e_log("%s", out);
     ASSERT(code == 0, "exit %d", code);
+    ASSERT(strstr(out, "web.1") && strstr(out, "5000") && strstr(out, "bin/serve --port $PORT"),
+           "the formation is not printed");
     ASSERT(strstr(out, "127.0.0.1:18080") && strstr(out, "unix:/tmp/x.sock"));
     ASSERT(strstr(out, "*.example.test") && strstr(out, "/api/"));
     ASSERT(strstr(out, "127.0.0.1:9001") && strstr(out, "[::1]:9002"));
     ASSERT(strstr(out, "least_conn"));
     ASSERT(strstr(out, "2500ms") || strstr(out, "2.5s"));
     ASSERT(strstr(out, "config ok"));
+}
+
+E2E_TEST(route_to_a_process_without_a_formation_is_an_error, 30)
+{
+    char *file = e2e_write_file("d.yaml", "routes:\n  - path: /\n    process: web\n");
+    char *argv[] = {(char *)e2e_drover_bin, "check", "-c", file, NULL};
+    char *out;
+
+    ASSERT(e2e_run("check", argv, 10000) == 1);
+    out = output_of("check");
+    ASSERT(strstr(out, e2e_fmt("no Procfile or app_desc.yaml in %s", e2e_dir())) != NULL, "%s",
+           out);
 }
 
 E2E_TEST(usage_errors_exit_2_and_bad_config_exit_1, 30)

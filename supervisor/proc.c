@@ -1,0 +1,891 @@
+/* Instances: spawn, ready probe, pool membership, back-off, stop, memory. */
+#include "supervisor/supervisor.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/arena.h"
+#include "lib/log.h"
+#include "router/backend.h"
+#include "router/router.h"
+#include "supervisor/logs.h"
+#include "supervisor/shim.h"
+
+extern char **environ;
+
+/* An instance that ran this long has its earlier crashes forgiven: the next
+ * crash restarts after restart.min again. */
+#define BACKOFF_RESET_AFTER 10.0
+#define MEMORY_CHECK_INTERVAL 3.0
+#define PROBE_FIRST 0.05
+#define PROBE_MAX 0.5
+#define DRAIN_POLL 0.05
+
+enum inst_state {
+    INST_STARTING,  /* spawned; a routed type waits for its ready probe */
+    INST_UP,        /* running (routed: ready and in its pools) */
+    INST_DRAINING,  /* out of its pools, its requests in flight finishing */
+    INST_STOPPING,  /* SIGTERM sent to the group; SIGKILL when stop_timeout passes */
+    INST_BACKOFF,   /* exited; spawned again when the back-off passes */
+};
+
+struct ptype;
+
+struct instance {
+    struct ptype *type;
+    struct instance *next;
+    int slot;                   /* web.1 is slot 0; its port is plan_port(slot) */
+    char name[64];
+    int port;
+    pid_t pid;                  /* the shim, leader of the instance's process group; 0 if none */
+    enum inst_state state;
+    bool retire;                /* stopped on purpose: not restarted when it exits */
+    bool killed;                /* SIGKILL already sent */
+    double started;             /* ev_now at spawn */
+    double up_since;
+    unsigned restarts;
+    unsigned crashes;           /* since the back-off was last reset */
+    ev_timer timer;             /* ready deadline, drain poll, stop → kill, or back-off */
+    ev_timer probe_timer;
+    ev_io probe_io;
+    int probe_fd;
+    double probe_delay;
+    size_t probe_len;
+    char probe_buf[16];
+    ev_child child;
+    struct logpipe *log;
+    struct backend *be;         /* our reference, from joining the pools until it stopped */
+    bool pooled;                /* in its routes' pools now */
+    struct instance *replaces;  /* memory-limit replacement: stop that one once ready */
+    bool being_replaced;
+};
+
+struct ptype {
+    struct supervisor *sv;
+    const struct plan_type *pt;
+    struct instance *instances;
+};
+
+struct supervisor {
+    struct ev_loop *loop;
+    struct router *router;
+    struct plan *plan;
+    struct ptype *types;
+    size_t ntypes;
+    char self[PATH_MAX];        /* this binary, re-executed as the shim */
+    ev_child any;               /* reaps children drover did not start (PID 1) */
+    ev_timer memory_timer;
+    bool stopping;
+    bool stop_now;
+    void (*done)(void *);
+    void *done_arg;
+};
+
+static void spawn(struct instance *in);
+static void terminate(struct instance *in);
+static void probe_start(struct instance *in);
+static void probe_stop(struct instance *in);
+
+static double seconds(int64_t ms)
+{
+    return (double)ms / 1000.0;
+}
+
+static const struct conf_process *settings(const struct instance *in)
+{
+    return &in->type->pt->settings;
+}
+
+/* Live instances: every one that has a process or will have one again. */
+static unsigned count_live(const struct supervisor *sv)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < sv->ntypes; i++)
+        for (struct instance *in = sv->types[i].instances; in != NULL; in = in->next)
+            n++;
+    return n;
+}
+
+static void check_stopped(struct supervisor *sv)
+{
+    void (*done)(void *) = sv->done;
+
+    if (!sv->stopping || done == NULL || count_live(sv) > 0)
+        return;
+    sv->done = NULL;
+    done(sv->done_arg);
+}
+
+/* ---- pool membership ---- */
+
+static void join_pools(struct instance *in)
+{
+    struct supervisor *sv = in->type->sv;
+
+    if (!in->type->pt->routed || in->be != NULL)
+        return;
+    in->be = router_add_instance(sv->router, in->type->pt->name, in->name, in->port,
+                                 settings(in)->max_inflight);
+    if (in->be == NULL)
+        log_error("%s: out of memory: not routed to", in->name);
+    in->pooled = in->be != NULL;
+}
+
+/* Out of the pools at once; new requests go elsewhere. */
+static void leave_pools(struct instance *in)
+{
+    if (in->pooled)
+        router_remove_instance(in->type->sv->router, in->be);
+    in->pooled = false;
+}
+
+/* Out of the pools, and our reference dropped (it has stopped). */
+static void drop_backend(struct instance *in)
+{
+    leave_pools(in);
+    backend_unref(in->be);
+    in->be = NULL;
+}
+
+/* ---- life and death ---- */
+
+static struct instance *instance_new(struct ptype *t, int slot)
+{
+    struct instance *in = calloc(1, sizeof(*in));
+    struct instance **tail = &t->instances;
+
+    if (in == NULL)
+        return NULL;
+    in->type = t;
+    in->slot = slot;
+    in->port = plan_port(t->sv->plan, t->pt, slot);
+    in->probe_fd = -1;
+    snprintf(in->name, sizeof(in->name), "%s.%d", t->pt->name, slot + 1);
+    ev_init(&in->timer, NULL);
+    in->timer.data = in;
+    ev_init(&in->probe_timer, NULL);
+    in->probe_timer.data = in;
+    while (*tail != NULL && (*tail)->slot < slot)
+        tail = &(*tail)->next;
+    in->next = *tail;
+    *tail = in;
+    return in;
+}
+
+static void instance_free(struct instance *in)
+{
+    struct supervisor *sv = in->type->sv;
+
+    for (struct instance **p = &in->type->instances; *p != NULL; p = &(*p)->next) {
+        if (*p == in) {
+            *p = in->next;
+            break;
+        }
+    }
+    /* A replacement whose old instance is gone has nothing left to stop. */
+    for (size_t i = 0; i < sv->ntypes; i++)
+        for (struct instance *o = sv->types[i].instances; o != NULL; o = o->next)
+            if (o->replaces == in)
+                o->replaces = NULL;
+    ev_timer_stop(sv->loop, &in->timer);
+    probe_stop(in);
+    if (in->pid > 0)
+        ev_child_stop(sv->loop, &in->child);
+    drop_backend(in);
+    logpipe_release(in->log);
+    free(in);
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d (SIG%s)", WTERMSIG(status),
+                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+    else
+        snprintf(buf, len, "stopped (status %#x)", status);
+}
+
+static void backoff_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct instance *in = t->data;
+
+    (void)loop;
+    (void)revents;
+    spawn(in);
+}
+
+static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+    struct instance *in = c->data;
+    struct supervisor *sv = in->type->sv;
+    const struct conf_process *s = settings(in);
+    double now = ev_now(loop), up = now - in->started, delay;
+    char how[96];
+
+    (void)revents;
+    ev_child_stop(loop, c);
+    ev_timer_stop(loop, &in->timer);
+    probe_stop(in);
+    drop_backend(in);
+    logpipe_release(in->log);
+    in->log = NULL;
+    describe_exit(c->rstatus, how, sizeof(how));
+    in->pid = 0;
+    if (sv->stopping || in->retire) {
+        log_info("%s %s (after %.1fs)", in->name, how, up);
+        instance_free(in);
+        check_stopped(sv);
+        return;
+    }
+    /* A crash: back off exponentially, forgiven after a good long run. */
+    if (in->state == INST_UP && now - in->up_since >= BACKOFF_RESET_AFTER)
+        in->crashes = 0;
+    delay = seconds(s->restart_min_ms);
+    for (unsigned i = 0; i < in->crashes && delay < seconds(s->restart_max_ms); i++)
+        delay *= 2;
+    if (delay > seconds(s->restart_max_ms))
+        delay = seconds(s->restart_max_ms);
+    in->crashes++;
+    in->restarts++;
+    log_warn("%s %s after %.1fs; restart %u in %.0fms", in->name, how, up, in->restarts,
+             delay * 1000.0);
+    in->state = INST_BACKOFF;
+    ev_timer_set(&in->timer, delay, 0.);
+    in->timer.cb = backoff_cb;
+    ev_timer_start(loop, &in->timer);
+}
+
+/* NAME=value strings: drover's environment, then the plan's, then the
+ * instance's own; a later one replaces an earlier one of the same name. */
+struct envb {
+    char **v;
+    size_t n, cap;
+};
+
+static int env_set(struct envb *e, const char *key, const char *value)
+{
+    size_t klen = strlen(key);
+    char *s;
+
+    if (asprintf(&s, "%s=%s", key, value) < 0)
+        return -1;
+    for (size_t i = 0; i < e->n; i++) {
+        if (strncmp(e->v[i], key, klen) == 0 && e->v[i][klen] == '=') {
+            free(e->v[i]);
+            e->v[i] = s;
+            return 0;
+        }
+    }
+    if (e->n + 2 > e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 64;
+        char **v = realloc(e->v, cap * sizeof(*v));
+
+        if (v == NULL) {
+            free(s);
+            return -1;
+        }
+        e->v = v;
+        e->cap = cap;
+    }
+    e->v[e->n++] = s;
+    e->v[e->n] = NULL;
+    return 0;
+}
+
+static void env_free(struct envb *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->v[i]);
+    free(e->v);
+}
+
+static int build_env(const struct instance *in, struct envb *e)
+{
+    const struct plan_type *pt = in->type->pt;
+    char port[16];
+    int r = 0;
+
+    for (char **p = environ; *p != NULL && r == 0; p++) {
+        const char *eq = strchr(*p, '=');
+        char key[256];
+
+        if (eq == NULL || (size_t)(eq - *p) >= sizeof(key))
+            continue;
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - *p), *p);
+        r = env_set(e, key, eq + 1);
+    }
+    for (size_t i = 0; i < pt->nenv && r == 0; i++)
+        r = env_set(e, pt->env[i].key, pt->env[i].value);
+    snprintf(port, sizeof(port), "%d", in->port);
+    if (r == 0)
+        r = env_set(e, "PORT", port);
+    if (r == 0)
+        r = env_set(e, "PS", in->name);
+    if (r == 0)
+        r = env_set(e, "DROVER_PROCESS", pt->name);
+    if (r == 0)
+        r = env_set(e, "DROVER_INSTANCE", in->name);
+    return r;
+}
+
+static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
+/* Starts in's process: fork, own process group, output into a log pipe,
+ * then the shim (see shim.c) runs /bin/sh -c command in the app's dir. */
+static void spawn(struct instance *in)
+{
+    struct supervisor *sv = in->type->sv;
+    const struct plan_type *pt = in->type->pt;
+    char parent[16], grace[24];
+    struct envb env = {NULL, 0, 0};
+    int fds[2] = {-1, -1};
+    char *argv[6];
+    pid_t pid;
+
+    snprintf(parent, sizeof(parent), "%d", (int)getpid());
+    snprintf(grace, sizeof(grace), "%lld", (long long)settings(in)->stop_timeout_ms);
+    argv[0] = sv->self;
+    argv[1] = SHIM_COMMAND;
+    argv[2] = parent;
+    argv[3] = grace;
+    argv[4] = (char *)pt->command;
+    argv[5] = NULL;
+    if (build_env(in, &env) < 0 || pipe2(fds, O_CLOEXEC) < 0) {
+        log_error("%s: cannot start: %s", in->name, strerror(errno));
+        goto fail;
+    }
+    pid = fork();
+    if (pid < 0) {
+        log_error("%s: fork: %s", in->name, strerror(errno));
+        goto fail;
+    }
+    if (pid == 0) {
+        /* Only async-signal-safe calls from here: other threads may hold locks. */
+        sigset_t none;
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        setpgid(0, 0);
+        if (null >= 0)
+            dup2(null, STDIN_FILENO);
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        /* drover's own descriptors are close-on-exec; these are whatever
+         * drover inherited from its parent, which the app has no use for. */
+        if (close_range(3, ~0U, 0) < 0)
+            for (int fd = 3; fd < 1024; fd++)
+                close(fd);
+        signal(SIGPIPE, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (chdir(pt->dir) < 0) {
+            static const char msg[] = "drover: cannot enter the app directory\n";
+
+            if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+            }
+            _exit(126);
+        }
+        execve(sv->self, argv, env.v);
+        _exit(127);
+    }
+    /* Both sides set the group, so signals reach it whichever runs first. */
+    setpgid(pid, pid);
+    close(fds[1]);
+    fds[1] = -1;
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    env_free(&env);
+    in->log = logpipe_new(sv->loop, fds[0], in->name, pt->index);
+    in->pid = pid;
+    in->started = ev_now(sv->loop);
+    in->killed = false;
+    ev_child_init(&in->child, child_cb, pid, 0);
+    in->child.data = in;
+    ev_child_start(sv->loop, &in->child);
+    log_info("%s started on port %d (pid %d)", in->name, in->port, (int)pid);
+    if (pt->routed) {
+        in->state = INST_STARTING;
+        ev_timer_set(&in->timer, seconds(settings(in)->ready_timeout_ms), 0.);
+        in->timer.cb = ready_timeout_cb;
+        ev_timer_start(sv->loop, &in->timer);
+        in->probe_delay = PROBE_FIRST;
+        probe_start(in);
+    } else {
+        in->state = INST_UP;
+        in->up_since = in->started;
+    }
+    return;
+fail:
+    env_free(&env);
+    if (fds[0] >= 0)
+        close(fds[0]);
+    if (fds[1] >= 0)
+        close(fds[1]);
+    /* Try again later, like a crash. */
+    in->state = INST_BACKOFF;
+    in->restarts++;
+    ev_timer_set(&in->timer, seconds(settings(in)->restart_max_ms), 0.);
+    in->timer.cb = backoff_cb;
+    ev_timer_start(sv->loop, &in->timer);
+}
+
+/* ---- stopping ---- */
+
+static void kill_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct instance *in = t->data;
+
+    (void)loop;
+    (void)revents;
+    if (in->pid > 0 && !in->killed) {
+        log_warn("%s did not stop within %lldms of SIGTERM: SIGKILL", in->name,
+                 (long long)settings(in)->stop_timeout_ms);
+        kill(-in->pid, SIGKILL);
+        in->killed = true;
+    }
+}
+
+/* SIGTERM to the group, SIGKILL after stop_timeout. */
+static void terminate(struct instance *in)
+{
+    struct supervisor *sv = in->type->sv;
+
+    ev_timer_stop(sv->loop, &in->timer);
+    probe_stop(in);
+    leave_pools(in);
+    if (in->pid <= 0) {
+        instance_free(in); /* backing off: nothing runs */
+        check_stopped(sv);
+        return;
+    }
+    in->state = INST_STOPPING;
+    if (sv->stop_now || settings(in)->stop_timeout_ms == 0) {
+        kill(-in->pid, SIGKILL);
+        in->killed = true;
+        return;
+    }
+    kill(-in->pid, SIGTERM);
+    ev_timer_set(&in->timer, seconds(settings(in)->stop_timeout_ms), 0.);
+    in->timer.cb = kill_cb;
+    ev_timer_start(sv->loop, &in->timer);
+}
+
+static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct instance *in = t->data;
+
+    (void)loop;
+    (void)revents;
+    if (in->be != NULL && backend_inflight(in->be) > 0)
+        return; /* repeating: look again */
+    terminate(in);
+}
+
+/* Stops an instance that is not to come back: out of its pools at once,
+ * its requests in flight finish, then terminate(). */
+static void retire(struct instance *in)
+{
+    struct supervisor *sv = in->type->sv;
+
+    in->retire = true;
+    if (in->be == NULL || backend_inflight(in->be) == 0) {
+        terminate(in);
+        return;
+    }
+    /* Out of the pools; our reference stays to watch its in-flight count. */
+    leave_pools(in);
+    in->state = INST_DRAINING;
+    ev_timer_stop(sv->loop, &in->timer);
+    ev_timer_set(&in->timer, DRAIN_POLL, DRAIN_POLL);
+    in->timer.cb = drain_cb;
+    ev_timer_start(sv->loop, &in->timer);
+}
+
+/* ---- readiness ---- */
+
+static void became_ready(struct instance *in)
+{
+    struct supervisor *sv = in->type->sv;
+    struct instance *old = in->replaces;
+
+    ev_timer_stop(sv->loop, &in->timer);
+    probe_stop(in);
+    in->state = INST_UP;
+    in->up_since = ev_now(sv->loop);
+    join_pools(in);
+    log_info("%s ready on port %d after %.2fs", in->name, in->port, in->up_since - in->started);
+    if (old != NULL) {
+        in->replaces = NULL;
+        log_info("%s replaced by %s: stopping it", old->name, in->name);
+        retire(old);
+    }
+}
+
+static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct instance *in = t->data;
+
+    (void)loop;
+    (void)revents;
+    log_warn("%s not ready within %lldms: stopping it to start again", in->name,
+             (long long)settings(in)->ready_timeout_ms);
+    probe_stop(in);
+    /* Its exit counts as a crash: restarted with back-off. */
+    in->state = INST_STOPPING;
+    kill(-in->pid, SIGTERM);
+    ev_timer_set(&in->timer, seconds(settings(in)->stop_timeout_ms), 0.);
+    in->timer.cb = kill_cb;
+    ev_timer_start(in->type->sv->loop, &in->timer);
+}
+
+static void probe_stop(struct instance *in)
+{
+    struct ev_loop *loop = in->type->sv->loop;
+
+    ev_timer_stop(loop, &in->probe_timer);
+    if (in->probe_fd >= 0) {
+        ev_io_stop(loop, &in->probe_io);
+        close(in->probe_fd);
+        in->probe_fd = -1;
+    }
+}
+
+static void probe_again(struct instance *in)
+{
+    struct ev_loop *loop = in->type->sv->loop;
+
+    probe_stop(in);
+    ev_timer_set(&in->probe_timer, in->probe_delay, 0.);
+    ev_timer_start(loop, &in->probe_timer);
+    in->probe_delay *= 2;
+    if (in->probe_delay > PROBE_MAX)
+        in->probe_delay = PROBE_MAX;
+}
+
+/* HTTP probe: a 2xx or 3xx status line means ready. */
+static void probe_read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct instance *in = io->data;
+    ssize_t n;
+
+    (void)loop;
+    (void)revents;
+    n = read(in->probe_fd, in->probe_buf + in->probe_len, sizeof(in->probe_buf) - in->probe_len);
+    if (n < 0 && errno == EAGAIN)
+        return;
+    if (n > 0)
+        in->probe_len += (size_t)n;
+    if (in->probe_len >= 12) {
+        /* "HTTP/1.1 200" */
+        if (strncmp(in->probe_buf, "HTTP/1.", 7) == 0 &&
+            (in->probe_buf[9] == '2' || in->probe_buf[9] == '3')) {
+            became_ready(in);
+            return;
+        }
+        probe_again(in);
+        return;
+    }
+    if (n <= 0)
+        probe_again(in);
+}
+
+static void probe_connected_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct instance *in = io->data;
+    const char *path = settings(in)->ready_path;
+    socklen_t len = sizeof(int);
+    char req[1200];
+    int err = 0, n;
+
+    (void)revents;
+    ev_io_stop(loop, io);
+    if (getsockopt(in->probe_fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+        probe_again(in);
+        return;
+    }
+    if (path == NULL) {
+        became_ready(in);
+        return;
+    }
+    n = snprintf(req, sizeof(req),
+                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: drover-ready\r\n"
+                 "Connection: close\r\n\r\n",
+                 path, in->port);
+    if (n <= 0 || (size_t)n >= sizeof(req) || send(in->probe_fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+        probe_again(in);
+        return;
+    }
+    in->probe_len = 0;
+    ev_io_init(&in->probe_io, probe_read_cb, in->probe_fd, EV_READ);
+    in->probe_io.data = in;
+    ev_io_start(loop, &in->probe_io);
+}
+
+static void probe_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct instance *in = t->data;
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+
+    (void)revents;
+    sin.sin_port = htons((uint16_t)in->port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    in->probe_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (in->probe_fd < 0) {
+        probe_again(in);
+        return;
+    }
+    if (connect(in->probe_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+        probe_again(in);
+        return;
+    }
+    ev_io_init(&in->probe_io, probe_connected_cb, in->probe_fd, EV_WRITE);
+    in->probe_io.data = in;
+    ev_io_start(loop, &in->probe_io);
+}
+
+static void probe_start(struct instance *in)
+{
+    ev_timer_stop(in->type->sv->loop, &in->probe_timer);
+    in->probe_timer.cb = probe_timer_cb;
+    ev_timer_set(&in->probe_timer, in->probe_delay, 0.);
+    ev_timer_start(in->type->sv->loop, &in->probe_timer);
+}
+
+/* ---- memory limit ---- */
+
+/* Resident bytes of every process in pgid's group except the shim itself. */
+static unsigned long long group_rss(pid_t pgid)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    unsigned long long pages = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        char path[288], buf[1024];
+        const char *p;
+        long pgrp = 0, rss = 0;
+        ssize_t n;
+        int fd;
+
+        if (de->d_name[0] < '1' || de->d_name[0] > '9' || atoi(de->d_name) == pgid)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        /* After "(comm)": state ppid pgrp ... rss is field 24 of the line. */
+        p = strrchr(buf, ')');
+        if (p == NULL ||
+            sscanf(p + 2, "%*c %*d %ld %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+                          "%*d %*u %*u %ld",
+                   &pgrp, &rss) != 2)
+            continue;
+        if (pgrp == pgid && rss > 0)
+            pages += (unsigned long long)rss;
+    }
+    closedir(d);
+    return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+static int free_slot(const struct ptype *t)
+{
+    for (int slot = 0;; slot++) {
+        bool used = false;
+
+        for (const struct instance *in = t->instances; in != NULL; in = in->next)
+            used = used || in->slot == slot;
+        if (!used)
+            return slot;
+    }
+}
+
+static void fmt_bytes(unsigned long long b, char *buf, size_t len)
+{
+    if (b >= 1024ULL * 1024 * 1024)
+        snprintf(buf, len, "%.1fG", (double)b / (1024.0 * 1024 * 1024));
+    else
+        snprintf(buf, len, "%.1fM", (double)b / (1024.0 * 1024));
+}
+
+static void memory_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct supervisor *sv = t->data;
+
+    (void)loop;
+    (void)revents;
+    if (sv->stopping)
+        return;
+    for (size_t i = 0; i < sv->ntypes; i++) {
+        struct ptype *pt = &sv->types[i];
+        uint64_t limit = pt->pt->settings.memory_limit;
+
+        if (limit == 0)
+            continue;
+        for (struct instance *in = pt->instances; in != NULL; in = in->next) {
+            unsigned long long rss;
+            struct instance *fresh;
+            char used[32], max[32];
+            int slot;
+
+            if (in->state != INST_UP || in->being_replaced || in->retire || in->pid <= 0)
+                continue;
+            rss = group_rss(in->pid);
+            if (rss <= limit)
+                continue;
+            fmt_bytes(rss, used, sizeof(used));
+            fmt_bytes(limit, max, sizeof(max));
+            slot = free_slot(pt);
+            fresh = instance_new(pt, slot);
+            if (fresh == NULL)
+                continue;
+            in->being_replaced = true;
+            fresh->replaces = in;
+            log_warn("%s uses %s, over its memory_limit of %s: replacing it with %s", in->name,
+                     used, max, fresh->name);
+            spawn(fresh);
+            if (fresh->state == INST_UP) /* not routed: nothing to wait for */
+                became_ready(fresh);
+        }
+    }
+}
+
+/* ---- the supervisor ---- */
+
+static void any_child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+    (void)loop;
+    (void)revents;
+    /* libev has reaped it already; instances have their own watchers. */
+    log_debug("reaped child %d (status %#x)", c->rpid, c->rstatus);
+}
+
+struct supervisor *supervisor_new(struct ev_loop *loop, struct router *router, struct plan *plan)
+{
+    struct supervisor *sv = calloc(1, sizeof(*sv));
+    ssize_t n;
+    int width = 6;
+
+    if (sv == NULL)
+        return NULL;
+    sv->loop = loop;
+    sv->router = router;
+    sv->plan = plan;
+    sv->ntypes = plan->ntypes;
+    sv->types = calloc(plan->ntypes ? plan->ntypes : 1, sizeof(*sv->types));
+    n = readlink("/proc/self/exe", sv->self, sizeof(sv->self) - 1);
+    if (sv->types == NULL || n <= 0) {
+        free(sv->types);
+        free(sv);
+        return NULL;
+    }
+    sv->self[n] = '\0';
+    for (size_t i = 0; i < plan->ntypes; i++) {
+        char name[64];
+        int w;
+
+        sv->types[i].sv = sv;
+        sv->types[i].pt = &plan->types[i];
+        /* Room for a replacement's number too (web.4 → web.5). */
+        w = snprintf(name, sizeof(name), "%s.%d", plan->types[i].name, plan->types[i].count + 1);
+        if (w > width)
+            width = w;
+    }
+    log_set_name_width(width);
+    logs_init();
+    ev_child_init(&sv->any, any_child_cb, 0, 0);
+    ev_child_start(loop, &sv->any);
+    ev_timer_init(&sv->memory_timer, memory_cb, MEMORY_CHECK_INTERVAL, MEMORY_CHECK_INTERVAL);
+    sv->memory_timer.data = sv;
+    return sv;
+}
+
+void supervisor_start(struct supervisor *sv)
+{
+    for (size_t i = 0; i < sv->ntypes; i++) {
+        struct ptype *t = &sv->types[i];
+
+        for (int slot = 0; slot < t->pt->count; slot++) {
+            struct instance *in = instance_new(t, slot);
+
+            if (in == NULL) {
+                log_error("out of memory starting %s", t->pt->name);
+                break;
+            }
+            spawn(in);
+        }
+    }
+    ev_timer_start(sv->loop, &sv->memory_timer);
+}
+
+void supervisor_stop(struct supervisor *sv, bool now, void (*done)(void *), void *arg)
+{
+    bool escalate = sv->stopping && now && !sv->stop_now;
+
+    if (done != NULL) {
+        sv->done = done;
+        sv->done_arg = arg;
+    }
+    if (sv->stopping && !escalate) {
+        check_stopped(sv);
+        return;
+    }
+    sv->stopping = true;
+    sv->stop_now = now;
+    ev_timer_stop(sv->loop, &sv->memory_timer);
+    for (size_t i = 0; i < sv->ntypes; i++) {
+        struct instance *in = sv->types[i].instances, *next;
+
+        for (; in != NULL; in = next) {
+            next = in->next;
+            if (escalate && in->pid > 0) {
+                kill(-in->pid, SIGKILL);
+                in->killed = true;
+            } else if (!escalate) {
+                terminate(in);
+            }
+        }
+    }
+    check_stopped(sv);
+}
+
+void supervisor_free(struct supervisor *sv)
+{
+    if (sv == NULL)
+        return;
+    for (size_t i = 0; i < sv->ntypes; i++) {
+        while (sv->types[i].instances != NULL) {
+            struct instance *in = sv->types[i].instances;
+
+            if (in->pid > 0)
+                kill(-in->pid, SIGKILL);
+            instance_free(in);
+        }
+    }
+    ev_timer_stop(sv->loop, &sv->memory_timer);
+    ev_child_stop(sv->loop, &sv->any);
+    logs_close_all();
+    plan_free(sv->plan);
+    free(sv->plan);
+    free(sv->types);
+    free(sv);
+}
+
