@@ -552,3 +552,71 @@ E2E_TEST(foreman_mode_with_app_desc_v3, 30)
     until_all_answer(addr_of(dp), names, 2, 10000);
     e2e_drover_stop(d);
 }
+
+/* A 40000-byte line without a newline, then exit: split at 16 KiB, and the
+ * partial rest flushed when the instance is gone; short lines around it
+ * stay whole. */
+E2E_TEST(long_and_partial_lines_are_split_and_flushed, 30)
+{
+    char *dir = app_dir("long: echo before; head -c 40000 /dev/zero | tr '\\0' x; sleep 0.2; "
+                        "printf 'tail-without-newline'; exit 0\n",
+                        e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\n"
+                                "routes: [{path: /, backends: [127.0.0.1:1]}]\n"
+                                "processes:\n  long:\n    restart: {min: 10s, max: 10s}\n",
+                                e2e_free_port()));
+    struct e2e_proc *d = drover_in(dir, NULL, NULL);
+    char *text, *p;
+    size_t xs[4];
+    int n = 0;
+
+    wait_log(d, "long.1 exited with code 0", 5000);
+    e2e_sleep_ms(100);
+    text = log_of(d);
+    ASSERT(strstr(text, " long.1 | before\n") != NULL);
+    /* The x run comes out as lines of 16384, 16384, then 7232 + the tail. */
+    for (p = strstr(text, " long.1 | x"); p != NULL && n < 4; p = strstr(p + 1, " long.1 | x")) {
+        size_t len = strspn(p + 10, "x");
+
+        xs[n++] = len;
+    }
+    ASSERT(n == 3, "%d x lines", n);
+    ASSERT(xs[0] == 16384 && xs[1] == 16384 && xs[2] == 40000 - 32768, "lines of %zu, %zu, %zu",
+           xs[0], xs[1], xs[2]);
+    ASSERT(strstr(text, "xtail-without-newline\n") != NULL, "the partial line was not flushed");
+    free(text);
+    e2e_drover_stop(d);
+}
+
+/* An instance writing as fast as it can must not starve the router. */
+E2E_TEST(flooding_instance_does_not_starve_the_router, 60)
+{
+    int dp = e2e_free_port(), base = free_base(2, 1);
+    char *dir = app_dir(e2e_fmt("web: %s\nflood: yes 'flooding the log with a longish line'\n",
+                                e2e_backend_bin),
+                        e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
+                                "app: {base_port: %d}\n",
+                                dp, base));
+    struct e2e_proc *d = drover_in(dir, NULL, addr_of(dp));
+    const char *names[1] = {"web.1"};
+    long long t0, worst = 0;
+    struct client *c;
+
+    until_all_answer(addr_of(dp), names, 1, 10000);
+    wait_log(d, "flood.1 | flooding", 5000);
+    c = client_open(addr_of(dp));
+    t0 = e2e_now_ms();
+    for (int i = 0; i < 300; i++) {
+        struct http_resp r;
+        long long t = e2e_now_ms();
+
+        client_send_str(c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        ASSERT(client_read(c, &r, false, 5000) == 0 && r.status == 200);
+        resp_free(&r);
+        if (e2e_now_ms() - t > worst)
+            worst = e2e_now_ms() - t;
+    }
+    e2e_log("300 requests in %lldms beside the flood, slowest %lldms", e2e_now_ms() - t0, worst);
+    ASSERT(worst < 500, "a request waited %lldms behind the log flood", worst);
+    client_close(c);
+    e2e_drover_stop(d);
+}
