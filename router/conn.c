@@ -385,8 +385,15 @@ static void parse_head(struct conn *c, uint32_t scan_from)
         r = http_parse_head(&c->parser, HTTP_REQUEST, h, b->data + b->start, buf_len(b));
     }
     if (r == HTTP_HEAD_AGAIN) {
-        if (buf_len(b) >= conf->limits.max_header_bytes || buf_room(b) == 0)
-            conn_reply_error(c, 431, "request head larger than limits.max_header_bytes", false);
+        if (buf_len(b) >= conf->limits.max_header_bytes || buf_room(b) == 0) {
+            const char *eol = memchr(b->data + b->start, '\n', buf_len(b));
+
+            /* Still in the request line: it is the target that is too long. */
+            if (eol == NULL || eol - (b->data + b->start) > HTTP_MAX_TARGET)
+                conn_reply_error(c, 414, "request target longer than 8 KiB", false);
+            else
+                conn_reply_error(c, 431, "request head larger than limits.max_header_bytes", false);
+        }
         return;
     }
     if (r == HTTP_HEAD_BAD) {

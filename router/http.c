@@ -1,5 +1,6 @@
 #include "router/http.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -224,17 +225,152 @@ static int bad(struct http_head *h, int status, const char *reason)
     return HTTP_HEAD_BAD;
 }
 
-static int check_request(struct http_head *h)
+/* RFC 9110 5.6.2 tchar, as a table: header names are checked byte by byte. */
+static const uint8_t tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+/* A field value byte: VCHAR, obs-text, SP or HTAB (RFC 9110 5.5). */
+static bool value_byte(unsigned char c)
+{
+    return (c >= 0x20 && c != 0x7f) || c == '\t';
+}
+
+/* Line endings in bytes that may be an incomplete head: NUL anywhere, a CR
+ * not followed by LF, or an LF without its CR is malformed whatever
+ * follows, so it is answered at once rather than after client_header. */
+static int scan_line_ends(struct http_head *h, const char *data, size_t len)
+{
+    const char *end = data + len;
+
+    if (memchr(data, '\0', len) != NULL)
+        return bad(h, 400, "NUL byte in the request head");
+    for (const char *p = data; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        if (p == data || p[-1] != '\r')
+            return bad(h, 400, "line ending without CR (bare LF)");
+    for (const char *p = data; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++)
+        if (p + 1 < end && p[1] != '\n')
+            return bad(h, 400, "CR without LF in the request head");
+    return HTTP_HEAD_AGAIN;
+}
+
+/* Every header line of a complete head, byte by byte: llhttp 8.1 accepts
+ * obs-fold and is lenient about some bytes; a front router must not be, or
+ * it and the backend may read one request two ways. */
+static int scan_header_lines(struct http_head *h, const char *data, size_t len)
+{
+    const char *end = data + len, *p = memchr(data, '\n', len);
+
+    if (scan_line_ends(h, data, len) != HTTP_HEAD_AGAIN)
+        return HTTP_HEAD_BAD;
+    for (p = p != NULL ? p + 1 : end; p < end;) {
+        const char *eol = memchr(p, '\r', (size_t)(end - p)), *q;
+
+        if (eol == NULL || eol == p)
+            break; /* the blank line: the head ends */
+        if (*p == ' ' || *p == '\t')
+            return bad(h, 400, "obsolete line folding in a header");
+        for (q = p; q < eol && tchar[(unsigned char)*q]; q++) {
+        }
+        if (q < eol && (*q == ' ' || *q == '\t'))
+            return bad(h, 400, "whitespace before the colon of a header");
+        if (q == p || q == eol || *q != ':')
+            return bad(h, 400, "invalid header name");
+        for (q++; q < eol; q++)
+            if (!value_byte((unsigned char)*q))
+                return bad(h, 400, "invalid byte in a header value");
+        p = eol + 2;
+    }
+    return HTTP_HEAD_DONE;
+}
+
+/* Transfer-Encoding, all headers together: drover can frame a list whose
+ * last (and only last) coding is chunked. An unknown coding is 501
+ * (RFC 9112 6.1), any other shape 400. */
+static int check_transfer_encoding(struct http_head *h)
+{
+    static const char *const known[] = {"gzip", "x-gzip", "deflate", "compress", "x-compress"};
+    unsigned ncodings = 0, nchunked = 0;
+    bool last_chunked = false;
+
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        const struct http_header *hd = &h->hdr[i];
+        const char *s = http_str(h, hd->value), *end = s + hd->value.len;
+
+        if (hd->kind != H_TRANSFER_ENCODING)
+            continue;
+        for (;;) {
+            const char *comma = memchr(s, ',', (size_t)(end - s));
+            const char *tok = s, *semi;
+            size_t len = (size_t)((comma != NULL ? comma : end) - s);
+            bool ok;
+
+            semi = memchr(tok, ';', len);
+            if (semi != NULL)
+                len = (size_t)(semi - tok); /* parameters do not change the coding */
+            trim(&tok, &len);
+            if (len > 0) {
+                ncodings++;
+                last_chunked = name_is(tok, len, "chunked");
+                nchunked += last_chunked;
+                ok = last_chunked;
+                for (size_t k = 0; !ok && k < sizeof(known) / sizeof(known[0]); k++)
+                    ok = name_is(tok, len, known[k]);
+                if (!ok)
+                    return bad(h, 501, "unsupported Transfer-Encoding");
+            }
+            if (comma == NULL)
+                break;
+            s = comma + 1;
+        }
+    }
+    if (ncodings == 0)
+        return bad(h, 400, "empty Transfer-Encoding");
+    if (nchunked > 1)
+        return bad(h, 400, "chunked applied more than once");
+    if (!last_chunked)
+        return bad(h, 400, "Transfer-Encoding does not end with chunked");
+    return HTTP_HEAD_DONE;
+}
+
+static int check_request(struct http_head *h, const char *data)
 {
     if (h->major != 1 || h->minor > 1)
         return bad(h, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    if (h->target.len > HTTP_MAX_TARGET)
+        return bad(h, 414, "request target longer than 8 KiB");
+    if (scan_header_lines(h, data, h->len) != HTTP_HEAD_DONE)
+        return HTTP_HEAD_BAD;
     if (h->minor == 1 && h->count[H_HOST] == 0)
         return bad(h, 400, "missing Host header");
     if (h->count[H_HOST] > 1)
         return bad(h, 400, "more than one Host header");
-    if (h->minor == 0 && h->count[H_TRANSFER_ENCODING] > 0)
-        return bad(h, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (h->count[H_TRANSFER_ENCODING] > 0) {
+        if (h->minor == 0)
+            return bad(h, 400, "Transfer-Encoding in an HTTP/1.0 request");
+        return check_transfer_encoding(h);
+    }
     return HTTP_HEAD_DONE;
+}
+
+/* " HTTP/d.d" that llhttp refused: a version we do not speak, not garbage. */
+static bool looks_like_version(const char *data, size_t len)
+{
+    const char *p = memmem(data, len, " HTTP/", 6);
+
+    return p != NULL && (size_t)(p - data) + 9 <= len && isdigit((unsigned char)p[6]) &&
+           p[7] == '.' && isdigit((unsigned char)p[8]);
 }
 
 int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const char *data,
@@ -249,17 +385,19 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
     p->data = h;
     err = llhttp_execute(p, data, len);
     if (err == HPE_OK)
-        return HTTP_HEAD_AGAIN;
+        return type == HTTP_REQUEST ? scan_line_ends(h, data, len) : HTTP_HEAD_AGAIN;
     if (err == HPE_PAUSED && llhttp_get_error_pos(p) != NULL) {
         h->len = (uint32_t)(llhttp_get_error_pos(p) - data);
         p->settings = (void *)&http_body_settings;
         p->data = NULL;
-        return type == HTTP_REQUEST ? check_request(h) : HTTP_HEAD_DONE;
+        return type == HTTP_REQUEST ? check_request(h, data) : HTTP_HEAD_DONE;
     }
     if (h->too_many)
         return bad(h, 431, "too many header fields");
     switch (err) {
     case HPE_INVALID_VERSION:
+        if (looks_like_version(data, len))
+            return bad(h, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
         return bad(h, 400, "invalid HTTP version");
     case HPE_INVALID_METHOD:
         return bad(h, 400, "invalid method");
@@ -269,9 +407,16 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
     case HPE_UNEXPECTED_CONTENT_LENGTH:
         return bad(h, 400, "invalid or conflicting Content-Length");
     case HPE_INVALID_TRANSFER_ENCODING:
+        /* The headers parsed so far say whether a coding is unknown (501). */
+        if (type == HTTP_REQUEST && check_transfer_encoding(h) == HTTP_HEAD_BAD &&
+            h->err_status == 501)
+            return HTTP_HEAD_BAD;
         return bad(h, 400, "invalid Transfer-Encoding");
     case HPE_INVALID_HEADER_TOKEN:
         return bad(h, 400, "invalid header field");
+    case HPE_LF_EXPECTED:
+    case HPE_CR_EXPECTED:
+        return bad(h, 400, "malformed line ending");
     default:
         return bad(h, 400, "malformed request");
     }

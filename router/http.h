@@ -18,6 +18,7 @@
 #define HTTP_MAX_HEADERS 128
 #define HTTP_MAX_CONN_TOKENS 8
 #define HTTP_REQUEST_ID_MAX 128
+#define HTTP_MAX_TARGET 8192        /* longer request targets get 414 */
 
 enum http_hdr_kind {
     H_OTHER,

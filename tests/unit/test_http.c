@@ -355,3 +355,64 @@ Test(http_request_id, generated_ids_are_hex_and_differ)
     cr_assert_eq(strspn(a, "0123456789abcdef"), 32);
     cr_assert_str_neq(a, b);
 }
+
+/* Request-smuggling defence: each vector and the answer drover gives. */
+Test(http_parse, strictness_vectors)
+{
+    static const struct {
+        const char *req;
+        int status;
+        const char *reason;
+    } v[] = {
+        {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+         "invalid or conflicting Content-Length"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 400,
+         "invalid or conflicting Content-Length"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n", 400,
+         "invalid or conflicting Content-Length"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+         "Transfer-Encoding does not end with chunked"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400,
+         "invalid Transfer-Encoding"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+         400, "invalid Transfer-Encoding"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo, chunked\r\n\r\n", 501,
+         "unsupported Transfer-Encoding"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 501,
+         "unsupported Transfer-Encoding"},
+        {"GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+         "Transfer-Encoding in an HTTP/1.0 request"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nX-A: a\r\n b\r\n\r\n", 400, "obsolete line folding in a header"},
+        {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, "invalid header field"},
+        {"GET / HTTP/1.1\r\nX@A: 1\r\nHost: a\r\n\r\n", 400, "invalid header field"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nX-A: a\rb\r\n\r\n", 400, "malformed line ending"},
+        {"GET / HTTP/1.1\nHost: a\n\n", 400, "invalid header field"},
+        {"GET / HTTP/1.1\nHo", 400, "line ending without CR (bare LF)"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nX-A: a\x01z\r\n\r\n", 400, "invalid header field"},
+        {"GET / HTTP/1.1\r\n\r\n", 400, "missing Host header"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host header"},
+        {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "only HTTP/1.0 and HTTP/1.1 are supported"},
+        {"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "only HTTP/1.0 and HTTP/1.1 are supported"},
+        {"\x16\x03\x01\x00\xa5\x01\x00", 400, "invalid method"},
+    };
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        int r = parse_req(v[i].req);
+
+        cr_assert_eq(r, HTTP_HEAD_BAD, "vector %zu accepted: %s", i, v[i].req);
+        cr_assert_eq(head.err_status, v[i].status, "vector %zu: %d", i, head.err_status);
+        cr_assert_str_eq(head.err_reason, v[i].reason, "vector %zu", i);
+    }
+}
+
+Test(http_parse, accepted_codings_tabs_and_long_targets)
+{
+    char big[HTTP_MAX_TARGET + 64];
+
+    cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\tb\r\n\r\n"), HTTP_HEAD_DONE);
+    snprintf(big, sizeof(big), "GET /%0*d HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_MAX_TARGET, 0);
+    cr_assert_eq(parse_req(big), HTTP_HEAD_BAD);
+    cr_assert_eq(head.err_status, 414);
+}
