@@ -15,6 +15,7 @@
 #include "router/proxy.h"
 #include "router/route.h"
 #include "router/router.h"
+#include "router/tunnel.h"
 #include "router/upstream.h"
 #include "router/worker.h"
 
@@ -53,6 +54,9 @@ static double timeout_seconds(const struct conn *c, enum conn_timeout kind)
         break;
     case T_LINGER:
         return LINGER_SECONDS;
+    case T_TUNNEL:
+        ms = t->tunnel_ms;
+        break;
     case T_IDLE:
     case T_SEND:
     default:
@@ -100,6 +104,9 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     switch (c->state) {
     case CS_PROXY:
         proxy_timeout(c);
+        return;
+    case CS_TUNNEL:
+        tunnel_timeout(c);
         return;
     case CS_HEAD:
         if (c->in != NULL && buf_len(c->in) > 0) {
@@ -433,6 +440,10 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
 
     (void)loop;
     (void)revents;
+    if (c->state == CS_TUNNEL) {
+        tunnel_event(c);
+        return;
+    }
     if (c->in == NULL && (c->in = buf_get(&w->bufs)) == NULL) {
         conn_close(c);
         return;
@@ -501,6 +512,9 @@ static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
         return;
     case CS_REPLY:
         reply_write(c);
+        return;
+    case CS_TUNNEL:
+        tunnel_event(c);
         return;
     default:
         ev_io_stop(loop, io);

@@ -29,6 +29,7 @@ enum conn_state {
     CS_PROXY,       /* a request is being proxied */
     CS_REPLY,       /* writing a response drover made itself */
     CS_LINGER,      /* response sent: draining the client's bytes before close */
+    CS_TUNNEL,      /* after a 101: bytes relayed both ways (tunnel.c) */
     CS_CLOSED,
 };
 
@@ -40,6 +41,7 @@ enum conn_timeout {
     T_UPSTREAM,     /* timeouts.upstream for the backend's bytes */
     T_SEND,         /* timeouts.idle for a client that does not read */
     T_LINGER,
+    T_TUNNEL,       /* timeouts.tunnel without a byte either way */
 };
 
 enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_EOF };
@@ -70,6 +72,11 @@ struct request {
     bool inflight;                  /* counted in be->inflight */
     bool connect_timed_out;         /* the last connect failed by timing out */
     bool lost;                      /* a backend closed on it without answering */
+    bool dechunk;                   /* chunked response to an HTTP/1.0 client: framing removed */
+    bool upgrade;                   /* the client asked for a protocol upgrade */
+    bool tun_client_eof, tun_backend_eof;   /* tunnel: that side sent its FIN */
+    bool tun_client_shut, tun_backend_shut; /* tunnel: we passed a FIN on to that side */
+    struct http_dechunk dechunker;
     bool has_method;                /* the head got far enough to name it */
     uint32_t out_start;             /* rewritten head in c->in */
     uint32_t req_fwd;               /* end of the request bytes ready to send */

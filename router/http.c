@@ -218,6 +218,22 @@ const llhttp_settings_t http_body_settings = {
     .on_message_complete = on_message_complete,
 };
 
+/* Chunk payload moved down over the framing, in place: the write position
+ * never passes the bytes still to be parsed. */
+static int on_body_dechunk(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_dechunk *d = p->data;
+
+    memmove(d->w, at, len);
+    d->w += len;
+    return 0;
+}
+
+const llhttp_settings_t http_dechunk_settings = {
+    .on_body = on_body_dechunk,
+    .on_message_complete = on_message_complete,
+};
+
 static int bad(struct http_head *h, int status, const char *reason)
 {
     h->err_status = status;
@@ -695,7 +711,7 @@ size_t http_write_response(const struct http_head *h, const struct http_response
             continue;
         if (hd->kind == H_CONNECTION)
             puts_(&o, "Connection: upgrade\r\n");
-        else
+        else if (hd->kind != H_TRANSFER_ENCODING || !rw->dechunk)
             put_header(&o, h, hd);
     }
     if (h->count[H_X_REQUEST_ID] == 0 && rw->request_id != NULL) {

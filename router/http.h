@@ -79,6 +79,13 @@ enum { HTTP_HEAD_DONE, HTTP_HEAD_AGAIN, HTTP_HEAD_BAD };
 extern const llhttp_settings_t http_head_settings;
 extern const llhttp_settings_t http_body_settings;
 
+/* Body settings that remove chunk framing: p->data points to this, with w
+ * set to where the first payload byte of the parsed range is to go. */
+struct http_dechunk {
+    char *w;
+};
+extern const llhttp_settings_t http_dechunk_settings;
+
 /* Parses data[0..len) as a request (type HTTP_REQUEST) or response head.
  * HTTP_HEAD_DONE: h is filled, h->len is the head's length and p is paused
  * after it, switched to http_body_settings (call llhttp_resume first).
@@ -130,6 +137,7 @@ struct http_response_rewrite {
     size_t request_id_len;
     enum http_conn_header connection;
     bool tunnel;                /* 101: keep Connection/Upgrade */
+    bool dechunk;               /* the body goes out without chunk framing */
 };
 
 /* The client response head for h: "HTTP/1.1 <status> <reason>", hop-by-hop

@@ -12,6 +12,7 @@
 #include "router/buf.h"
 #include "router/conn.h"
 #include "router/route.h"
+#include "router/tunnel.h"
 #include "router/upstream.h"
 #include "router/worker.h"
 
@@ -221,7 +222,9 @@ void proxy_start(struct conn *c, struct http_head *h)
     rw.start_ms = req->start_ms;
     rw.strip = route_strip_len(r, pathlen);
     rw.host = ""; /* RFC 9112 3.2: an empty Host when the client gave none */
-    rw.tunnel = false;
+    /* Connection: upgrade and Upgrade go up only when both are there. */
+    req->upgrade = h->conn_upgrade && h->count[H_UPGRADE] > 0;
+    rw.tunnel = req->upgrade;
     len = http_write_request(h, &rw, w->scratch, w->bufs.cap);
     if (len == 0 || len > head_end) {
         conn_reply_error(c, 431, "request head too large", false);
@@ -424,6 +427,10 @@ static void send_request(struct conn *c)
 
 void proxy_upstream_writable(struct conn *c)
 {
+    if (c->state == CS_TUNNEL) {
+        tunnel_event(c);
+        return;
+    }
     send_request(c);
 }
 
@@ -492,7 +499,7 @@ static enum body_kind response_body_kind(const struct request *req, const llhttp
 static bool forward_interim(struct conn *c, struct http_head *h)
 {
     struct upstream *up = c->up;
-    struct http_response_rewrite rw = {NULL, 0, HTTP_CONN_NONE, false};
+    struct http_response_rewrite rw = {NULL, 0, HTTP_CONN_NONE, false, false};
     size_t len = http_write_response(h, &rw, c->w->scratch, c->w->bufs.cap);
     ssize_t n;
 
@@ -545,7 +552,28 @@ again:
         goto again;
     }
     if (h->status == 101) {
-        bad_gateway(c, "protocol upgrades are not supported yet");
+        if (!req->upgrade) {
+            bad_gateway(c, "backend switched protocols without being asked to");
+            return;
+        }
+        rw.request_id = req->id;
+        rw.request_id_len = req->idlen;
+        rw.connection = HTTP_CONN_NONE;
+        rw.tunnel = true;
+        rw.dechunk = false;
+        len = http_write_response(h, &rw, w->scratch, w->bufs.cap);
+        head_end = b->start + h->len;
+        if (len == 0 || len > head_end) {
+            bad_gateway(c, "response head from the backend is too large");
+            return;
+        }
+        b->start = head_end - (uint32_t)len;
+        memcpy(b->data + b->start, w->scratch, len);
+        req->status = 101;
+        req->resp_started = true;
+        req->resp_head_left = (uint32_t)len;
+        req->upstream_reusable = false;
+        tunnel_start(c);
         return;
     }
 
@@ -563,10 +591,14 @@ again:
         connhdr = HTTP_CONN_CLOSE;
     else
         connhdr = req->minor == 0 ? HTTP_CONN_KEEP_ALIVE : HTTP_CONN_NONE;
+    /* An HTTP/1.0 client gets the payload without chunk framing, delimited
+     * by the close. */
+    req->dechunk = req->minor == 0 && req->resp_body == BODY_CHUNKED;
     rw.request_id = req->id;
     rw.request_id_len = req->idlen;
     rw.connection = connhdr;
     rw.tunnel = false;
+    rw.dechunk = req->dechunk;
     len = http_write_response(h, &rw, w->scratch, w->bufs.cap);
     head_end = b->start + h->len;
     if (len == 0 || len > head_end) {
@@ -584,6 +616,10 @@ again:
     } else {
         llhttp_resume(&up->parser);
         count_body(&up->parser, NULL);
+        if (req->dechunk) {
+            up->parser.settings = (void *)&http_dechunk_settings;
+            up->parser.data = &req->dechunker;
+        }
         if (!parse_response_body(c))
             return;
     }
@@ -600,12 +636,23 @@ static bool parse_response_body(struct conn *c)
 
     if (req->resp_done || b->end == req->resp_fwd)
         return true;
+    req->dechunker.w = b->data + req->resp_fwd;
     n = http_parse_body(&c->up->parser, b->data + req->resp_fwd, b->end - req->resp_fwd, &done);
     if (n < 0) {
         abort_both(c);
         return false;
     }
-    req->resp_fwd += (uint32_t)n;
+    if (req->dechunk) {
+        /* The payload now sits at [resp_fwd, w): close the gap the framing left. */
+        uint32_t parsed_end = req->resp_fwd + (uint32_t)n;
+        uint32_t w = (uint32_t)(req->dechunker.w - b->data);
+
+        memmove(b->data + w, b->data + parsed_end, b->end - parsed_end);
+        b->end -= parsed_end - w;
+        req->resp_fwd = w;
+    } else {
+        req->resp_fwd += (uint32_t)n;
+    }
     req->resp_done = done;
     return true;
 }
@@ -618,6 +665,10 @@ void proxy_upstream_readable(struct conn *c)
     uint32_t old_end;
     ssize_t n;
 
+    if (c->state == CS_TUNNEL) {
+        tunnel_event(c);
+        return;
+    }
     if (up->in == NULL && (up->in = buf_get(&c->w->bufs)) == NULL) {
         abort_both(c);
         return;

@@ -1,0 +1,151 @@
+#include "router/tunnel.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "router/buf.h"
+#include "router/conn.h"
+#include "router/upstream.h"
+#include "router/worker.h"
+
+/* Reads and writes per direction per event: a busy tunnel cannot starve
+ * the other connections of the worker. */
+#define ROUNDS 16
+
+enum { TO_BACKEND, TO_CLIENT };
+
+/* One direction's view of the two connections. */
+struct way {
+    struct buf **buf;
+    int src, dst;
+    bool *src_eof, *dst_shut;
+};
+
+static struct way way_of(struct conn *c, int dir)
+{
+    struct request *req = c->req;
+    struct upstream *up = c->up;
+
+    if (dir == TO_BACKEND)
+        return (struct way){&c->in, c->fd, up->fd, &req->tun_client_eof, &req->tun_backend_shut};
+    return (struct way){&up->in, up->fd, c->fd, &req->tun_backend_eof, &req->tun_client_shut};
+}
+
+static void src_read(struct conn *c, int dir, bool on)
+{
+    if (dir == TO_BACKEND)
+        on ? conn_read_start(c) : conn_read_stop(c);
+    else
+        on ? upstream_read_start(c->up) : upstream_read_stop(c->up);
+}
+
+static void dst_write(struct conn *c, int dir, bool on)
+{
+    ev_io *wio = dir == TO_BACKEND ? &c->up->wio : &c->wio;
+
+    if (on)
+        ev_io_start(c->w->loop, wio);
+    else
+        ev_io_stop(c->w->loop, wio);
+}
+
+/* Moves what it can in one direction. Returns -1 when the tunnel broke. */
+static int flow(struct conn *c, int dir)
+{
+    struct worker *w = c->w;
+    struct request *req = c->req;
+    struct way wy = way_of(c, dir);
+
+    for (int round = 0; round < ROUNDS; round++) {
+        struct buf *b = *wy.buf;
+        ssize_t n;
+
+        if (b != NULL && buf_len(b) > 0) {
+            n = send(wy.dst, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno != EAGAIN)
+                    return -1;
+                /* Back-pressure: stop reading until the other side drains. */
+                dst_write(c, dir, true);
+                src_read(c, dir, false);
+                return 0;
+            }
+            if (dir == TO_CLIENT) {
+                uint32_t head = (uint32_t)n < req->resp_head_left ? (uint32_t)n : req->resp_head_left;
+
+                req->resp_head_left -= head;
+                req->body_out += (uint64_t)n - head;
+            }
+            b->start += (uint32_t)n;
+            conn_touch(c, T_TUNNEL);
+            continue;
+        }
+        dst_write(c, dir, false);
+        if (*wy.src_eof) {
+            if (!*wy.dst_shut) {
+                shutdown(wy.dst, SHUT_WR);
+                *wy.dst_shut = true;
+            }
+            return 0;
+        }
+        if (b == NULL && (b = *wy.buf = buf_get(&w->bufs)) == NULL)
+            return -1;
+        b->start = b->end = BUF_HEADROOM;
+        n = read(wy.src, b->data + b->end, buf_room(b));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -1;
+            /* Nothing to move: an idle tunnel holds no buffer. */
+            buf_put(&w->bufs, b);
+            *wy.buf = NULL;
+            src_read(c, dir, true);
+            return 0;
+        }
+        if (n == 0) {
+            *wy.src_eof = true;
+            src_read(c, dir, false);
+            continue;
+        }
+        b->end += (uint32_t)n;
+        conn_touch(c, T_TUNNEL);
+    }
+    /* Out of rounds: come back on the next readiness. */
+    if (*wy.buf != NULL && buf_len(*wy.buf) > 0)
+        dst_write(c, dir, true);
+    else if (!*wy.src_eof)
+        src_read(c, dir, true);
+    return 0;
+}
+
+void tunnel_event(struct conn *c)
+{
+    struct request *req = c->req;
+
+    if (flow(c, TO_BACKEND) < 0 || flow(c, TO_CLIENT) < 0) {
+        conn_close(c);
+        return;
+    }
+    /* Both ways closed and passed on: the tunnel is over. */
+    if (req->tun_client_shut && req->tun_backend_shut)
+        conn_close(c);
+}
+
+void tunnel_start(struct conn *c)
+{
+    c->state = CS_TUNNEL;
+    c->rd_eof = false;
+    conn_set_timeout(c, T_TUNNEL);
+    tunnel_event(c);
+}
+
+void tunnel_timeout(struct conn *c)
+{
+    log_debug("tunnel of %s idle for timeouts.tunnel: closed", c->ip);
+    conn_close(c);
+}
