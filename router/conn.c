@@ -57,6 +57,9 @@ static double timeout_seconds(const struct conn *c, enum conn_timeout kind)
     case T_TUNNEL:
         ms = t->tunnel_ms;
         break;
+    case T_QUEUE:
+        ms = t->queue_ms;
+        break;
     case T_IDLE:
     case T_SEND:
     default:

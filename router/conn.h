@@ -42,6 +42,7 @@ enum conn_timeout {
     T_SEND,         /* timeouts.idle for a client that does not read */
     T_LINGER,
     T_TUNNEL,       /* timeouts.tunnel without a byte either way */
+    T_QUEUE,        /* timeouts.queue waiting for a backend under max_inflight */
 };
 
 enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_EOF };
@@ -113,6 +114,8 @@ struct conn {
     llhttp_t parser;
     struct request *req;
     struct upstream *up;
+    struct conn *qnext, *qprev;     /* the worker's queue (max_inflight) */
+    bool queued;
     char ip[INET6_ADDRSTRLEN];
 };
 

@@ -55,11 +55,105 @@ static void count_body(llhttp_t *p, uint64_t *counter)
 }
 
 /* Takes the backend off the request's account (its in-flight count). */
-static void unbind_backend(struct request *req)
+static void unbind_backend(struct conn *c)
 {
+    struct request *req = c->req;
+
     if (req->be != NULL && req->pick.ntried > 0 && req->inflight) {
         atomic_fetch_sub_explicit(&req->be->inflight, 1, memory_order_relaxed);
         req->inflight = false;
+        /* A slot may have opened for a queued request (tried after the
+         * callbacks of this loop iteration). */
+        if (c->w->queue_head != NULL && req->be->max_inflight != 0)
+            c->w->queue_kick = true;
+    }
+}
+
+/* ---- the queue: requests waiting for a backend under its max_inflight ---- */
+
+static void fail(struct conn *c, int status, const char *reason);
+static void connect_backend(struct conn *c);
+
+static void dequeue(struct conn *c)
+{
+    struct worker *w = c->w;
+
+    if (!c->queued)
+        return;
+    if (c->qprev != NULL)
+        c->qprev->qnext = c->qnext;
+    else
+        w->queue_head = c->qnext;
+    if (c->qnext != NULL)
+        c->qnext->qprev = c->qprev;
+    else
+        w->queue_tail = c->qprev;
+    c->qnext = c->qprev = NULL;
+    c->queued = false;
+    c->req->route->nqueued--;
+}
+
+/* Some backend of r is up but at its max_inflight: worth waiting for. */
+static bool route_busy(const struct route_rt *r, int64_t now_ms)
+{
+    for (unsigned i = 0; i < r->nbe; i++) {
+        struct backend *be = r->be[i];
+
+        if (be->max_inflight != 0 && atomic_load_explicit(&be->up, memory_order_relaxed) &&
+            now_ms >= atomic_load_explicit(&be->down_until_ms, memory_order_relaxed) &&
+            (unsigned)backend_inflight(be) >= be->max_inflight)
+            return true;
+    }
+    return false;
+}
+
+static bool route_has_room(const struct route_rt *r, int64_t now_ms)
+{
+    for (unsigned i = 0; i < r->nbe; i++)
+        if (backend_usable(r->be[i], now_ms))
+            return true;
+    return false;
+}
+
+/* Waits for a slot: 503 at once when the route's queue is full. */
+static void enqueue(struct conn *c)
+{
+    struct worker *w = c->w;
+    struct request *req = c->req;
+    struct route_rt *r = req->route;
+    char why[256];
+
+    if (r->nqueued >= req_conf(req)->limits.max_queue) {
+        snprintf(why, sizeof(why),
+                 "every backend of route %s is at max_inflight and its queue is full", r->label);
+        fail(c, 503, why);
+        return;
+    }
+    c->queued = true;
+    c->qnext = NULL;
+    c->qprev = w->queue_tail;
+    if (w->queue_tail != NULL)
+        w->queue_tail->qnext = c;
+    else
+        w->queue_head = c;
+    w->queue_tail = c;
+    r->nqueued++;
+    conn_set_timeout(c, T_QUEUE);
+    if (!ev_is_active(&w->queue_poll))
+        ev_timer_again(w->loop, &w->queue_poll);
+}
+
+void proxy_queue_run(struct worker *w)
+{
+    int64_t now = worker_now_ms(w);
+    struct conn *c, *next;
+
+    for (c = w->queue_head; c != NULL; c = next) {
+        next = c->qnext;
+        if (!route_has_room(c->req->route, now))
+            continue;
+        dequeue(c);
+        connect_backend(c);
     }
 }
 
@@ -112,7 +206,7 @@ static void fail(struct conn *c, int status, const char *reason)
     bool keep = req->req_done && req->client_keep_alive;
 
     detach_upstream(c, false);
-    unbind_backend(req);
+    unbind_backend(c);
     if (keep)
         c->in->start = req->req_fwd; /* skip what the backend did not take */
     conn_reply_error(c, status, reason, keep);
@@ -123,12 +217,11 @@ static void fail(struct conn *c, int status, const char *reason)
 static void abort_both(struct conn *c)
 {
     detach_upstream(c, false);
-    unbind_backend(c->req);
+    unbind_backend(c);
     conn_close(c);
 }
 
 static void send_request(struct conn *c);
-static void connect_backend(struct conn *c);
 
 static void bad_gateway(struct conn *c, const char *reason)
 {
@@ -269,7 +362,9 @@ static void connect_backend(struct conn *c)
             idx = r->bal->pick(r->be, r->nbe, &r->cursor, &req->pick);
         }
         if (idx < 0) {
-            if (req->pick.ntried == 0) {
+            if (req->pick.ntried == 0 && route_busy(r, worker_now_ms(w))) {
+                enqueue(c);
+            } else if (req->pick.ntried == 0) {
                 snprintf(why, sizeof(why), "no healthy backend for route %s", r->label);
                 fail(c, 503, why);
             } else if (req->lost) {
@@ -291,7 +386,7 @@ static void connect_backend(struct conn *c)
             up = upstream_connect(w, be);
             if (up == NULL) {
                 backend_failed(c, be, "connect", errno);
-                unbind_backend(req);
+                unbind_backend(c);
                 continue;
             }
         }
@@ -318,7 +413,7 @@ static void retry_fresh(struct conn *c)
     up = upstream_connect(c->w, req->be);
     if (up == NULL) {
         backend_failed(c, req->be, "connect", errno);
-        unbind_backend(req);
+        unbind_backend(c);
         connect_backend(c);
         return;
     }
@@ -350,7 +445,7 @@ static void upstream_lost(struct conn *c, int err)
         req->lost = true;
         req->be->slot[c->w->id].failures++;
         detach_upstream(c, false);
-        unbind_backend(req);
+        unbind_backend(c);
         c->in->start = req->out_start;
         connect_backend(c);
         return;
@@ -375,7 +470,7 @@ void proxy_upstream_connected(struct conn *c, int err)
     if (err != 0) {
         backend_failed(c, req->be, "connect", err);
         detach_upstream(c, false);
-        unbind_backend(req);
+        unbind_backend(c);
         connect_backend(c);
         return;
     }
@@ -477,7 +572,7 @@ static void finish(struct conn *c)
     bool reusable = req->upstream_reusable && req_sent && buf_len(up->in) == 0;
 
     detach_upstream(c, reusable);
-    unbind_backend(req);
+    unbind_backend(c);
     conn_request_done(c, req->keep_alive && req_sent);
 }
 
@@ -759,14 +854,20 @@ void proxy_timeout(struct conn *c)
 {
     struct request *req = c->req;
     const struct conf *conf = req_conf(req);
-    char why[128], d[32];
+    char why[256], d[32];
 
     switch ((enum conn_timeout)c->tkind) {
+    case T_QUEUE:
+        dequeue(c);
+        snprintf(why, sizeof(why), "no backend of route %s had room within timeouts.queue (%s)",
+                 req->route->label, conf_format_duration(conf->timeouts.queue_ms, d, sizeof(d)));
+        fail(c, 503, why);
+        return;
     case T_CONNECT:
         req->connect_timed_out = true;
         backend_failed(c, req->be, "connect", ETIMEDOUT);
         detach_upstream(c, false);
-        unbind_backend(req);
+        unbind_backend(c);
         connect_backend(c);
         return;
     case T_UPSTREAM:
@@ -798,6 +899,7 @@ void proxy_end(struct conn *c)
 {
     if (c->req == NULL)
         return;
+    dequeue(c);
     detach_upstream(c, false);
-    unbind_backend(c->req);
+    unbind_backend(c);
 }

@@ -26,7 +26,12 @@ void proxy_upstream_writable(struct conn *c);
 /* The connection's timer expired in a proxying state. */
 void proxy_timeout(struct conn *c);
 
-/* Ends the request: releases the backend and upstream, logs it. */
+/* Ends the request: releases the backend and upstream, leaves the queue. */
 void proxy_end(struct conn *c);
+
+/* Places queued requests (oldest first) on backends that have room under
+ * their max_inflight again. */
+struct worker;
+void proxy_queue_run(struct worker *w);
 
 #endif

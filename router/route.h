@@ -31,6 +31,7 @@ struct route_rt {
     struct backend **be;
     unsigned nbe;
     unsigned cursor;            /* balancer state, this worker only */
+    unsigned nqueued;           /* this worker's requests waiting for this route */
     size_t path_len;
     char label[160];            /* "*.example.test/api/": for logs */
 };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "router/health.h"
 #include "router/listener.h"
 #include "router/worker.h"
 
@@ -140,6 +141,13 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
     }
     if (bind_listeners(r, conf, err, errlen) < 0)
         return -1;
+    /* The workers' tables have put every static backend in the registry. */
+    r->health = health_new(loop);
+    if (r->health == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    health_sync(r->health, &r->reg, conf);
     for (unsigned i = 0; i < n; i++) {
         struct worker *w = &r->workers[i];
 
@@ -156,6 +164,8 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
 /* Hands every worker a table built from the registry as it is now. */
 static void publish_tables(struct router *r)
 {
+    if (r->workers == NULL)
+        return; /* destroyed already: nobody to hand a table to */
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct route_table *t = route_table_build(r->cref, &r->reg);
 
@@ -184,6 +194,7 @@ struct backend *router_add_instance(struct router *r, const char *process, const
         return NULL;
     backend_ref(be); /* the caller's */
     publish_tables(r);
+    health_sync(r->health, &r->reg, r->cref->conf);
     return be;
 }
 
@@ -191,6 +202,7 @@ void router_remove_instance(struct router *r, struct backend *be)
 {
     backend_registry_remove(&r->reg, be);
     publish_tables(r);
+    health_sync(r->health, &r->reg, r->cref->conf);
 }
 
 void router_drain(struct router *r, void (*stopped)(void *), void *arg)
@@ -231,6 +243,8 @@ void router_destroy(struct router *r)
     }
     ev_async_stop(r->loop, &r->worker_done);
     ev_timer_stop(r->loop, &r->drain_timer);
+    health_free(r->health);
+    r->health = NULL;
     backend_registry_clear(&r->reg);
     conf_ref_put(r->cref);
     r->cref = NULL;

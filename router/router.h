@@ -26,6 +26,7 @@ struct router {
     atomic_bool draining;
     ev_async worker_done;
     ev_timer drain_timer;
+    struct health *health;          /* active checks, on the main loop */
     void (*on_stopped)(void *);     /* every worker is done (main loop) */
     void *on_stopped_arg;
 };

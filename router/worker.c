@@ -9,12 +9,14 @@
 #include "router/accesslog.h"
 #include "router/conn.h"
 #include "router/listener.h"
+#include "router/proxy.h"
 #include "router/route.h"
 #include "router/router.h"
 #include "router/upstream.h"
 
 #define BUF_MIN_DATA (16u * 1024u)
 #define FREE_BUFS_MAX 1024
+#define WORKER_QUEUE_POLL 0.02
 
 static void reaper_cb(struct ev_loop *loop, ev_check *w_, int revents)
 {
@@ -26,6 +28,22 @@ static void reaper_cb(struct ev_loop *loop, ev_check *w_, int revents)
         conn_reap(w);
     if (w->dead_ups != NULL)
         upstream_reap(w);
+    if (w->queue_kick) {
+        w->queue_kick = false;
+        proxy_queue_run(w);
+    }
+}
+
+static void queue_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct worker *w = t->data;
+
+    (void)revents;
+    if (w->queue_head == NULL) {
+        ev_timer_stop(loop, t);
+        return;
+    }
+    proxy_queue_run(w);
 }
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
@@ -217,6 +235,8 @@ int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop 
     ev_async_start(loop, &w->wake);
     ev_init(&w->accept_timer, accept_timer_cb);
     w->accept_timer.data = w;
+    ev_timer_init(&w->queue_poll, queue_poll_cb, WORKER_QUEUE_POLL, WORKER_QUEUE_POLL);
+    w->queue_poll.data = w;
     return 0;
 }
 
@@ -264,6 +284,7 @@ void worker_destroy(struct worker *w)
         route_table_put(atomic_exchange(&w->next_table, NULL));
     upstream_free_all(w);
     if (w->loop != NULL) {
+        ev_timer_stop(w->loop, &w->queue_poll);
         ev_check_stop(w->loop, &w->reaper);
         if (w->alog != NULL)
             ev_prepare_stop(w->loop, &w->flush);

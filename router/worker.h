@@ -54,6 +54,9 @@ struct worker {
     atomic_uint cmd;                /* WORKER_* bits, read by the wake callback */
     _Atomic(struct route_table *) next_table;
     ev_timer accept_timer;          /* accepting paused after EMFILE */
+    struct conn *queue_head, *queue_tail; /* requests waiting for a backend under max_inflight */
+    bool queue_kick;                /* a backend freed a slot: try the queue */
+    ev_timer queue_poll;            /* tries it anyway: other workers free slots too */
     bool stopping;                  /* draining: no new connections, no keep-alive */
     bool finished;
 

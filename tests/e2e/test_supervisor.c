@@ -51,8 +51,37 @@ static int free_base(int ntypes, int n)
     e2e_fail(__FILE__, __LINE__, "no free port range");
 }
 
-/* Pids of processes whose command line starts with prefix ("sleep 3101"
- * is the sleep itself, not the "sh -c sleep 3101" around it). */
+/* True when pid descends from the runner. Everything a test starts does,
+ * orphans included (the runner is a subreaper); other suites running on
+ * the same machine do not. */
+static bool ours(pid_t pid)
+{
+    pid_t runner = getppid();
+
+    for (int depth = 0; pid > 1 && depth < 64; depth++) {
+        char path[64], buf[512];
+        const char *p;
+        FILE *f;
+        int ppid;
+
+        if (pid == runner)
+            return true;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        f = fopen(path, "r");
+        if (f == NULL)
+            return false;
+        buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+        fclose(f);
+        p = strrchr(buf, ')');
+        if (p == NULL || sscanf(p + 2, "%*c %d", &ppid) != 1)
+            return false;
+        pid = (pid_t)ppid;
+    }
+    return false;
+}
+
+/* Pids of our processes whose command line starts with prefix ("sleep
+ * 3101" is the sleep itself, not the "sh -c sleep 3101" around it). */
 static int find_procs(const char *prefix, pid_t *out, int max)
 {
     DIR *d = opendir("/proc");
@@ -76,7 +105,7 @@ static int find_procs(const char *prefix, pid_t *out, int max)
             if (buf[i] == '\0')
                 buf[i] = ' ';
         buf[len] = '\0';
-        if (strncmp(buf, prefix, strlen(prefix)) == 0 && n < max)
+        if (strncmp(buf, prefix, strlen(prefix)) == 0 && n < max && ours((pid_t)atoi(de->d_name)))
             out[n++] = (pid_t)atoi(de->d_name);
     }
     if (d != NULL)
