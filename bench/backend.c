@@ -20,7 +20,8 @@
  * Query parameters (any path, combinable): status=CODE size=N chunked=1
  * delay=MS echo=1 head=1 sum=1 close=N drop=1 drop_on=NAME (drop only if we
  * are NAME) stats=1 alloc=MB (the process grows by MB of touched memory,
- * kept until it exits). The body comes from
+ * kept until it exits) eof=1 (no length: the body ends at the close)
+ * sethealth=up|down and health=1 (200 while up, else 503). The body comes from
  * the first of echo, head, sum, stats, size, default that is set. Generated
  * bodies (size=N, -b) are 'x' bytes. head=1 echoes the head without its
  * blank line. close=N does not announce "Connection: close": it plays a
@@ -99,6 +100,9 @@ struct req {
     uint64_t size;
     uint64_t cap;           /* body bytes we may still send (close=N) */
     unsigned alloc_mb;      /* alloc=MB: grow the process by that much, for good */
+    uint8_t sethealth;      /* sethealth=up (1) or down (2) */
+    bool health;            /* health=1: 200 while healthy, else 503 */
+    bool eof;               /* eof=1: no length, the body ends with the connection */
     bool has_size, has_close, chunked, echo, head, sum, drop, stats;
     bool plain;             /* no query string at all: the fast path */
     bool bad;               /* bad query value or oversized Upgrade */
@@ -154,6 +158,7 @@ static struct {
     struct conn *live, *dead, *pool;
     unsigned pool_len;
     bool have_b;
+    bool unhealthy;         /* sethealth=down: health=1 answers 503 */
     uint64_t body_b;
     char hello[NAME_MAX_LEN + 64];
     size_t hello_len;
@@ -241,6 +246,8 @@ static bool status_bodiless(unsigned status)
 
 static unsigned req_status(const struct req *r)
 {
+    if (r->health && g.unhealthy)
+        return 503;
     return r->status != 0 ? r->status : 200;
 }
 
@@ -317,10 +324,17 @@ static void resp_head(struct conn *c, unsigned status, const char *ctype, uint64
     *p++ = ' ';
     p = put(p, why, strlen(why));
     p = PUTS(p, "\r\n");
+    if (r->eof) {
+        /* HTTP/1.0 style: the body runs until the connection closes. */
+        r->chunked = false;
+        r->keep_alive = false;
+    }
     if (!status_bodiless(status)) {
         p = PUTS(p, "Content-Type: ");
         p = put(p, ctype, strlen(ctype));
-        if (r->chunked) {
+        if (r->eof) {
+            p = PUTS(p, "\r\n");
+        } else if (r->chunked) {
             p = PUTS(p, "\r\nTransfer-Encoding: chunked\r\n");
         } else {
             p = PUTS(p, "\r\nContent-Length: ");
@@ -597,6 +611,8 @@ static int req_start(struct conn *c)
         return conn_finish(c);
     if (r->alloc_mb > 0)
         grow(r->alloc_mb);
+    if (r->sethealth != 0)
+        g.unhealthy = r->sethealth == 2;
     if (r->upgrade && r->msg_done && (r->status == 0 || r->status == 101))
         return tunnel_start(c);
     if (r->upgrade)
@@ -977,6 +993,15 @@ static void query_param(struct req *r, const char *k, size_t kn, const char *v, 
         r->drop = r->drop || span_is(v, vn, g.name);
     } else if (span_is(k, kn, "stats")) {
         r->stats = query_flag(v, vn);
+    } else if (span_is(k, kn, "sethealth")) {
+        if (span_is(v, vn, "up") || span_is(v, vn, "down"))
+            r->sethealth = span_is(v, vn, "up") ? 1 : 2;
+        else
+            r->bad = true;
+    } else if (span_is(k, kn, "health")) {
+        r->health = query_flag(v, vn);
+    } else if (span_is(k, kn, "eof")) {
+        r->eof = query_flag(v, vn);
     } else if (span_is(k, kn, "alloc")) {
         if (query_num(v, vn, 4096, &x))
             r->alloc_mb = (unsigned)x;
