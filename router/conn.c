@@ -389,6 +389,14 @@ static void parse_head(struct conn *c, uint32_t scan_from)
     size_t idlen;
     int r;
 
+    /* RFC 9112 2.2: empty lines before a request line are ignored (some
+     * clients send a CRLF after a POST body). */
+    while (buf_len(b) >= 2 && b->data[b->start] == '\r' && b->data[b->start + 1] == '\n')
+        b->start += 2;
+    if (buf_len(b) == 0 || (buf_len(b) == 1 && b->data[b->start] == '\r'))
+        return;
+    if (scan_from < b->start)
+        scan_from = b->start;
     if (scan_from > b->start && memchr(b->data + scan_from, '\n', b->end - scan_from) == NULL) {
         r = HTTP_HEAD_AGAIN;
     } else {

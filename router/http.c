@@ -360,10 +360,28 @@ static int check_transfer_encoding(struct http_head *h)
     return HTTP_HEAD_DONE;
 }
 
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2): a reg-name, IPv4 or
+ * [IPv6] literal; userinfo ("u@h") and anything else is refused. */
+static bool host_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (!(isalnum(c) || strchr("-._~!$&'()*+,;=:[]%", c) != NULL) || c == '\0')
+            return false;
+    }
+    return true;
+}
+
 static int check_request(struct http_head *h, const char *data)
 {
+    const char *host;
+    size_t hostlen;
+
     if (h->major != 1 || h->minor > 1)
         return bad(h, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    if (h->method == HTTP_CONNECT)
+        return bad(h, 405, "CONNECT is not supported: drover is not a forward proxy");
     if (h->target.len > HTTP_MAX_TARGET)
         return bad(h, 414, "request target longer than 8 KiB");
     if (scan_header_lines(h, data, h->len) != HTTP_HEAD_DONE)
@@ -372,6 +390,11 @@ static int check_request(struct http_head *h, const char *data)
         return bad(h, 400, "missing Host header");
     if (h->count[H_HOST] > 1)
         return bad(h, 400, "more than one Host header");
+    host = http_header_value(h, H_HOST, &hostlen);
+    if (host != NULL)
+        trim(&host, &hostlen);
+    if (host != NULL && !host_valid(host, hostlen))
+        return bad(h, 400, "invalid Host header");
     if (h->count[H_TRANSFER_ENCODING] > 0) {
         if (h->minor == 0)
             return bad(h, 400, "Transfer-Encoding in an HTTP/1.0 request");

@@ -394,6 +394,10 @@ Test(http_parse, strictness_vectors)
         {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "only HTTP/1.0 and HTTP/1.1 are supported"},
         {"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "only HTTP/1.0 and HTTP/1.1 are supported"},
         {"\x16\x03\x01\x00\xa5\x01\x00", 400, "invalid method"},
+        {"GET / HTTP/1.1\r\nHost: u@t\r\n\r\n", 400, "invalid Host header"},
+        {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "invalid Host header"},
+        {"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405,
+         "CONNECT is not supported: drover is not a forward proxy"},
     };
 
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -412,6 +416,9 @@ Test(http_parse, accepted_codings_tabs_and_long_targets)
     cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
                  HTTP_HEAD_DONE);
     cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\tb\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: xn--bcher-kva.example:80\r\n\r\n"),
+                 HTTP_HEAD_DONE);
     snprintf(big, sizeof(big), "GET /%0*d HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_MAX_TARGET, 0);
     cr_assert_eq(parse_req(big), HTTP_HEAD_BAD);
     cr_assert_eq(head.err_status, 414);
