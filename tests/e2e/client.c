@@ -271,7 +271,21 @@ static const llhttp_settings_t settings = {
     .on_message_complete = on_message_complete,
 };
 
+static int read_resp(struct client *c, struct http_resp *r, bool head_request, int timeout_ms,
+                     bool skip_1xx);
+
 int client_read(struct client *c, struct http_resp *r, bool head_request, int timeout_ms)
+{
+    return read_resp(c, r, head_request, timeout_ms, true);
+}
+
+int client_read_any(struct client *c, struct http_resp *r, bool head_request, int timeout_ms)
+{
+    return read_resp(c, r, head_request, timeout_ms, false);
+}
+
+static int read_resp(struct client *c, struct http_resp *r, bool head_request, int timeout_ms,
+                     bool skip_1xx)
 {
     struct parse_state st = {r, false, head_request, false, 0};
     long long deadline = e2e_now_ms() + timeout_ms;
@@ -291,12 +305,12 @@ int client_read(struct client *c, struct http_resp *r, bool head_request, int ti
             if (err == HPE_PAUSED) {
                 parsed = (size_t)(llhttp_get_error_pos(&p) - c->buf);
                 /* 1xx interim responses are skipped like a browser does. */
-                if (r->status >= 100 && r->status < 200 && r->status != 101) {
+                if (skip_1xx && r->status >= 100 && r->status < 200 && r->status != 101) {
                     memmove(c->buf, c->buf + parsed, c->len - parsed);
                     c->len -= parsed;
                     parsed = 0;
                     resp_free(r);
-                    return client_read(c, r, head_request, (int)(deadline - e2e_now_ms()));
+                    return read_resp(c, r, head_request, (int)(deadline - e2e_now_ms()), true);
                 }
             } else if (err != HPE_OK) {
                 e2e_log("client: unparsable response: %s (%s)", llhttp_errno_name(err),
@@ -309,7 +323,11 @@ int client_read(struct client *c, struct http_resp *r, bool head_request, int ti
         if (st.done)
             break;
         if (c->eof) {
-            if (llhttp_finish(&p) == HPE_OK && st.done) {
+            /* A body delimited by the close: llhttp_finish runs
+             * on_message_complete, whose pause is its success. */
+            llhttp_errno_t fin = llhttp_finish(&p);
+
+            if ((fin == HPE_OK || fin == HPE_PAUSED) && st.done) {
                 r->keep_alive = false;
                 break;
             }
@@ -380,4 +398,47 @@ void http_exchange(const char *addr, const char *request, struct http_resp *r, i
 void http_get(const char *addr, const char *path, struct http_resp *r)
 {
     http_exchange(addr, e2e_fmt("GET %s HTTP/1.1\r\nHost: test\r\n\r\n", path), r, 5000);
+}
+
+size_t client_read_raw(struct client *c, void *buf, size_t len, int timeout_ms)
+{
+    long long deadline = e2e_now_ms() + timeout_ms;
+    size_t got = 0;
+
+    while (got < len) {
+        if (c->len > 0) {
+            size_t n = c->len < len - got ? c->len : len - got;
+
+            memcpy((char *)buf + got, c->buf, n);
+            memmove(c->buf, c->buf + n, c->len - n);
+            c->len -= n;
+            got += n;
+            continue;
+        }
+        if (c->eof || e2e_now_ms() > deadline)
+            break;
+        fill(c, (int)(deadline - e2e_now_ms() + 1));
+    }
+    return got;
+}
+
+long client_send_nb(struct client *c, const void *data, size_t len)
+{
+    ssize_t n;
+
+    do {
+        n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    return (long)n;
+}
+
+bool client_readable(struct client *c, int timeout_ms)
+{
+    struct pollfd pfd = {c->fd, POLLIN, 0};
+
+    if (c->len > 0 || c->eof)
+        return true;
+    return poll(&pfd, 1, timeout_ms) > 0;
 }

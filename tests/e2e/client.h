@@ -66,4 +66,18 @@ void http_get(const char *addr, const char *path, struct http_resp *r);
 uint64_t fnv1a(const void *data, size_t len, uint64_t h);
 #define FNV_INIT 0xcbf29ce484222325ULL
 
+/* --- Added for the HTTP/1.1 tests. --- */
+
+/* client_read, but a 1xx interim response (100 Continue...) is returned
+ * instead of skipped. */
+int client_read_any(struct client *c, struct http_resp *r, bool head_request, int timeout_ms);
+/* Raw bytes after whatever was parsed: up to len bytes (buffered ones
+ * first); returns how many came before EOF or timeout_ms. */
+size_t client_read_raw(struct client *c, void *buf, size_t len, int timeout_ms);
+/* One non-blocking send: bytes the kernel took, 0 when it took none
+ * (buffers full), -1 on error. */
+long client_send_nb(struct client *c, const void *data, size_t len);
+/* True when bytes (or EOF) can be read within timeout_ms. */
+bool client_readable(struct client *c, int timeout_ms);
+
 #endif

@@ -8,12 +8,14 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -214,7 +216,23 @@ static void fail_end(void)
     _exit(1);
 }
 
+static struct e2e_proc *spawn_limited(const char *name, char *const argv[],
+                                       char *const extra_env[], int nofile);
+
 struct e2e_proc *e2e_spawn(const char *name, char *const argv[], char *const extra_env[])
+{
+    return spawn_limited(name, argv, extra_env, 0);
+}
+
+struct e2e_proc *e2e_spawn_nofile(const char *name, char *const argv[], char *const extra_env[],
+                                  int nofile)
+{
+    return spawn_limited(name, argv, extra_env, nofile);
+}
+
+/* e2e_spawn; nofile > 0 sets RLIMIT_NOFILE (soft and hard) in the child. */
+static struct e2e_proc *spawn_limited(const char *name, char *const argv[],
+                                       char *const extra_env[], int nofile)
 {
     struct e2e_proc *p = calloc(1, sizeof(*p));
     pid_t parent = getpid();
@@ -245,6 +263,14 @@ struct e2e_proc *e2e_spawn(const char *name, char *const argv[], char *const ext
         for (int i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
             putenv(extra_env[i]);
         signal(SIGPIPE, SIG_DFL);
+        if (nofile > 0) {
+            struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile};
+
+            if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+                fprintf(stderr, "setrlimit(RLIMIT_NOFILE, %d): %s\n", nofile, strerror(errno));
+                _exit(127);
+            }
+        }
         execv(argv[0], argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -364,12 +390,26 @@ struct e2e_proc *e2e_backend(const char *name, int port)
     return e2e_backend_at(name, e2e_fmt("127.0.0.1:%d", port));
 }
 
+static struct e2e_proc *drover_limited(const char *config_text, const char *wait_addr,
+                                       int nofile);
+
 struct e2e_proc *e2e_drover(const char *config_text, const char *wait_addr)
+{
+    return drover_limited(config_text, wait_addr, 0);
+}
+
+struct e2e_proc *e2e_drover_nofile(const char *config_text, const char *wait_addr, int nofile)
+{
+    return drover_limited(config_text, wait_addr, nofile);
+}
+
+static struct e2e_proc *drover_limited(const char *config_text, const char *wait_addr,
+                                       int nofile)
 {
     static int n;
     char *file = e2e_write_file(e2e_fmt("drover%d.yaml", n), config_text);
     char *argv[] = {(char *)e2e_drover_bin, "run", "-c", file, NULL};
-    struct e2e_proc *p = e2e_spawn(e2e_fmt("drover%d", n), argv, NULL);
+    struct e2e_proc *p = spawn_limited(e2e_fmt("drover%d", n), argv, NULL, nofile);
 
     n++;
     e2e_wait_listening(wait_addr, 10000, p);
@@ -413,6 +453,207 @@ int e2e_run(const char *name, char *const argv[], int timeout_ms)
     }
     e2e_check_sanitizer(p);
     return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+}
+
+struct e2e_proc *e2e_fork(const char *name, void (*fn)(void *), void *arg)
+{
+    struct e2e_proc *p = calloc(1, sizeof(*p));
+    pid_t parent = getpid();
+    int fd;
+
+    if (p == NULL || nprocs == MAX_PROCS || shared->n == MAX_PROCS)
+        e2e_fail(__FILE__, __LINE__, "too many processes");
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    snprintf(p->log, sizeof(p->log), "%s/%s.log", test_dir, name);
+    fflush(stdout);
+    p->pid = fork();
+    if (p->pid < 0)
+        e2e_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    if (p->pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        signal(SIGALRM, SIG_DFL);
+        signal(SIGPIPE, SIG_IGN);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        fn(arg);
+        fflush(stdout);
+        _exit(0);
+    }
+    setpgid(p->pid, p->pid);
+    shared->pid[shared->n++] = p->pid;
+    procs[nprocs++] = p;
+    return p;
+}
+
+struct raw_server {
+    int lfd;
+    const char *resp;
+    size_t len;
+};
+
+#define RAW_MAX_CONNS 128
+
+/* The raw server's loop: see e2e_raw_server. Never returns. */
+static void raw_server_main(void *arg)
+{
+    struct raw_server *rs = arg;
+    struct pollfd pfd[RAW_MAX_CONNS + 1];
+    int matched[RAW_MAX_CONNS + 1];
+    bool answered[RAW_MAX_CONNS + 1];
+    int nconn = 0, accepted = 0;
+    char buf[65536];
+
+    for (;;) {
+        int n = 1;
+
+        pfd[0].fd = rs->lfd;
+        pfd[0].events = nconn < RAW_MAX_CONNS ? POLLIN : 0;
+        for (int i = 1; i <= nconn; i++) {
+            /* Holding: never read, so the peer's sends fill the buffers. */
+            pfd[i].events = rs->resp != NULL ? POLLIN : 0;
+            n++;
+        }
+        if (poll(pfd, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            printf("poll: %s\n", strerror(errno));
+            _exit(1);
+        }
+        for (int i = 1; i <= nconn; i++) {
+            ssize_t r;
+
+            if (pfd[i].revents == 0)
+                continue;
+            if (rs->resp == NULL) {
+                if (pfd[i].revents & (POLLERR | POLLHUP))
+                    goto drop;
+                continue;
+            }
+            r = read(pfd[i].fd, buf, sizeof(buf));
+            if (r <= 0)
+                goto drop;
+            for (ssize_t k = 0; k < r && !answered[i]; k++) {
+                static const char end[] = "\r\n\r\n";
+
+                matched[i] = buf[k] == end[matched[i]] ? matched[i] + 1 : (buf[k] == '\r');
+                if (matched[i] == 4) {
+                    size_t off = 0;
+
+                    answered[i] = true;
+                    printf("answer %d\n", i);
+                    while (off < rs->len) {
+                        ssize_t w = write(pfd[i].fd, rs->resp + off, rs->len - off);
+
+                        if (w <= 0)
+                            break;
+                        off += (size_t)w;
+                    }
+                }
+            }
+            continue;
+        drop:
+            close(pfd[i].fd);
+            pfd[i] = pfd[nconn];
+            matched[i] = matched[nconn];
+            answered[i] = answered[nconn];
+            nconn--;
+            i--;
+        }
+        if (pfd[0].revents & POLLIN) {
+            int fd = accept4(rs->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+            if (fd >= 0) {
+                nconn++;
+                pfd[nconn].fd = fd;
+                pfd[nconn].revents = 0;
+                matched[nconn] = 0;
+                answered[nconn] = false;
+                printf("accept %d\n", ++accepted);
+            }
+        }
+    }
+}
+
+struct e2e_proc *e2e_raw_server(const char *name, int port, const void *response, size_t len)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    struct raw_server rs = {-1, response, len};
+    struct e2e_proc *p;
+    int one = 1, small = 16384;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons((uint16_t)port);
+    rs.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (rs.lfd < 0)
+        e2e_fail(__FILE__, __LINE__, "socket: %s", strerror(errno));
+    setsockopt(rs.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (response == NULL)
+        setsockopt(rs.lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    if (bind(rs.lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(rs.lfd, 128) < 0)
+        e2e_fail(__FILE__, __LINE__, "raw server on port %d: %s", port, strerror(errno));
+    p = e2e_fork(name, raw_server_main, &rs);
+    close(rs.lfd);
+    return p;
+}
+
+int e2e_raw_server_conns(struct e2e_proc *p)
+{
+    char *text = e2e_read_file(p->log, NULL);
+    int n = 0;
+
+    for (char *s = text; s != NULL && (s = strstr(s, "accept ")) != NULL; s++)
+        n++;
+    free(text);
+    return n;
+}
+
+long e2e_rss_kb(pid_t pid)
+{
+    char *text = e2e_read_file(e2e_fmt("/proc/%d/status", (int)pid), NULL);
+    char *line = text != NULL ? strstr(text, "\nVmRSS:") : NULL;
+    long kb = line != NULL ? strtol(line + 7, NULL, 10) : -1;
+
+    free(text);
+    return kb;
+}
+
+long e2e_cpu_ms(pid_t pid)
+{
+    char *text = e2e_read_file(e2e_fmt("/proc/%d/stat", (int)pid), NULL);
+    char *p = text != NULL ? strrchr(text, ')') : NULL;
+    unsigned long long utime = 0, stime = 0;
+    long ticks = sysconf(_SC_CLK_TCK);
+
+    /* After "pid (comm)": state is field 3, utime 14, stime 15. */
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                            &utime, &stime) != 2) {
+        free(text);
+        return -1;
+    }
+    free(text);
+    return (long)((utime + stime) * 1000ULL / (unsigned long long)(ticks > 0 ? ticks : 100));
+}
+
+int e2e_fd_count(pid_t pid)
+{
+    DIR *d = opendir(e2e_fmt("/proc/%d/fd", (int)pid));
+    struct dirent *e;
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
 }
 
 static void on_deadline(int sig)

@@ -114,4 +114,33 @@ void e2e_check_sanitizer(struct e2e_proc *p);
  * its exit code, or -1 if it was killed after timeout_ms. */
 int e2e_run(const char *name, char *const argv[], int timeout_ms);
 
+/* --- Added for the HTTP/1.1 and health tests. --- */
+
+/* e2e_spawn with RLIMIT_NOFILE (soft and hard) set to nofile in the child. */
+struct e2e_proc *e2e_spawn_nofile(const char *name, char *const argv[], char *const extra_env[],
+                                  int nofile);
+/* e2e_drover with RLIMIT_NOFILE (soft and hard) set to nofile. */
+struct e2e_proc *e2e_drover_nofile(const char *config_text, const char *wait_addr, int nofile);
+
+/* Runs fn(arg) in a forked child (its own process group, output to the
+ * test dir's <name>.log), stopped and reaped like a spawned process. The
+ * child must not call the e2e_fail family; it exits when fn returns. */
+struct e2e_proc *e2e_fork(const char *name, void (*fn)(void *), void *arg);
+
+/* A raw "backend" on 127.0.0.1:port, listening when this returns. With a
+ * response, it answers each connection's first request head (up to its
+ * blank line) with exactly those bytes, then keeps the connection open and
+ * reads and ignores everything after (it never answers twice on one
+ * connection). With response NULL it accepts and never reads (small receive
+ * buffers). Each accepted connection logs a line "accept N". */
+struct e2e_proc *e2e_raw_server(const char *name, int port, const void *response, size_t len);
+/* Connections the raw server has accepted so far. */
+int e2e_raw_server_conns(struct e2e_proc *p);
+
+/* From /proc: resident size in KiB, CPU time (user + system) in ms, open
+ * descriptors; -1 when the process is gone. */
+long e2e_rss_kb(pid_t pid);
+long e2e_cpu_ms(pid_t pid);
+int e2e_fd_count(pid_t pid);
+
 #endif
