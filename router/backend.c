@@ -53,14 +53,14 @@ struct backend *backend_registry_static(struct backend_registry *reg, const stru
 
     for (be = reg->head; be != NULL; be = be->reg_next) {
         if (be->process[0] == '\0' && strcmp(be->addr.text, addr->text) == 0) {
-            be->max_inflight = max_inflight;
+            atomic_store(&be->max_inflight, max_inflight);
             return be;
         }
     }
     be = backend_new(addr, NULL, NULL, reg->nworkers);
     if (be == NULL)
         return NULL;
-    be->max_inflight = max_inflight;
+    atomic_store(&be->max_inflight, max_inflight);
     be->reg_next = reg->head;
     reg->head = be;
     return be;
@@ -75,7 +75,7 @@ struct backend *backend_registry_add_instance(struct backend_registry *reg,
 
     if (be == NULL)
         return NULL;
-    be->max_inflight = max_inflight;
+    atomic_store(&be->max_inflight, max_inflight);
     /* Appended, so a route's instances keep the order they became ready in. */
     while (*tail != NULL)
         tail = &(*tail)->reg_next;
@@ -93,6 +93,26 @@ void backend_registry_remove(struct backend_registry *reg, struct backend *be)
             backend_unref(be);
             return;
         }
+    }
+}
+
+static bool named_by(const struct conf *conf, const struct backend *be)
+{
+    for (size_t i = 0; i < conf->nroutes; i++)
+        for (size_t k = 0; k < conf->routes[i].nbackends; k++)
+            if (strcmp(conf->routes[i].backends[k].text, be->addr.text) == 0)
+                return true;
+    return false;
+}
+
+void backend_registry_sweep_static(struct backend_registry *reg, const struct conf *conf)
+{
+    struct backend *be, *next;
+
+    for (be = reg->head; be != NULL; be = next) {
+        next = be->reg_next;
+        if (be->process[0] == '\0' && !named_by(conf, be))
+            backend_registry_remove(reg, be);
     }
 }
 

@@ -16,15 +16,17 @@
 #include <stdint.h>
 
 #include "conf/config.h"
+#include "lib/counter.h"
 
 struct upstream;
 
 struct backend_slot {
     struct upstream *idle;      /* idle pooled connections, most recent first */
     unsigned nidle;
-    uint64_t requests;          /* requests sent by this worker */
-    uint64_t failures;          /* connect errors, resets, bad responses */
-    uint64_t connects;          /* connections opened by this worker */
+    counter_t requests;         /* requests sent by this worker */
+    counter_t failures;         /* connect errors, resets, bad responses */
+    counter_t connects;         /* connections opened by this worker */
+    counter_t conns;            /* this worker's connections to it now */
 } __attribute__((aligned(64)));
 
 struct backend {
@@ -32,7 +34,7 @@ struct backend {
     struct conf_addr addr;
     char name[128];             /* the address text, or "web.1" for an instance */
     char process[64];           /* process type of a supervised instance, "" if static */
-    unsigned max_inflight;      /* 0 = unlimited */
+    atomic_uint max_inflight;   /* 0 = unlimited; a reload may change it */
     atomic_int inflight;        /* requests in progress, all workers */
     atomic_bool up;             /* verdict of the active health check */
     atomic_llong down_until_ms; /* passive marking: skipped until then (ev_now ms) */
@@ -55,8 +57,9 @@ static inline bool backend_usable(struct backend *be, int64_t now_ms)
         return false;
     if (now_ms < atomic_load_explicit(&be->down_until_ms, memory_order_relaxed))
         return false;
-    if (be->max_inflight != 0 &&
-        (unsigned)atomic_load_explicit(&be->inflight, memory_order_relaxed) >= be->max_inflight)
+    unsigned max = atomic_load_explicit(&be->max_inflight, memory_order_relaxed);
+
+    if (max != 0 && (unsigned)atomic_load_explicit(&be->inflight, memory_order_relaxed) >= max)
         return false;
     return true;
 }
@@ -84,8 +87,15 @@ struct backend *backend_registry_add_instance(struct backend_registry *reg,
 /* Takes be out of the registry and marks it retired: route tables built
  * from now on leave it out, requests in flight keep it alive. */
 void backend_registry_remove(struct backend_registry *reg, struct backend *be);
+/* Drops the static backends that no route of conf names any more. */
+void backend_registry_sweep_static(struct backend_registry *reg, const struct conf *conf);
 /* Drops every backend (the registry's references). */
 void backend_registry_clear(struct backend_registry *reg);
+
+static inline unsigned backend_max_inflight(struct backend *be)
+{
+    return atomic_load_explicit(&be->max_inflight, memory_order_relaxed);
+}
 
 /* Requests in flight on be, over all workers. */
 static inline int backend_inflight(struct backend *be)

@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "router/accesslog.h"
 #include "router/buf.h"
+#include "router/metrics.h"
 #include "router/proxy.h"
 #include "router/route.h"
 #include "router/router.h"
@@ -184,6 +185,38 @@ static struct request *request_begin(struct conn *c)
     return req;
 }
 
+/* Counts an answered request for /metrics: by route, backend and status
+ * class, and its duration per route. */
+static void count_request(struct worker *w, const struct request *req, double now)
+{
+    struct route_rt *r = req->route;
+    int cls = metrics_class(req->status);
+    struct metric_series **series;
+    struct metric_hist **hist;
+
+    if (r != NULL) {
+        unsigned bi = req->be != NULL && req->pick.ntried > 0 ? req->pick.tried[req->pick.ntried - 1]
+                                                              : r->nbe;
+
+        series = &r->series[bi * METRICS_CLASSES + (unsigned)cls];
+        hist = &r->hist;
+    } else {
+        series = &w->noroute_series[cls];
+        hist = &w->noroute_hist;
+    }
+    if (*series == NULL)
+        *series = metrics_series(w->metrics, r != NULL ? r->label : "-",
+                                 req->be != NULL ? req->be->name : "-", req->status);
+    if (*series != NULL)
+        counter_add(&(*series)->count, 1);
+    else
+        counter_add(&w->metrics->dropped, 1);
+    if (*hist == NULL)
+        *hist = metrics_hist(w->metrics, r != NULL ? r->label : "-");
+    if (*hist != NULL)
+        metrics_observe(*hist, now - req->start);
+}
+
 void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port)
 {
     struct conn *c = w->free_conns;
@@ -219,7 +252,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
     if (w->conns != NULL)
         w->conns->prev = c;
     w->conns = c;
-    w->nconns++;
+    counter_set(&w->g_conns, ++w->nconns);
     /* A new connection has client_header to send its first request. */
     c->state = CS_IDLE;
     conn_set_timeout(c, T_HEADER);
@@ -236,8 +269,11 @@ void conn_close(struct conn *c)
         proxy_end(c);
         if (c->req->status == 0)
             c->req->status = 499; /* closed before any answer: nginx's "client closed" */
-        if (w->alog != NULL && c->req->has_method)
-            accesslog_request(w->alog, c, c->req, ev_now(w->loop));
+        if (c->req->has_method) {
+            count_request(w, c->req, ev_now(w->loop));
+            if (w->alog != NULL)
+                accesslog_request(w->alog, c, c->req, ev_now(w->loop));
+        }
         request_free(w, c->req);
         c->req = NULL;
     }
@@ -259,7 +295,7 @@ void conn_close(struct conn *c)
     c->prev = NULL;
     c->next = w->dead_conns;
     w->dead_conns = c;
-    w->nconns--;
+    counter_set(&w->g_conns, --w->nconns);
     if (w->accept_paused && !w->stopping && w->nconns < w->max_conns)
         worker_accept_resume(w);
     if (w->stopping && w->nconns == 0)
@@ -290,6 +326,7 @@ void conn_request_done(struct conn *c, bool keep_alive)
     bool body_pending = req != NULL && !req->req_done;
 
     if (req != NULL) {
+        count_request(w, req, ev_now(w->loop));
         if (w->alog != NULL)
             accesslog_request(w->alog, c, req, ev_now(w->loop));
         request_free(w, req);

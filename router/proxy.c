@@ -64,7 +64,7 @@ static void unbind_backend(struct conn *c)
         req->inflight = false;
         /* A slot may have opened for a queued request (tried after the
          * callbacks of this loop iteration). */
-        if (c->w->queue_head != NULL && req->be->max_inflight != 0)
+        if (c->w->queue_head != NULL && backend_max_inflight(req->be) != 0)
             c->w->queue_kick = true;
     }
 }
@@ -99,9 +99,11 @@ static bool route_busy(const struct route_rt *r, int64_t now_ms)
     for (unsigned i = 0; i < r->nbe; i++) {
         struct backend *be = r->be[i];
 
-        if (be->max_inflight != 0 && atomic_load_explicit(&be->up, memory_order_relaxed) &&
+        unsigned max = backend_max_inflight(be);
+
+        if (max != 0 && atomic_load_explicit(&be->up, memory_order_relaxed) &&
             now_ms >= atomic_load_explicit(&be->down_until_ms, memory_order_relaxed) &&
-            (unsigned)backend_inflight(be) >= be->max_inflight)
+            (unsigned)backend_inflight(be) >= max)
             return true;
     }
     return false;
@@ -164,7 +166,7 @@ static void bind_backend(struct conn *c, struct backend *be)
     req->be = be;
     req->inflight = true;
     atomic_fetch_add_explicit(&be->inflight, 1, memory_order_relaxed);
-    be->slot[c->w->id].requests++;
+    counter_add(&be->slot[c->w->id].requests, 1);
 }
 
 static void attach(struct conn *c, struct upstream *up)
@@ -190,7 +192,7 @@ static void backend_failed(struct conn *c, struct backend *be, const char *what,
     int64_t now = worker_now_ms(c->w);
     int64_t hold = req_conf(c->req)->health.interval_ms;
 
-    be->slot[c->w->id].failures++;
+    counter_add(&be->slot[c->w->id].failures, 1);
     if (now >= atomic_load_explicit(&be->down_until_ms, memory_order_relaxed))
         log_warn("backend %s: %s: %s; skipping it for %lldms", be->name, what, strerror(err),
                  (long long)hold);
@@ -228,7 +230,7 @@ static void bad_gateway(struct conn *c, const char *reason)
     struct request *req = c->req;
 
     if (req->be != NULL)
-        req->be->slot[c->w->id].failures++;
+        counter_add(&req->be->slot[c->w->id].failures, 1);
     if (req->resp_started)
         abort_both(c);
     else
@@ -443,7 +445,7 @@ static void upstream_lost(struct conn *c, int err)
     }
     if (replayable) {
         req->lost = true;
-        req->be->slot[c->w->id].failures++;
+        counter_add(&req->be->slot[c->w->id].failures, 1);
         detach_upstream(c, false);
         unbind_backend(c);
         c->in->start = req->out_start;

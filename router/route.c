@@ -69,8 +69,10 @@ struct route_table *route_table_build(struct conf_ref *cref, struct backend_regi
 
         nbe += cr->process != NULL ? count_process_backends(reg, cr->process) : cr->nbackends;
     }
-    /* One allocation: the table, its routes, then every route's backend array. */
-    t = calloc(1, sizeof(*t) + conf->nroutes * sizeof(t->routes[0]) + nbe * sizeof(*slots));
+    /* One allocation: the table, its routes, every route's backend array,
+     * then every route's metric series cache ((nbe + 1) x 6 per route). */
+    t = calloc(1, sizeof(*t) + conf->nroutes * sizeof(t->routes[0]) + nbe * sizeof(*slots) +
+                      (nbe + conf->nroutes) * 6 * sizeof(struct metric_series *));
     if (t == NULL)
         return NULL;
     t->refs = 1;
@@ -105,6 +107,15 @@ struct route_table *route_table_build(struct conf_ref *cref, struct backend_regi
             }
         }
         slots += r->nbe;
+    }
+    /* The caches follow the backend arrays. */
+    {
+        struct metric_series **cache = (struct metric_series **)slots;
+
+        for (size_t i = 0; i < conf->nroutes; i++) {
+            t->routes[i].series = cache;
+            cache += (t->routes[i].nbe + 1) * 6;
+        }
     }
     return t;
 }

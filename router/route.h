@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf/config.h"
 #include "router/backend.h"
@@ -25,6 +26,9 @@ struct conf_ref *conf_ref_new(struct conf *conf);
 void conf_ref_get(struct conf_ref *ref);
 void conf_ref_put(struct conf_ref *ref);
 
+struct metric_series;
+struct metric_hist;
+
 struct route_rt {
     const struct conf_route *conf;
     const struct balancer *bal;
@@ -32,12 +36,17 @@ struct route_rt {
     unsigned nbe;
     unsigned cursor;            /* balancer state, this worker only */
     unsigned nqueued;           /* this worker's requests waiting for this route */
+    /* Metric series cache (this worker only): [backend index or nbe for
+     * none][status class], and the route's duration histogram. */
+    struct metric_series **series;
+    struct metric_hist *hist;
     size_t path_len;
     char label[160];            /* "*.example.test/api/": for logs */
 };
 
 struct route_table {
     unsigned refs;              /* the worker's own + its requests' */
+    uint64_t generation;        /* set when published; a worker acknowledges it on swap */
     struct conf_ref *cref;
     unsigned nroutes;
     struct route_rt routes[];

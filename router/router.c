@@ -161,11 +161,14 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
     return 0;
 }
 
-/* Hands every worker a table built from the registry as it is now. */
-static void publish_tables(struct router *r)
+/* Hands every worker a table built from the registry as it is now.
+ * Returns the tables' generation (see router_tables_current). */
+static uint64_t publish_tables(struct router *r)
 {
+    uint64_t gen = ++r->generation;
+
     if (r->workers == NULL)
-        return; /* destroyed already: nobody to hand a table to */
+        return gen; /* destroyed already: nobody to hand a table to */
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct route_table *t = route_table_build(r->cref, &r->reg);
 
@@ -173,8 +176,18 @@ static void publish_tables(struct router *r)
             log_error("out of memory building the route table of worker %u", i);
             continue;
         }
+        t->generation = gen;
         worker_post_table(&r->workers[i], t);
     }
+    return gen;
+}
+
+bool router_tables_current(struct router *r, uint64_t generation)
+{
+    for (unsigned i = 0; i < r->nworkers; i++)
+        if (atomic_load_explicit(&r->workers[i].table_gen, memory_order_acquire) < generation)
+            return false;
+    return true;
 }
 
 struct backend *router_add_instance(struct router *r, const char *process, const char *name,
@@ -198,11 +211,127 @@ struct backend *router_add_instance(struct router *r, const char *process, const
     return be;
 }
 
-void router_remove_instance(struct router *r, struct backend *be)
+uint64_t router_remove_instance(struct router *r, struct backend *be)
 {
+    uint64_t gen;
+
     backend_registry_remove(&r->reg, be);
-    publish_tables(r);
+    gen = publish_tables(r);
     health_sync(r->health, &r->reg, r->cref->conf);
+    return gen;
+}
+
+/* Listening sockets for addr, one per worker (unix sockets: one, shared).
+ * fds[] gets them; -1 with err when addr cannot be bound. */
+static int bind_addr(struct router *r, const struct conf_addr *addr, int *fds, char *err,
+                     size_t errlen)
+{
+    for (unsigned k = 0; k < r->nworkers; k++) {
+        if (addr->ss.ss_family == AF_UNIX && k > 0)
+            fds[k] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
+        else
+            fds[k] = listener_bind(addr, r->nworkers > 1, err, errlen);
+        if (fds[k] < 0) {
+            if (err[0] == '\0')
+                snprintf(err, errlen, "%s: %s", addr->text, strerror(errno));
+            while (k-- > 0)
+                close(fds[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool addr_listed(const struct conf *conf, const struct conf_addr *addr)
+{
+    for (size_t i = 0; i < conf->nlisten; i++)
+        if (strcmp(conf->listen[i].text, addr->text) == 0)
+            return true;
+    return false;
+}
+
+int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char *err,
+                  size_t errlen)
+{
+    const struct conf *old = r->cref->conf;
+    struct listener_change **lc = calloc(r->nworkers, sizeof(*lc));
+    struct conf_ref *cref;
+    size_t nadd = 0, nremove = 0;
+    int status = -1;
+
+    err[0] = '\0';
+    if (lc == NULL)
+        goto oom;
+    for (size_t i = 0; i < conf->nlisten; i++)
+        nadd += !addr_listed(old, &conf->listen[i]);
+    for (size_t i = 0; i < old->nlisten; i++)
+        nremove += !addr_listed(conf, &old->listen[i]);
+    for (unsigned k = 0; k < r->nworkers; k++) {
+        lc[k] = calloc(1, sizeof(**lc));
+        if (lc[k] == NULL || (nadd > 0 && (lc[k]->add = calloc(nadd, sizeof(*lc[k]->add))) == NULL) ||
+            (nremove > 0 && (lc[k]->remove = calloc(nremove, sizeof(*lc[k]->remove))) == NULL))
+            goto oom;
+    }
+    /* New addresses are bound before anything changes: one that cannot be
+     * refuses the whole reload. */
+    for (size_t i = 0; i < conf->nlisten; i++) {
+        const struct conf_addr *addr = &conf->listen[i];
+        int fds[256];
+
+        if (addr_listed(old, addr))
+            continue;
+        if (bind_addr(r, addr, fds, err, errlen) < 0)
+            goto fail;
+        for (unsigned k = 0; k < r->nworkers; k++) {
+            struct listener_add *a = &lc[k]->add[lc[k]->nadd++];
+
+            a->addr = *addr;
+            a->fd = fds[k];
+            a->owns_path = k == 0;
+        }
+    }
+    for (size_t i = 0; i < old->nlisten; i++) {
+        if (addr_listed(conf, &old->listen[i]))
+            continue;
+        for (unsigned k = 0; k < r->nworkers; k++)
+            snprintf(lc[k]->remove[lc[k]->nremove++], sizeof(lc[k]->remove[0]), "%s",
+                     old->listen[i].text);
+    }
+    cref = conf_ref_new(conf);
+    if (cref == NULL)
+        goto oom;
+
+    /* Committed from here on. */
+    if (conf->workers != (int)r->nworkers)
+        sbuf_printf(notes, "workers: %d → %d needs a restart (still %u)\n", (int)r->nworkers,
+                    conf->workers, r->nworkers);
+    if (strcmp(old->log.access, conf->log.access) != 0 || old->log.format != conf->log.format)
+        sbuf_printf(notes, "log: access log changes need a restart (still %s)\n", old->log.access);
+    conf_ref_put(r->cref);
+    r->cref = cref;
+    /* Static backends no route names any more leave (retired, so workers
+     * close their idle connections when they swap tables); the rest keep
+     * their pools and health. */
+    backend_registry_sweep_static(&r->reg, conf);
+    publish_tables(r);
+    health_sync(r->health, &r->reg, conf);
+    for (unsigned k = 0; k < r->nworkers; k++) {
+        if (nadd > 0 || nremove > 0)
+            worker_post_listeners(&r->workers[k], lc[k]);
+        else
+            listener_change_free(lc[k]);
+        lc[k] = NULL;
+    }
+    status = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    for (unsigned k = 0; lc != NULL && k < r->nworkers; k++)
+        listener_change_free(lc[k]);
+out:
+    free(lc);
+    return status;
 }
 
 void router_drain(struct router *r, void (*stopped)(void *), void *arg)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "conf/config.h"
+#include "lib/json.h"
 #include "router/backend.h"
 #include "router/route.h"
 
@@ -27,6 +28,7 @@ struct router {
     ev_async worker_done;
     ev_timer drain_timer;
     struct health *health;          /* active checks, on the main loop */
+    uint64_t generation;            /* of the tables last published */
     void (*on_stopped)(void *);     /* every worker is done (main loop) */
     void *on_stopped_arg;
 };
@@ -52,8 +54,24 @@ void router_stop_now(struct router *r);
 struct backend *router_add_instance(struct router *r, const char *process, const char *name,
                                     int port, unsigned max_inflight);
 /* The instance leaves its pools at once; requests in flight on it finish
- * (watch backend_inflight(be) to know when). The caller's reference stays. */
-void router_remove_instance(struct router *r, struct backend *be);
+ * (watch backend_inflight(be) to know when). The caller's reference stays.
+ * Returns the generation of the tables without it: until
+ * router_tables_current() says every worker has it, a worker may still
+ * pick the instance for a new request. */
+uint64_t router_remove_instance(struct router *r, struct backend *be);
+
+/* Every worker has swapped in tables of this generation or a later one. */
+bool router_tables_current(struct router *r, uint64_t generation);
+
+/* Reload: conf (taken over on success) becomes the config for new requests.
+ * New listen addresses are bound first (failing that, nothing changes and
+ * -1 comes back with err); then routes, balancing, timeouts, limits and
+ * health settings apply to new requests, removed addresses stop accepting,
+ * static backends no route names any more are dropped. Requests in flight
+ * finish under the config they started with. Changes that need a restart
+ * (workers, access log) are noted in notes, one per line. */
+int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char *err,
+                  size_t errlen);
 
 /* Called by a worker (any thread) when it has no connection left. */
 void router_worker_finished(struct router *r);

@@ -152,7 +152,9 @@ struct upstream *upstream_connect(struct worker *w, struct backend *be)
     up->w = w;
     up->be = be;
     backend_ref(be);
-    be->slot[w->id].connects++;
+    counter_add(&be->slot[w->id].connects, 1);
+    counter_add(&be->slot[w->id].conns, 1);
+    counter_set(&w->g_upstreams, ++w->nups);
     up->fd = fd;
     ev_io_init(&up->rio, read_cb, fd, EV_READ);
     up->rio.data = up;
@@ -222,6 +224,8 @@ void upstream_close(struct upstream *up)
     ev_timer_stop(w->loop, &up->idle_timer);
     close(up->fd);
     up->fd = -1;
+    counter_set(&up->be->slot[w->id].conns, counter_get(&up->be->slot[w->id].conns) - 1);
+    counter_set(&w->g_upstreams, --w->nups);
     buf_put(&w->bufs, up->in);
     up->in = NULL;
     up->state = US_CLOSED;

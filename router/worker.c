@@ -3,12 +3,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/rng.h"
 #include "router/accesslog.h"
 #include "router/conn.h"
 #include "router/listener.h"
+#include "router/metrics.h"
 #include "router/proxy.h"
 #include "router/route.h"
 #include "router/router.h"
@@ -123,6 +125,12 @@ static void swap_table(struct worker *w)
     if (t == NULL)
         return;
     w->table = t;
+    w->max_conns = t->cref->conf->limits.max_connections / w->router->nworkers;
+    if (w->max_conns == 0)
+        w->max_conns = 1;
+    if (w->accept_paused && !w->stopping && w->nconns < w->max_conns)
+        worker_accept_resume(w);
+    atomic_store_explicit(&w->table_gen, t->generation, memory_order_release);
     /* Idle connections to backends that left the config go now; busy ones
      * are closed instead of pooled when their request ends. */
     for (unsigned i = 0; i < old->nroutes; i++)
@@ -130,6 +138,56 @@ static void swap_table(struct worker *w)
             if (atomic_load(&old->routes[i].be[k]->retired))
                 upstream_close_idle(w, old->routes[i].be[k]);
     route_table_put(old);
+}
+
+void listener_change_free(struct listener_change *lc)
+{
+    if (lc == NULL)
+        return;
+    for (size_t i = 0; i < lc->nadd; i++)
+        if (lc->add[i].fd >= 0)
+            close(lc->add[i].fd);
+    free(lc->add);
+    free(lc->remove);
+    free(lc);
+}
+
+static void change_listeners(struct worker *w)
+{
+    struct listener_change *lc = atomic_exchange(&w->next_listeners, NULL);
+
+    if (lc == NULL)
+        return;
+    for (size_t i = 0; i < lc->nremove; i++) {
+        for (struct listener **pl = &w->listeners; *pl != NULL; pl = &(*pl)->next) {
+            struct listener *l = *pl;
+
+            if (strcmp(l->addr.text, lc->remove[i]) == 0) {
+                *pl = l->next;
+                listener_close(l);
+                free(l);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < lc->nadd && !w->stopping; i++) {
+        struct listener *l = listener_add(w, &lc->add[i].addr, lc->add[i].fd, lc->add[i].owns_path);
+
+        if (l == NULL)
+            continue;
+        lc->add[i].fd = -1; /* the listener has it */
+        if (!w->accept_paused)
+            listener_start(l);
+    }
+    listener_change_free(lc);
+}
+
+void worker_post_listeners(struct worker *w, struct listener_change *lc)
+{
+    struct listener_change *old = atomic_exchange(&w->next_listeners, lc);
+
+    listener_change_free(old); /* never picked up: replaced by the newer change */
+    worker_post(w, WORKER_LISTENERS);
 }
 
 static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
@@ -141,6 +199,8 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
     (void)revents;
     if (cmd & WORKER_TABLE)
         swap_table(w);
+    if (cmd & WORKER_LISTENERS)
+        change_listeners(w);
     if (cmd & WORKER_STOP_NOW)
         stop_now(w);
     else if (cmd & WORKER_DRAIN)
@@ -215,11 +275,15 @@ int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop 
     if (w->max_conns == 0)
         w->max_conns = 1;
     w->table = route_table_build(r->cref, &r->reg);
+    w->metrics = metrics_new();
     atomic_init(&w->cmd, 0);
     atomic_init(&w->next_table, NULL);
+    atomic_init(&w->next_listeners, NULL);
+    atomic_init(&w->table_gen, 0);
     if (r->access_fd >= 0)
         w->alog = accesslog_new(r->access_fd, conf->log.format);
-    if (w->scratch == NULL || w->table == NULL || (r->access_fd >= 0 && w->alog == NULL))
+    if (w->scratch == NULL || w->table == NULL || w->metrics == NULL ||
+        (r->access_fd >= 0 && w->alog == NULL))
         return -1;
 
     ev_check_init(&w->reaper, reaper_cb);
@@ -282,6 +346,7 @@ void worker_destroy(struct worker *w)
     }
     if (atomic_load(&w->next_table) != NULL)
         route_table_put(atomic_exchange(&w->next_table, NULL));
+    listener_change_free(atomic_exchange(&w->next_listeners, NULL));
     upstream_free_all(w);
     if (w->loop != NULL) {
         ev_timer_stop(w->loop, &w->queue_poll);
@@ -292,6 +357,8 @@ void worker_destroy(struct worker *w)
     }
     accesslog_free(w->alog);
     w->alog = NULL;
+    metrics_free(w->metrics);
+    w->metrics = NULL;
     buf_pool_destroy(&w->bufs);
     free(w->scratch);
     w->scratch = NULL;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf/config.h"
+#include "lib/counter.h"
 #include "router/buf.h"
 #include "router/http.h"
 
@@ -22,6 +24,7 @@ struct conn;
 struct upstream;
 struct request;
 struct accesslog;
+struct listener_change;
 
 struct worker {
     unsigned id;
@@ -35,6 +38,11 @@ struct worker {
     struct listener *listeners;
     unsigned max_conns;             /* this worker's share of limits.max_connections */
     unsigned nconns;
+    unsigned nups;                  /* upstream connections open */
+    counter_t g_conns, g_upstreams; /* nconns and nups, for other threads to read */
+    struct metrics *metrics;        /* this worker's request counters */
+    struct metric_series *noroute_series[6]; /* requests answered without a route */
+    struct metric_hist *noroute_hist;
     bool accept_paused;
 
     struct conn *conns;             /* every open client connection */
@@ -53,6 +61,8 @@ struct worker {
     ev_async wake;                  /* commands from the main thread */
     atomic_uint cmd;                /* WORKER_* bits, read by the wake callback */
     _Atomic(struct route_table *) next_table;
+    atomic_uint_fast64_t table_gen; /* generation of the table in use (router_tables_current) */
+    _Atomic(struct listener_change *) next_listeners;
     ev_timer accept_timer;          /* accepting paused after EMFILE */
     struct conn *queue_head, *queue_tail; /* requests waiting for a backend under max_inflight */
     bool queue_kick;                /* a backend freed a slot: try the queue */
@@ -65,7 +75,22 @@ struct worker {
     char *scratch;                  /* bufs.cap bytes to build a rewritten head in */
 };
 
-enum { WORKER_DRAIN = 1, WORKER_STOP_NOW = 2, WORKER_TABLE = 4 };
+enum { WORKER_DRAIN = 1, WORKER_STOP_NOW = 2, WORKER_TABLE = 4, WORKER_LISTENERS = 8 };
+
+/* Listening sockets a reload adds to or removes from a worker. */
+struct listener_change {
+    size_t nadd, nremove;
+    struct listener_add {
+        struct conf_addr addr;
+        int fd;
+        bool owns_path;
+    } *add;
+    char (*remove)[128];            /* conf_addr texts */
+};
+
+/* Hands w listener changes (taken over); safe from any thread. */
+void worker_post_listeners(struct worker *w, struct listener_change *lc);
+void listener_change_free(struct listener_change *lc);
 
 /* Sets up w (its loop is loop) with the router's current config. */
 int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop *loop);

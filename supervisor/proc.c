@@ -1,11 +1,11 @@
-/* Instances: spawn, ready probe, pool membership, back-off, stop, memory. */
-#include "supervisor/supervisor.h"
+/* One instance's life: spawn (fork, own process group, the shim), ready
+ * probe, pool membership, exit and back-off, draining, stopping. */
+#include "supervisor/proc.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/arena.h"
 #include "lib/log.h"
 #include "router/backend.h"
 #include "router/router.h"
@@ -27,73 +26,12 @@ extern char **environ;
 /* An instance that ran this long has its earlier crashes forgiven: the next
  * crash restarts after restart.min again. */
 #define BACKOFF_RESET_AFTER 10.0
-#define MEMORY_CHECK_INTERVAL 3.0
 #define PROBE_FIRST 0.05
 #define PROBE_MAX 0.5
 #define DRAIN_POLL 0.05
 
-enum inst_state {
-    INST_STARTING,  /* spawned; a routed type waits for its ready probe */
-    INST_UP,        /* running (routed: ready and in its pools) */
-    INST_DRAINING,  /* out of its pools, its requests in flight finishing */
-    INST_STOPPING,  /* SIGTERM sent to the group; SIGKILL when stop_timeout passes */
-    INST_BACKOFF,   /* exited; spawned again when the back-off passes */
-};
+const char *const inst_state_names[] = {"starting", "up", "draining", "stopping", "backoff"};
 
-struct ptype;
-
-struct instance {
-    struct ptype *type;
-    struct instance *next;
-    int slot;                   /* web.1 is slot 0; its port is plan_port(slot) */
-    char name[64];
-    int port;
-    pid_t pid;                  /* the shim, leader of the instance's process group; 0 if none */
-    enum inst_state state;
-    bool retire;                /* stopped on purpose: not restarted when it exits */
-    bool killed;                /* SIGKILL already sent */
-    double started;             /* ev_now at spawn */
-    double up_since;
-    unsigned restarts;
-    unsigned crashes;           /* since the back-off was last reset */
-    ev_timer timer;             /* ready deadline, drain poll, stop → kill, or back-off */
-    ev_timer probe_timer;
-    ev_io probe_io;
-    int probe_fd;
-    double probe_delay;
-    size_t probe_len;
-    char probe_buf[16];
-    ev_child child;
-    struct logpipe *log;
-    struct backend *be;         /* our reference, from joining the pools until it stopped */
-    bool pooled;                /* in its routes' pools now */
-    struct instance *replaces;  /* memory-limit replacement: stop that one once ready */
-    bool being_replaced;
-};
-
-struct ptype {
-    struct supervisor *sv;
-    const struct plan_type *pt;
-    struct instance *instances;
-};
-
-struct supervisor {
-    struct ev_loop *loop;
-    struct router *router;
-    struct plan *plan;
-    struct ptype *types;
-    size_t ntypes;
-    char self[PATH_MAX];        /* this binary, re-executed as the shim */
-    ev_child any;               /* reaps children drover did not start (PID 1) */
-    ev_timer memory_timer;
-    bool stopping;
-    bool stop_now;
-    void (*done)(void *);
-    void *done_arg;
-};
-
-static void spawn(struct instance *in);
-static void terminate(struct instance *in);
 static void probe_start(struct instance *in);
 static void probe_stop(struct instance *in);
 
@@ -105,27 +43,6 @@ static double seconds(int64_t ms)
 static const struct conf_process *settings(const struct instance *in)
 {
     return &in->type->pt->settings;
-}
-
-/* Live instances: every one that has a process or will have one again. */
-static unsigned count_live(const struct supervisor *sv)
-{
-    unsigned n = 0;
-
-    for (size_t i = 0; i < sv->ntypes; i++)
-        for (struct instance *in = sv->types[i].instances; in != NULL; in = in->next)
-            n++;
-    return n;
-}
-
-static void check_stopped(struct supervisor *sv)
-{
-    void (*done)(void *) = sv->done;
-
-    if (!sv->stopping || done == NULL || count_live(sv) > 0)
-        return;
-    sv->done = NULL;
-    done(sv->done_arg);
 }
 
 /* ---- pool membership ---- */
@@ -143,12 +60,16 @@ static void join_pools(struct instance *in)
     in->pooled = in->be != NULL;
 }
 
-/* Out of the pools at once; new requests go elsewhere. */
-static void leave_pools(struct instance *in)
+/* Out of the pools at once; new requests go elsewhere. Returns the route
+ * table generation without it (0 when it was in none). */
+static uint64_t leave_pools(struct instance *in)
 {
+    uint64_t gen = 0;
+
     if (in->pooled)
-        router_remove_instance(in->type->sv->router, in->be);
+        gen = router_remove_instance(in->type->sv->router, in->be);
     in->pooled = false;
+    return gen;
 }
 
 /* Out of the pools, and our reference dropped (it has stopped). */
@@ -161,7 +82,7 @@ static void drop_backend(struct instance *in)
 
 /* ---- life and death ---- */
 
-static struct instance *instance_new(struct ptype *t, int slot)
+struct instance *instance_new(struct ptype *t, int slot)
 {
     struct instance *in = calloc(1, sizeof(*in));
     struct instance **tail = &t->instances;
@@ -170,7 +91,7 @@ static struct instance *instance_new(struct ptype *t, int slot)
         return NULL;
     in->type = t;
     in->slot = slot;
-    in->port = plan_port(t->sv->plan, t->pt, slot);
+    in->port = plan_port(&t->hold->plan, t->pt, slot);
     in->probe_fd = -1;
     snprintf(in->name, sizeof(in->name), "%s.%d", t->pt->name, slot + 1);
     ev_init(&in->timer, NULL);
@@ -184,21 +105,24 @@ static struct instance *instance_new(struct ptype *t, int slot)
     return in;
 }
 
-static void instance_free(struct instance *in)
+void instance_free(struct instance *in)
 {
-    struct supervisor *sv = in->type->sv;
+    struct ptype *t = in->type;
+    struct supervisor *sv = t->sv;
 
-    for (struct instance **p = &in->type->instances; *p != NULL; p = &(*p)->next) {
+    for (struct instance **p = &t->instances; *p != NULL; p = &(*p)->next) {
         if (*p == in) {
             *p = in->next;
             break;
         }
     }
-    /* A replacement whose old instance is gone has nothing left to stop. */
-    for (size_t i = 0; i < sv->ntypes; i++)
-        for (struct instance *o = sv->types[i].instances; o != NULL; o = o->next)
+    /* Whoever was replacing this one has nothing left to stop. */
+    for (struct ptype *u = sv->types; u != NULL; u = u->next)
+        for (struct instance *o = u->instances; o != NULL; o = o->next)
             if (o->replaces == in)
                 o->replaces = NULL;
+    if (in->replaces != NULL)
+        rolling_abandoned(in);
     ev_timer_stop(sv->loop, &in->timer);
     probe_stop(in);
     if (in->pid > 0)
@@ -225,13 +149,14 @@ static void backoff_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     (void)loop;
     (void)revents;
-    spawn(in);
+    instance_spawn(in);
 }
 
 static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
 {
     struct instance *in = c->data;
-    struct supervisor *sv = in->type->sv;
+    struct ptype *t = in->type;
+    struct supervisor *sv = t->sv;
     const struct conf_process *s = settings(in);
     double now = ev_now(loop), up = now - in->started, delay;
     char how[96];
@@ -245,10 +170,11 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     in->log = NULL;
     describe_exit(c->rstatus, how, sizeof(how));
     in->pid = 0;
-    if (sv->stopping || in->retire) {
+    if (sv->stopping || in->retire || t->stopped || t->removed) {
         log_info("%s %s (after %.1fs)", in->name, how, up);
         instance_free(in);
-        check_stopped(sv);
+        rolling_step(t);
+        supervisor_check_stopped(sv);
         return;
     }
     /* A crash: back off exponentially, forgiven after a good long run. */
@@ -261,6 +187,7 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
         delay = seconds(s->restart_max_ms);
     in->crashes++;
     in->restarts++;
+    counter_add(&t->restarts, 1);
     log_warn("%s %s after %.1fs; restart %u in %.0fms", in->name, how, up, in->restarts,
              delay * 1000.0);
     in->state = INST_BACKOFF;
@@ -346,7 +273,7 @@ static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 /* Starts in's process: fork, own process group, output into a log pipe,
  * then the shim (see shim.c) runs /bin/sh -c command in the app's dir. */
-static void spawn(struct instance *in)
+void instance_spawn(struct instance *in)
 {
     struct supervisor *sv = in->type->sv;
     const struct plan_type *pt = in->type->pt;
@@ -457,8 +384,7 @@ static void kill_cb(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
-/* SIGTERM to the group, SIGKILL after stop_timeout. */
-static void terminate(struct instance *in)
+void instance_terminate(struct instance *in)
 {
     struct supervisor *sv = in->type->sv;
 
@@ -466,8 +392,11 @@ static void terminate(struct instance *in)
     probe_stop(in);
     leave_pools(in);
     if (in->pid <= 0) {
+        struct ptype *t = in->type;
+
         instance_free(in); /* backing off: nothing runs */
-        check_stopped(sv);
+        rolling_step(t);
+        supervisor_check_stopped(sv);
         return;
     }
     in->state = INST_STOPPING;
@@ -485,28 +414,34 @@ static void terminate(struct instance *in)
 static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct instance *in = t->data;
+    struct supervisor *sv = in->type->sv;
 
-    (void)loop;
     (void)revents;
-    if (in->be != NULL && backend_inflight(in->be) > 0)
+    /* Until every worker has tables without it, one may still pick it. */
+    if (ev_now(loop) < in->drain_until &&
+        (!router_tables_current(sv->router, in->drain_gen) ||
+         (in->be != NULL && backend_inflight(in->be) > 0)))
         return; /* repeating: look again */
-    terminate(in);
+    instance_terminate(in);
 }
 
-/* Stops an instance that is not to come back: out of its pools at once,
- * its requests in flight finish, then terminate(). */
-static void retire(struct instance *in)
+void instance_retire(struct instance *in)
 {
     struct supervisor *sv = in->type->sv;
 
     in->retire = true;
-    if (in->be == NULL || backend_inflight(in->be) == 0) {
-        terminate(in);
+    in->roll = false;
+    if (in->state == INST_DRAINING || in->state == INST_STOPPING)
+        return;
+    if (!in->pooled || sv->stop_now) {
+        instance_terminate(in);
         return;
     }
     /* Out of the pools; our reference stays to watch its in-flight count. */
-    leave_pools(in);
+    in->drain_gen = leave_pools(in);
+    in->drain_until = ev_now(sv->loop) + sv->drain_limit;
     in->state = INST_DRAINING;
+    probe_stop(in);
     ev_timer_stop(sv->loop, &in->timer);
     ev_timer_set(&in->timer, DRAIN_POLL, DRAIN_POLL);
     in->timer.cb = drain_cb;
@@ -518,7 +453,6 @@ static void retire(struct instance *in)
 static void became_ready(struct instance *in)
 {
     struct supervisor *sv = in->type->sv;
-    struct instance *old = in->replaces;
 
     ev_timer_stop(sv->loop, &in->timer);
     probe_stop(in);
@@ -526,11 +460,7 @@ static void became_ready(struct instance *in)
     in->up_since = ev_now(sv->loop);
     join_pools(in);
     log_info("%s ready on port %d after %.2fs", in->name, in->port, in->up_since - in->started);
-    if (old != NULL) {
-        in->replaces = NULL;
-        log_info("%s replaced by %s: stopping it", old->name, in->name);
-        retire(old);
-    }
+    rolling_ready(in);
 }
 
 static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -663,229 +593,49 @@ static void probe_start(struct instance *in)
     ev_timer_start(in->type->sv->loop, &in->probe_timer);
 }
 
-/* ---- memory limit ---- */
-
 /* Resident bytes of every process in pgid's group except the shim itself. */
-static unsigned long long group_rss(pid_t pgid)
+void instance_rss(const pid_t *pgids, unsigned long long *rss, size_t n)
 {
     DIR *d = opendir("/proc");
     struct dirent *de;
-    unsigned long long pages = 0;
+    long page = sysconf(_SC_PAGESIZE);
 
-    if (d == NULL)
-        return 0;
+    for (size_t i = 0; i < n; i++)
+        rss[i] = 0;
+    if (d == NULL || n == 0) {
+        if (d != NULL)
+            closedir(d);
+        return;
+    }
     while ((de = readdir(d)) != NULL) {
         char path[288], buf[1024];
         const char *p;
-        long pgrp = 0, rss = 0;
-        ssize_t n;
-        int fd;
+        long pgrp = 0, pages = 0;
+        ssize_t len;
+        int fd, pid;
 
-        if (de->d_name[0] < '1' || de->d_name[0] > '9' || atoi(de->d_name) == pgid)
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
             continue;
+        pid = atoi(de->d_name);
         snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
-        n = read(fd, buf, sizeof(buf) - 1);
+        len = read(fd, buf, sizeof(buf) - 1);
         close(fd);
-        if (n <= 0)
+        if (len <= 0)
             continue;
-        buf[n] = '\0';
+        buf[len] = '\0';
         /* After "(comm)": state ppid pgrp ... rss is field 24 of the line. */
         p = strrchr(buf, ')');
         if (p == NULL ||
             sscanf(p + 2, "%*c %*d %ld %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
                           "%*d %*u %*u %ld",
-                   &pgrp, &rss) != 2)
+                   &pgrp, &pages) != 2)
             continue;
-        if (pgrp == pgid && rss > 0)
-            pages += (unsigned long long)rss;
+        for (size_t i = 0; i < n; i++)
+            if (pgrp == pgids[i] && pid != pgids[i] && pages > 0)
+                rss[i] += (unsigned long long)pages * (unsigned long long)page;
     }
     closedir(d);
-    return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
-
-static int free_slot(const struct ptype *t)
-{
-    for (int slot = 0;; slot++) {
-        bool used = false;
-
-        for (const struct instance *in = t->instances; in != NULL; in = in->next)
-            used = used || in->slot == slot;
-        if (!used)
-            return slot;
-    }
-}
-
-static void fmt_bytes(unsigned long long b, char *buf, size_t len)
-{
-    if (b >= 1024ULL * 1024 * 1024)
-        snprintf(buf, len, "%.1fG", (double)b / (1024.0 * 1024 * 1024));
-    else
-        snprintf(buf, len, "%.1fM", (double)b / (1024.0 * 1024));
-}
-
-static void memory_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct supervisor *sv = t->data;
-
-    (void)loop;
-    (void)revents;
-    if (sv->stopping)
-        return;
-    for (size_t i = 0; i < sv->ntypes; i++) {
-        struct ptype *pt = &sv->types[i];
-        uint64_t limit = pt->pt->settings.memory_limit;
-
-        if (limit == 0)
-            continue;
-        for (struct instance *in = pt->instances; in != NULL; in = in->next) {
-            unsigned long long rss;
-            struct instance *fresh;
-            char used[32], max[32];
-            int slot;
-
-            if (in->state != INST_UP || in->being_replaced || in->retire || in->pid <= 0)
-                continue;
-            rss = group_rss(in->pid);
-            if (rss <= limit)
-                continue;
-            fmt_bytes(rss, used, sizeof(used));
-            fmt_bytes(limit, max, sizeof(max));
-            slot = free_slot(pt);
-            fresh = instance_new(pt, slot);
-            if (fresh == NULL)
-                continue;
-            in->being_replaced = true;
-            fresh->replaces = in;
-            log_warn("%s uses %s, over its memory_limit of %s: replacing it with %s", in->name,
-                     used, max, fresh->name);
-            spawn(fresh);
-            if (fresh->state == INST_UP) /* not routed: nothing to wait for */
-                became_ready(fresh);
-        }
-    }
-}
-
-/* ---- the supervisor ---- */
-
-static void any_child_cb(struct ev_loop *loop, ev_child *c, int revents)
-{
-    (void)loop;
-    (void)revents;
-    /* libev has reaped it already; instances have their own watchers. */
-    log_debug("reaped child %d (status %#x)", c->rpid, c->rstatus);
-}
-
-struct supervisor *supervisor_new(struct ev_loop *loop, struct router *router, struct plan *plan)
-{
-    struct supervisor *sv = calloc(1, sizeof(*sv));
-    ssize_t n;
-    int width = 6;
-
-    if (sv == NULL)
-        return NULL;
-    sv->loop = loop;
-    sv->router = router;
-    sv->plan = plan;
-    sv->ntypes = plan->ntypes;
-    sv->types = calloc(plan->ntypes ? plan->ntypes : 1, sizeof(*sv->types));
-    n = readlink("/proc/self/exe", sv->self, sizeof(sv->self) - 1);
-    if (sv->types == NULL || n <= 0) {
-        free(sv->types);
-        free(sv);
-        return NULL;
-    }
-    sv->self[n] = '\0';
-    for (size_t i = 0; i < plan->ntypes; i++) {
-        char name[64];
-        int w;
-
-        sv->types[i].sv = sv;
-        sv->types[i].pt = &plan->types[i];
-        /* Room for a replacement's number too (web.4 → web.5). */
-        w = snprintf(name, sizeof(name), "%s.%d", plan->types[i].name, plan->types[i].count + 1);
-        if (w > width)
-            width = w;
-    }
-    log_set_name_width(width);
-    logs_init();
-    ev_child_init(&sv->any, any_child_cb, 0, 0);
-    ev_child_start(loop, &sv->any);
-    ev_timer_init(&sv->memory_timer, memory_cb, MEMORY_CHECK_INTERVAL, MEMORY_CHECK_INTERVAL);
-    sv->memory_timer.data = sv;
-    return sv;
-}
-
-void supervisor_start(struct supervisor *sv)
-{
-    for (size_t i = 0; i < sv->ntypes; i++) {
-        struct ptype *t = &sv->types[i];
-
-        for (int slot = 0; slot < t->pt->count; slot++) {
-            struct instance *in = instance_new(t, slot);
-
-            if (in == NULL) {
-                log_error("out of memory starting %s", t->pt->name);
-                break;
-            }
-            spawn(in);
-        }
-    }
-    ev_timer_start(sv->loop, &sv->memory_timer);
-}
-
-void supervisor_stop(struct supervisor *sv, bool now, void (*done)(void *), void *arg)
-{
-    bool escalate = sv->stopping && now && !sv->stop_now;
-
-    if (done != NULL) {
-        sv->done = done;
-        sv->done_arg = arg;
-    }
-    if (sv->stopping && !escalate) {
-        check_stopped(sv);
-        return;
-    }
-    sv->stopping = true;
-    sv->stop_now = now;
-    ev_timer_stop(sv->loop, &sv->memory_timer);
-    for (size_t i = 0; i < sv->ntypes; i++) {
-        struct instance *in = sv->types[i].instances, *next;
-
-        for (; in != NULL; in = next) {
-            next = in->next;
-            if (escalate && in->pid > 0) {
-                kill(-in->pid, SIGKILL);
-                in->killed = true;
-            } else if (!escalate) {
-                terminate(in);
-            }
-        }
-    }
-    check_stopped(sv);
-}
-
-void supervisor_free(struct supervisor *sv)
-{
-    if (sv == NULL)
-        return;
-    for (size_t i = 0; i < sv->ntypes; i++) {
-        while (sv->types[i].instances != NULL) {
-            struct instance *in = sv->types[i].instances;
-
-            if (in->pid > 0)
-                kill(-in->pid, SIGKILL);
-            instance_free(in);
-        }
-    }
-    ev_timer_stop(sv->loop, &sv->memory_timer);
-    ev_child_stop(sv->loop, &sv->any);
-    logs_close_all();
-    plan_free(sv->plan);
-    free(sv->plan);
-    free(sv->types);
-    free(sv);
-}
-

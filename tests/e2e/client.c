@@ -442,3 +442,116 @@ bool client_readable(struct client *c, int timeout_ms)
         return true;
     return poll(&pfd, 1, timeout_ms) > 0;
 }
+
+/* GETs until every one of the names answered (or the deadline passed);
+ * returns how many requests it took. Fails on any non-200. */
+int e2e_until_all_answer(const char *addr, const char *const *names, int n, int timeout_ms)
+{
+    long long deadline = e2e_now_ms() + timeout_ms;
+    bool seen[16] = {false};
+    int requests = 0, left = n;
+
+    while (left > 0) {
+        struct http_resp r;
+        const char *be;
+
+        ASSERT(e2e_now_ms() < deadline, "only %d of %d instances answered", n - left, n);
+        http_get(addr, "/", &r);
+        requests++;
+        if (r.status == 503) { /* not ready yet */
+            resp_free(&r);
+            e2e_sleep_ms(20);
+            continue;
+        }
+        ASSERT(r.status == 200, "status %d: %s", r.status, r.body);
+        be = resp_header(&r, "X-Backend");
+        for (int i = 0; i < n; i++) {
+            if (be != NULL && strcmp(be, names[i]) == 0 && !seen[i]) {
+                seen[i] = true;
+                left--;
+            }
+        }
+        resp_free(&r);
+    }
+    return requests;
+}
+
+struct load_args {
+    char addr[128];
+    char path[256];
+    int conns;
+    int ms;
+};
+
+/* The load generator's body (in its own process): conns keep-alive clients
+ * in turn, each with one request in flight at a time. Every answer that is
+ * not 2xx and every broken connection is counted and described. */
+static void load_run(void *arg)
+{
+    const struct load_args *a = arg;
+    struct client *c[64] = {NULL};
+    long long end = e2e_now_ms() + a->ms;
+    long ok = 0, bad = 0, errors = 0;
+    char *req = e2e_fmt("GET %s HTTP/1.1\r\nHost: load\r\n\r\n", a->path);
+
+    while (e2e_now_ms() < end) {
+        for (int i = 0; i < a->conns; i++) {
+            struct http_resp r;
+
+            if (c[i] == NULL && (c[i] = client_try_open(a->addr)) == NULL) {
+                errors++;
+                printf("connect failed: %s\n", strerror(errno));
+                e2e_sleep_ms(5);
+                continue;
+            }
+            if (client_send_try(c[i], req, strlen(req)) < 0 || client_read(c[i], &r, false, 5000) < 0) {
+                errors++;
+                printf("connection broke (client %d)\n", i);
+                client_close(c[i]);
+                c[i] = NULL;
+                continue;
+            }
+            if (r.status >= 200 && r.status < 300) {
+                ok++;
+            } else {
+                bad++;
+                printf("status %d: %.200s\n", r.status, r.body);
+            }
+            if (!r.keep_alive) {
+                client_close(c[i]);
+                c[i] = NULL;
+            }
+            resp_free(&r);
+        }
+    }
+    for (int i = 0; i < a->conns; i++)
+        client_close(c[i]);
+    printf("RESULT ok=%ld bad=%ld errors=%ld\n", ok, bad, errors);
+}
+
+struct e2e_proc *e2e_load_start(const char *addr, const char *path, int conns, int ms)
+{
+    static struct load_args a;
+
+    snprintf(a.addr, sizeof(a.addr), "%s", addr);
+    snprintf(a.path, sizeof(a.path), "%s", path);
+    a.conns = conns < 64 ? conns : 64;
+    a.ms = ms;
+    return e2e_fork("load", load_run, &a);
+}
+
+void e2e_load_result(struct e2e_proc *p, long *ok, long *bad, long *errors)
+{
+    char *text;
+    const char *line;
+
+    while (!e2e_exited(p))
+        e2e_sleep_ms(20);
+    text = e2e_read_file(p->log, NULL);
+    line = text != NULL ? strstr(text, "RESULT ") : NULL;
+    if (line == NULL || sscanf(line, "RESULT ok=%ld bad=%ld errors=%ld", ok, bad, errors) != 3)
+        e2e_fail(__FILE__, __LINE__, "the load generator left no result in %s", p->log);
+    if (*bad > 0 || *errors > 0)
+        e2e_log("load generator log:\n%.3000s", text);
+    free(text);
+}

@@ -80,4 +80,16 @@ long client_send_nb(struct client *c, const void *data, size_t len);
 /* True when bytes (or EOF) can be read within timeout_ms. */
 bool client_readable(struct client *c, int timeout_ms);
 
+/* GETs / on addr (new connections) until every one of names answered;
+ * 503s (not ready yet) are retried, anything else but 200 fails the test.
+ * Returns how many requests it took. */
+int e2e_until_all_answer(const char *addr, const char *const *names, int n, int timeout_ms);
+
+/* A load generator in its own process: conns keep-alive clients doing GET
+ * path on addr for ms milliseconds. */
+struct e2e_proc *e2e_load_start(const char *addr, const char *path, int conns, int ms);
+/* Waits for it to end and reads its counts: 2xx answers, other answers,
+ * broken connections (failed connects included). */
+void e2e_load_result(struct e2e_proc *p, long *ok, long *bad, long *errors);
+
 #endif

@@ -801,3 +801,105 @@ int main(int argc, char **argv)
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
+
+char *e2e_log_of(struct e2e_proc *p)
+{
+    char *text = e2e_read_file(p->log, NULL);
+
+    return text != NULL ? text : e2e_fmt("%s", "");
+}
+
+/* Waits until the process's log contains needle. */
+void e2e_wait_log(struct e2e_proc *p, const char *needle, int timeout_ms)
+{
+    long long deadline = e2e_now_ms() + timeout_ms;
+
+    for (;;) {
+        char *text = e2e_log_of(p);
+        bool found = strstr(text, needle) != NULL;
+
+        free(text);
+        if (found)
+            return;
+        if (e2e_now_ms() > deadline)
+            e2e_fail(__FILE__, __LINE__, "no \"%s\" in %s's log after %dms", needle, p->name,
+                     timeout_ms);
+        e2e_sleep_ms(20);
+    }
+}
+
+/* Waits until the log contains one of two needles; returns which (0, 1). */
+int e2e_wait_log_either(struct e2e_proc *p, const char *a, const char *b, int timeout_ms)
+{
+    long long deadline = e2e_now_ms() + timeout_ms;
+
+    for (;;) {
+        char *text = e2e_log_of(p);
+        int which = strstr(text, a) != NULL ? 0 : strstr(text, b) != NULL ? 1 : -1;
+
+        free(text);
+        if (which >= 0)
+            return which;
+        if (e2e_now_ms() > deadline)
+            e2e_fail(__FILE__, __LINE__, "neither \"%s\" nor \"%s\" in %s's log after %dms", a,
+                     b, p->name, timeout_ms);
+        e2e_sleep_ms(20);
+    }
+}
+
+/* An app directory with this Procfile and drover.yaml; returns its path. */
+char *e2e_app_dir(const char *procfile, const char *yaml)
+{
+    char *dir = e2e_fmt("%s/app", e2e_dir());
+
+    mkdir(dir, 0755);
+    if (procfile != NULL)
+        e2e_write_file("app/Procfile", procfile);
+    if (yaml != NULL)
+        e2e_write_file("app/drover.yaml", yaml);
+    return dir;
+}
+
+/* drover run -d dir; waits until addr answers (nothing when NULL). */
+struct e2e_proc *e2e_drover_in(const char *dir, const char *extra_arg, const char *wait_addr)
+{
+    static int n;
+    char *argv[] = {(char *)e2e_drover_bin, "run", "-d", (char *)dir, (char *)extra_arg, NULL};
+    struct e2e_proc *p = e2e_spawn(e2e_fmt("drover%d", n++), argv, NULL);
+
+    if (wait_addr != NULL)
+        e2e_wait_listening(wait_addr, 10000, p);
+    return p;
+}
+
+static bool port_free(int port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons((uint16_t)port);
+    ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* A base port for app.base_port whose first n ports of each of ntypes
+ * types (base + 100 * type + slot) are all free. */
+int e2e_free_base(int ntypes, int n)
+{
+    for (int tries = 0; tries < 200; tries++) {
+        /* Below the kernel's ephemeral range (32768+), so no outgoing
+         * connection's local port can take an instance's port. */
+        int base = 10000 + (int)((getpid() * 7919 + tries * 1013) % 22000);
+        bool ok = true;
+
+        for (int t = 0; t < ntypes && ok; t++)
+            for (int i = 0; i < n && ok; i++)
+                ok = port_free(base + 100 * t + i);
+        if (ok)
+            return base;
+    }
+    e2e_fail(__FILE__, __LINE__, "no free port range");
+}

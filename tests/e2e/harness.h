@@ -143,4 +143,19 @@ long e2e_rss_kb(pid_t pid);
 long e2e_cpu_ms(pid_t pid);
 int e2e_fd_count(pid_t pid);
 
+/* A base port for app.base_port whose first n ports of each of ntypes
+ * types (base + 100 * type + slot) are all free now. */
+int e2e_free_base(int ntypes, int n);
+
+/* The process's log so far ("" when there is none yet). */
+char *e2e_log_of(struct e2e_proc *p);
+/* Waits until the log contains needle; fails the test after timeout_ms. */
+void e2e_wait_log(struct e2e_proc *p, const char *needle, int timeout_ms);
+/* Waits until the log contains a or b; returns 0 for a, 1 for b. */
+int e2e_wait_log_either(struct e2e_proc *p, const char *a, const char *b, int timeout_ms);
+/* The test dir's app/ with this Procfile and drover.yaml (NULL: none). */
+char *e2e_app_dir(const char *procfile, const char *yaml);
+/* drover run -d dir [extra_arg]; waits until wait_addr answers (unless NULL). */
+struct e2e_proc *e2e_drover_in(const char *dir, const char *extra_arg, const char *wait_addr);
+
 #endif

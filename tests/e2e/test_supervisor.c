@@ -21,35 +21,6 @@ static char *addr_of(int port)
     return e2e_fmt("127.0.0.1:%d", port);
 }
 
-static bool port_free(int port)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok;
-
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sin.sin_port = htons((uint16_t)port);
-    ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-    close(fd);
-    return ok;
-}
-
-/* A base port for app.base_port whose first n ports of each of ntypes
- * types (base + 100 * type + slot) are all free. */
-static int free_base(int ntypes, int n)
-{
-    for (int tries = 0; tries < 200; tries++) {
-        int base = 20000 + (int)((getpid() * 7919 + tries * 1013) % 30000);
-        bool ok = true;
-
-        for (int t = 0; t < ntypes && ok; t++)
-            for (int i = 0; i < n && ok; i++)
-                ok = port_free(base + 100 * t + i);
-        if (ok)
-            return base;
-    }
-    e2e_fail(__FILE__, __LINE__, "no free port range");
-}
 
 /* True when pid descends from the runner. Everything a test starts does,
  * orphans included (the runner is a subreaper); other suites running on
@@ -127,50 +98,8 @@ static bool gone(const char *prefix, int timeout_ms)
     return true;
 }
 
-static char *log_of(struct e2e_proc *p)
-{
-    char *text = e2e_read_file(p->log, NULL);
 
-    return text != NULL ? text : e2e_fmt("%s", "");
-}
 
-/* Waits until the process's log contains needle. */
-static void wait_log(struct e2e_proc *p, const char *needle, int timeout_ms)
-{
-    long long deadline = e2e_now_ms() + timeout_ms;
-
-    for (;;) {
-        char *text = log_of(p);
-        bool found = strstr(text, needle) != NULL;
-
-        free(text);
-        if (found)
-            return;
-        if (e2e_now_ms() > deadline)
-            e2e_fail(__FILE__, __LINE__, "no \"%s\" in %s's log after %dms", needle, p->name,
-                     timeout_ms);
-        e2e_sleep_ms(20);
-    }
-}
-
-/* Waits until the log contains one of two needles; returns which (0, 1). */
-static int wait_log_either(struct e2e_proc *p, const char *a, const char *b, int timeout_ms)
-{
-    long long deadline = e2e_now_ms() + timeout_ms;
-
-    for (;;) {
-        char *text = log_of(p);
-        int which = strstr(text, a) != NULL ? 0 : strstr(text, b) != NULL ? 1 : -1;
-
-        free(text);
-        if (which >= 0)
-            return which;
-        if (e2e_now_ms() > deadline)
-            e2e_fail(__FILE__, __LINE__, "neither \"%s\" nor \"%s\" in %s's log after %dms", a,
-                     b, p->name, timeout_ms);
-        e2e_sleep_ms(20);
-    }
-}
 
 static int count_in(const char *text, const char *needle)
 {
@@ -181,73 +110,18 @@ static int count_in(const char *text, const char *needle)
     return n;
 }
 
-/* An app directory with this Procfile and drover.yaml; returns its path. */
-static char *app_dir(const char *procfile, const char *yaml)
-{
-    char *dir = e2e_fmt("%s/app", e2e_dir());
 
-    mkdir(dir, 0755);
-    if (procfile != NULL)
-        e2e_write_file("app/Procfile", procfile);
-    if (yaml != NULL)
-        e2e_write_file("app/drover.yaml", yaml);
-    return dir;
-}
 
-/* drover run -d dir; waits until addr answers (nothing when NULL). */
-static struct e2e_proc *drover_in(const char *dir, const char *extra_arg, const char *wait_addr)
-{
-    static int n;
-    char *argv[] = {(char *)e2e_drover_bin, "run", "-d", (char *)dir, (char *)extra_arg, NULL};
-    struct e2e_proc *p = e2e_spawn(e2e_fmt("drover%d", n++), argv, NULL);
-
-    if (wait_addr != NULL)
-        e2e_wait_listening(wait_addr, 10000, p);
-    return p;
-}
-
-/* GETs until every one of the names answered (or the deadline passed);
- * returns how many requests it took. Fails on any non-200. */
-static int until_all_answer(const char *addr, const char *const *names, int n, int timeout_ms)
-{
-    long long deadline = e2e_now_ms() + timeout_ms;
-    bool seen[16] = {false};
-    int requests = 0, left = n;
-
-    while (left > 0) {
-        struct http_resp r;
-        const char *be;
-
-        ASSERT(e2e_now_ms() < deadline, "only %d of %d instances answered", n - left, n);
-        http_get(addr, "/", &r);
-        requests++;
-        if (r.status == 503) { /* not ready yet */
-            resp_free(&r);
-            e2e_sleep_ms(20);
-            continue;
-        }
-        ASSERT(r.status == 200, "status %d: %s", r.status, r.body);
-        be = resp_header(&r, "X-Backend");
-        for (int i = 0; i < n; i++) {
-            if (be != NULL && strcmp(be, names[i]) == 0 && !seen[i]) {
-                seen[i] = true;
-                left--;
-            }
-        }
-        resp_free(&r);
-    }
-    return requests;
-}
 
 E2E_TEST(instances_get_their_ports_env_and_log_prefixes, 40)
 {
-    int base = free_base(2, 3), dp = e2e_free_port();
+    int base = e2e_free_base(2, 3), dp = e2e_free_port();
     const char *names[3] = {"web.1", "web.2", "web.3"};
     char *dir, *text;
     struct e2e_proc *d;
     struct http_resp r;
 
-    dir = app_dir(e2e_fmt("# comment\n"
+    dir = e2e_app_dir(e2e_fmt("# comment\n"
                           "web: %s\n"
                           "env: echo \"PORT=$PORT PS=$PS P=$DROVER_PROCESS I=$DROVER_INSTANCE "
                           "FOO=$FOO BAR=$BAR\"; sleep 600\n",
@@ -258,8 +132,8 @@ E2E_TEST(instances_get_their_ports_env_and_log_prefixes, 40)
                           "  env:\n    env: {BAR: from-config}\n",
                           dp, base));
     e2e_write_file("app/.env", "# the app's .env\nexport FOO='from dotenv'\nBAR=overridden\n");
-    d = drover_in(dir, NULL, addr_of(dp));
-    until_all_answer(addr_of(dp), names, 3, 10000);
+    d = e2e_drover_in(dir, NULL, addr_of(dp));
+    e2e_until_all_answer(addr_of(dp), names, 3, 10000);
     /* Each instance on base_port + slot, answering as itself. */
     for (int i = 0; i < 3; i++) {
         http_get(addr_of(base + i), "/", &r);
@@ -267,8 +141,8 @@ E2E_TEST(instances_get_their_ports_env_and_log_prefixes, 40)
                "port %d answered as %s", base + i, resp_header(&r, "X-Backend"));
         resp_free(&r);
     }
-    wait_log(d, "FOO=", 5000);
-    text = log_of(d);
+    e2e_wait_log(d, "FOO=", 5000);
+    text = e2e_log_of(d);
     e2e_log("%s", text);
     /* The second type's ports start 100 higher; .env < processes.env. */
     ASSERT(strstr(text, e2e_fmt(" env.1  | PORT=%d PS=env.1 P=env I=env.1 FOO=from dotenv "
@@ -293,11 +167,11 @@ E2E_TEST(instances_get_their_ports_env_and_log_prefixes, 40)
 
 E2E_TEST(no_descriptor_leaks_into_instances, 30)
 {
-    char *dir = app_dir("idle: sleep 3101\n",
+    char *dir = e2e_app_dir("idle: sleep 3101\n",
                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\n"
                                 "routes: [{path: /, backends: [127.0.0.1:1]}]\n",
                                 e2e_free_port()));
-    struct e2e_proc *d = drover_in(dir, NULL, NULL);
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, NULL);
     pid_t pids[4];
     long long deadline = e2e_now_ms() + 5000;
     char *fds = NULL;
@@ -326,7 +200,7 @@ E2E_TEST(no_descriptor_leaks_into_instances, 30)
  * one request may fail, and a replacement must answer within the back-off. */
 E2E_TEST(killed_instance_is_replaced_without_a_failed_request, 60)
 {
-    int base = free_base(1, 3), dp = e2e_free_port();
+    int base = e2e_free_base(1, 3), dp = e2e_free_port();
     const char *names[3] = {"web.1", "web.2", "web.3"};
     struct client *c[4];
     struct e2e_proc *d;
@@ -335,14 +209,14 @@ E2E_TEST(killed_instance_is_replaced_without_a_failed_request, 60)
     int ok = 0, victim_pid;
     char *dir;
 
-    dir = app_dir(e2e_fmt("web: %s\n", e2e_backend_bin),
+    dir = e2e_app_dir(e2e_fmt("web: %s\n", e2e_backend_bin),
                   e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
                           "app: {base_port: %d}\n"
                           "processes:\n  web:\n    instances: 3\n    ready: {path: /}\n"
                           "    restart: {min: 100ms, max: 2s}\n",
                           dp, base));
-    d = drover_in(dir, NULL, addr_of(dp));
-    until_all_answer(addr_of(dp), names, 3, 10000);
+    d = e2e_drover_in(dir, NULL, addr_of(dp));
+    e2e_until_all_answer(addr_of(dp), names, 3, 10000);
     http_get(addr_of(base + 1), "/", &r);
     victim_pid = atoi(resp_header(&r, "X-Backend-Pid"));
     resp_free(&r);
@@ -376,8 +250,8 @@ E2E_TEST(killed_instance_is_replaced_without_a_failed_request, 60)
     http_get(addr_of(base + 1), "/", &r);
     ASSERT(atoi(resp_header(&r, "X-Backend-Pid")) != victim_pid, "web.2 was not replaced");
     resp_free(&r);
-    wait_log(d, "web.2 exited with code 137", 1000);
-    wait_log(d, "restart 1 in 100ms", 1000);
+    e2e_wait_log(d, "web.2 exited with code 137", 1000);
+    e2e_wait_log(d, "restart 1 in 100ms", 1000);
     e2e_drover_stop(d);
 }
 
@@ -385,19 +259,19 @@ E2E_TEST(killed_instance_is_replaced_without_a_failed_request, 60)
  * in a tight loop. */
 E2E_TEST(crash_loop_backs_off, 30)
 {
-    char *dir = app_dir("crash: echo boom; exit 3\n",
+    char *dir = e2e_app_dir("crash: echo boom; exit 3\n",
                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\n"
                                 "routes: [{path: /, backends: [127.0.0.1:1]}]\n"
                                 "processes:\n  crash:\n    restart: {min: 50ms, max: 400ms}\n",
                                 e2e_free_port()));
-    struct e2e_proc *d = drover_in(dir, NULL, NULL);
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, NULL);
     const char *expect[] = {"restart 1 in 50ms", "restart 2 in 100ms", "restart 3 in 200ms",
                             "restart 4 in 400ms", "restart 5 in 400ms", "restart 6 in 400ms"};
     char *text;
     int restarts;
 
     e2e_sleep_ms(2000);
-    text = log_of(d);
+    text = e2e_log_of(d);
     restarts = count_in(text, "crash.1 exited with code 3");
     e2e_log("%d exits in 2s", restarts);
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
@@ -413,8 +287,8 @@ E2E_TEST(crash_loop_backs_off, 30)
  * stop_timeout, grandchildren die too, drover exits 0. */
 E2E_TEST(sigterm_stops_every_instance_and_grandchild, 30)
 {
-    int dp = e2e_free_port(), base = free_base(3, 1);
-    char *dir = app_dir(e2e_fmt("web: %s\n"
+    int dp = e2e_free_port(), base = e2e_free_base(3, 1);
+    char *dir = e2e_app_dir(e2e_fmt("web: %s\n"
                                 "tree: sh -c 'sleep 3201' & sleep 3202\n"
                                 "stubborn: trap '' TERM; while true; do sleep 0.05; done\n",
                                 e2e_backend_bin),
@@ -422,13 +296,13 @@ E2E_TEST(sigterm_stops_every_instance_and_grandchild, 30)
                                 "app: {base_port: %d}\n"
                                 "processes:\n  stubborn:\n    stop_timeout: 500ms\n",
                                 dp, base));
-    struct e2e_proc *d = drover_in(dir, NULL, addr_of(dp));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
     pid_t pids[8];
     long long t0;
     int status;
 
     const char *names[1] = {"web.1"};
-    until_all_answer(addr_of(dp), names, 1, 10000);
+    e2e_until_all_answer(addr_of(dp), names, 1, 10000);
     ASSERT(find_procs("sleep 3201", pids, 8) == 1 && find_procs("sleep 3202", pids, 8) == 1);
     t0 = e2e_now_ms();
     status = e2e_stop(d, SIGTERM, 10000);
@@ -437,17 +311,17 @@ E2E_TEST(sigterm_stops_every_instance_and_grandchild, 30)
     e2e_log("drover stopped in %lldms", e2e_now_ms() - t0);
     ASSERT(e2e_now_ms() - t0 >= 450, "the stubborn instance was not given its stop_timeout");
     ASSERT(gone("sleep 3201", 500) && gone("sleep 3202", 500), "a grandchild survived");
-    wait_log(d, "stubborn.1 did not stop within 500ms of SIGTERM: SIGKILL", 100);
-    wait_log(d, "stubborn.1 killed by signal 9", 100);
+    e2e_wait_log(d, "stubborn.1 did not stop within 500ms of SIGTERM: SIGKILL", 100);
+    e2e_wait_log(d, "stubborn.1 killed by signal 9", 100);
     /* The group's SIGTERM usually ends the app's /bin/sh before the app. */
-    wait_log_either(d, "web.1 exited with code 0", "web.1 killed by signal 15 (SIGTERM)", 100);
+    e2e_wait_log_either(d, "web.1 exited with code 0", "web.1 killed by signal 15 (SIGTERM)", 100);
 }
 
 /* If drover itself is SIGKILLed, no instance (nor its children) lingers. */
 E2E_TEST(sigkill_of_drover_leaves_no_child_behind, 30)
 {
-    int dp = e2e_free_port(), base = free_base(2, 2);
-    char *dir = app_dir(e2e_fmt("web: %s\n"
+    int dp = e2e_free_port(), base = e2e_free_base(2, 2);
+    char *dir = e2e_app_dir(e2e_fmt("web: %s\n"
                                 "tree: sh -c 'sleep 3301' & sleep 3302\n",
                                 e2e_backend_bin),
                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
@@ -455,11 +329,11 @@ E2E_TEST(sigkill_of_drover_leaves_no_child_behind, 30)
                                 "processes:\n  web: {instances: 2, stop_timeout: 1s}\n"
                                 "  tree: {stop_timeout: 1s}\n",
                                 dp, base));
-    struct e2e_proc *d = drover_in(dir, NULL, addr_of(dp));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
     const char *names[2] = {"web.1", "web.2"};
     pid_t pids[8];
 
-    until_all_answer(addr_of(dp), names, 2, 10000);
+    e2e_until_all_answer(addr_of(dp), names, 2, 10000);
     ASSERT(find_procs("sleep 3301", pids, 8) == 1 && find_procs("sleep 3302", pids, 8) == 1);
     ASSERT(find_procs(e2e_backend_bin, pids, 8) == 2, "two web backends");
     e2e_stop(d, SIGKILL, 2000);
@@ -472,22 +346,22 @@ E2E_TEST(sigkill_of_drover_leaves_no_child_behind, 30)
  * ready.timeout, and gets no traffic meanwhile. */
 E2E_TEST(instance_not_ready_in_time_is_restarted, 30)
 {
-    int dp = e2e_free_port(), base = free_base(1, 1);
-    char *dir = app_dir("web: exec sleep 3401\n",
+    int dp = e2e_free_port(), base = e2e_free_base(1, 1);
+    char *dir = e2e_app_dir("web: exec sleep 3401\n",
                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
                                 "app: {base_port: %d}\n"
                                 "processes:\n  web:\n    ready: {timeout: 300ms}\n"
                                 "    restart: {min: 50ms, max: 50ms}\n",
                                 dp, base));
-    struct e2e_proc *d = drover_in(dir, NULL, addr_of(dp));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
     struct http_resp r;
 
     http_get(addr_of(dp), "/", &r);
     ASSERT(r.status == 503, "an unready instance got traffic: %d", r.status);
     ASSERT(strstr(r.body, "no healthy backend") != NULL, "%s", r.body);
     resp_free(&r);
-    wait_log(d, "web.1 not ready within 300ms: stopping it to start again", 3000);
-    wait_log(d, "restart 2 in 50ms", 3000);
+    e2e_wait_log(d, "web.1 not ready within 300ms: stopping it to start again", 3000);
+    e2e_wait_log(d, "restart 2 in 50ms", 3000);
     e2e_drover_stop(d);
 }
 
@@ -495,28 +369,28 @@ E2E_TEST(instance_not_ready_in_time_is_restarted, 30)
  * takes the traffic, and only then is the old one stopped. */
 E2E_TEST(memory_limit_replaces_the_instance, 60)
 {
-    int dp = e2e_free_port(), base = free_base(1, 2);
-    char *dir = app_dir(e2e_fmt("web: %s\n", e2e_backend_bin),
+    int dp = e2e_free_port(), base = e2e_free_base(1, 2);
+    char *dir = e2e_app_dir(e2e_fmt("web: %s\n", e2e_backend_bin),
                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
                                 "app: {base_port: %d}\n"
                                 "processes:\n  web:\n    memory_limit: 48M\n    ready: {path: /}\n",
                                 dp, base));
-    struct e2e_proc *d = drover_in(dir, NULL, addr_of(dp));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
     const char *names[1] = {"web.1"};
     const char *names2[1] = {"web.2"};
     struct http_resp r;
     char *text;
     int requests;
 
-    until_all_answer(addr_of(dp), names, 1, 10000);
+    e2e_until_all_answer(addr_of(dp), names, 1, 10000);
     http_get(addr_of(dp), "/?alloc=96", &r);
     ASSERT(r.status == 200);
     resp_free(&r);
-    wait_log(d, "web.1 uses ", 8000);
-    requests = until_all_answer(addr_of(dp), names2, 1, 10000);
-    wait_log(d, "web.1 replaced by web.2: stopping it", 5000);
-    wait_log_either(d, "web.1 exited with code 0", "web.1 killed by signal 15 (SIGTERM)", 5000);
-    text = log_of(d);
+    e2e_wait_log(d, "web.1 uses ", 8000);
+    requests = e2e_until_all_answer(addr_of(dp), names2, 1, 10000);
+    e2e_wait_log(d, "web.1 replaced by web.2: stopping it", 5000);
+    e2e_wait_log_either(d, "web.1 exited with code 0", "web.1 killed by signal 15 (SIGTERM)", 5000);
+    text = e2e_log_of(d);
     e2e_log("moved to web.2 after %d requests", requests);
     ASSERT(strstr(text, "over its memory_limit of 48.0M: replacing it with web.2") != NULL);
     free(text);
@@ -531,7 +405,7 @@ E2E_TEST(memory_limit_replaces_the_instance, 60)
 
 E2E_TEST(procfile_wins_over_app_desc_and_check_prints_the_formation, 30)
 {
-    char *dir = app_dir("web: bin/web --port $PORT\nworker: bin/work\n", NULL);
+    char *dir = e2e_app_dir("web: bin/web --port $PORT\nworker: bin/work\n", NULL);
     char *argv[] = {(char *)e2e_drover_bin, "check", "-d", dir, "-m", "web=2", NULL};
     char *out;
 
@@ -552,7 +426,7 @@ E2E_TEST(procfile_wins_over_app_desc_and_check_prints_the_formation, 30)
 E2E_TEST(foreman_mode_with_app_desc_v3, 30)
 {
     int dp = e2e_free_port();
-    char *dir = app_dir(NULL, NULL);
+    char *dir = e2e_app_dir(NULL, NULL);
     const char *names[2] = {"web.1", "web.2"};
     char *argv[] = {(char *)e2e_drover_bin, "run", "-d", dir, NULL};
     char *env[] = {e2e_fmt("PORT=%d", dp), e2e_fmt("PATH=%s:/usr/bin:/bin", e2e_fmt("%.*s",
@@ -578,7 +452,7 @@ E2E_TEST(foreman_mode_with_app_desc_v3, 30)
                    "            value: hi\n");
     d = e2e_spawn("drover", argv, env);
     e2e_wait_listening(e2e_fmt("0.0.0.0:%d", dp), 10000, d);
-    until_all_answer(addr_of(dp), names, 2, 10000);
+    e2e_until_all_answer(addr_of(dp), names, 2, 10000);
     e2e_drover_stop(d);
 }
 
@@ -587,20 +461,20 @@ E2E_TEST(foreman_mode_with_app_desc_v3, 30)
  * stay whole. */
 E2E_TEST(long_and_partial_lines_are_split_and_flushed, 30)
 {
-    char *dir = app_dir("long: echo before; head -c 40000 /dev/zero | tr '\\0' x; sleep 0.2; "
+    char *dir = e2e_app_dir("long: echo before; head -c 40000 /dev/zero | tr '\\0' x; sleep 0.2; "
                         "printf 'tail-without-newline'; exit 0\n",
                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\n"
                                 "routes: [{path: /, backends: [127.0.0.1:1]}]\n"
                                 "processes:\n  long:\n    restart: {min: 10s, max: 10s}\n",
                                 e2e_free_port()));
-    struct e2e_proc *d = drover_in(dir, NULL, NULL);
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, NULL);
     char *text, *p;
     size_t xs[4];
     int n = 0;
 
-    wait_log(d, "long.1 exited with code 0", 5000);
+    e2e_wait_log(d, "long.1 exited with code 0", 5000);
     e2e_sleep_ms(100);
-    text = log_of(d);
+    text = e2e_log_of(d);
     ASSERT(strstr(text, " long.1 | before\n") != NULL);
     /* The x run comes out as lines of 16384, 16384, then 7232 + the tail. */
     for (p = strstr(text, " long.1 | x"); p != NULL && n < 4; p = strstr(p + 1, " long.1 | x")) {
@@ -619,19 +493,19 @@ E2E_TEST(long_and_partial_lines_are_split_and_flushed, 30)
 /* An instance writing as fast as it can must not starve the router. */
 E2E_TEST(flooding_instance_does_not_starve_the_router, 60)
 {
-    int dp = e2e_free_port(), base = free_base(2, 1);
-    char *dir = app_dir(e2e_fmt("web: %s\nflood: yes 'flooding the log with a longish line'\n",
+    int dp = e2e_free_port(), base = e2e_free_base(2, 1);
+    char *dir = e2e_app_dir(e2e_fmt("web: %s\nflood: yes 'flooding the log with a longish line'\n",
                                 e2e_backend_bin),
                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
                                 "app: {base_port: %d}\n",
                                 dp, base));
-    struct e2e_proc *d = drover_in(dir, NULL, addr_of(dp));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
     const char *names[1] = {"web.1"};
     long long t0, worst = 0;
     struct client *c;
 
-    until_all_answer(addr_of(dp), names, 1, 10000);
-    wait_log(d, "flood.1 | flooding", 5000);
+    e2e_until_all_answer(addr_of(dp), names, 1, 10000);
+    e2e_wait_log(d, "flood.1 | flooding", 5000);
     c = client_open(addr_of(dp));
     t0 = e2e_now_ms();
     for (int i = 0; i < 300; i++) {

@@ -100,7 +100,7 @@ Test(balance, max_inflight_makes_a_backend_unusable)
 {
     unsigned cursor = 0;
 
-    be[2]->max_inflight = 2;
+    atomic_store(&be[2]->max_inflight, 2);
     atomic_store(&be[2]->inflight, 2);
     for (int i = 0; i < 10; i++)
         cr_assert_neq(pick_with(BALANCE_ROUND_ROBIN, &cursor), 2);

@@ -1,0 +1,74 @@
+/* Request metrics: every worker counts its answered requests by route,
+ * backend and status class, and their durations per route, in tables of
+ * its own (the only writer; no lock). The main thread merges every
+ * worker's tables when /metrics is scraped.
+ *
+ * Series are found through pointers cached in the worker's route table,
+ * so counting a request costs no lookup after the first one of its kind;
+ * series are never removed (Prometheus counters only grow). */
+#ifndef DROVER_ROUTER_METRICS_H
+#define DROVER_ROUTER_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/counter.h"
+#include "lib/json.h"
+
+#define METRICS_MAX_SERIES 4096
+#define METRICS_MAX_HISTS 256
+#define METRICS_NBUCKETS 13
+#define METRICS_CLASSES 6           /* status / 100: 1xx..5xx, and 0 for anything else */
+
+/* Upper bounds of the duration buckets, in seconds (+Inf is implicit). */
+extern const double metrics_buckets[METRICS_NBUCKETS];
+
+struct metric_series {
+    atomic_bool used;               /* published: the fields below are set */
+    uint32_t hash;
+    const char *route;              /* owned by the table */
+    const char *backend;
+    uint8_t class;
+    counter_t count;
+};
+
+struct metric_hist {
+    atomic_bool used;
+    uint32_t hash;
+    const char *route;
+    counter_t bucket[METRICS_NBUCKETS + 1]; /* per bucket (not cumulative); last: > 10s */
+    counter_t count;
+    counter_t sum_us;
+};
+
+struct metrics {
+    struct metric_series series[METRICS_MAX_SERIES];
+    struct metric_hist hist[METRICS_MAX_HISTS];
+    counter_t dropped;              /* requests no series was left for */
+};
+
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+
+/* The series for (route, backend, status class), created on first use (by
+ * the owning worker only); NULL when the table is full. route and backend
+ * are copied. */
+struct metric_series *metrics_series(struct metrics *m, const char *route, const char *backend,
+                                     int status);
+struct metric_hist *metrics_hist(struct metrics *m, const char *route);
+
+void metrics_observe(struct metric_hist *h, double seconds);
+
+static inline int metrics_class(int status)
+{
+    return status >= 100 && status < 600 ? status / 100 : 0;
+}
+
+/* Prometheus text for the request series and histograms of n workers'
+ * tables, merged by labels. */
+void metrics_render(struct metrics *const *m, unsigned n, struct sbuf *out);
+
+/* A Prometheus label value, escaped (\\, \", \n). */
+void metrics_label(struct sbuf *out, const char *value);
+
+#endif

@@ -1,0 +1,131 @@
+/* The supervisor's insides, shared by proc.c (one instance's life),
+ * rolling.c (replacing instances) and supervisor.c (process types,
+ * scaling, reload, status). Main thread only. */
+#ifndef DROVER_SUPERVISOR_PROC_H
+#define DROVER_SUPERVISOR_PROC_H
+
+#include <ev.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/counter.h"
+#include "supervisor/formation.h"
+#include "supervisor/supervisor.h"
+
+struct backend;
+struct logpipe;
+struct router;
+
+enum inst_state {
+    INST_STARTING,  /* spawned; a routed type waits for its ready probe */
+    INST_UP,        /* running (routed: ready and in its pools) */
+    INST_DRAINING,  /* out of its pools, its requests in flight finishing */
+    INST_STOPPING,  /* SIGTERM sent to the group; SIGKILL when stop_timeout passes */
+    INST_BACKOFF,   /* exited; spawned again when the back-off passes */
+};
+
+extern const char *const inst_state_names[];
+
+/* A plan shared by the process types that point into it: a reload brings
+ * a new one, and the old lives on while a removed type still drains. */
+struct plan_hold {
+    struct plan plan;
+    unsigned refs;
+};
+
+struct ptype;
+
+struct instance {
+    struct ptype *type;
+    struct instance *next;
+    int slot;                   /* web.1 is slot 0; its port is the slot's port */
+    char name[64];
+    int port;
+    pid_t pid;                  /* the shim, leader of the instance's process group; 0 if none */
+    enum inst_state state;
+    bool retire;                /* stopped on purpose: not restarted when it exits */
+    bool killed;                /* SIGKILL already sent */
+    bool roll;                  /* to be replaced by the rolling restart under way */
+    bool being_replaced;        /* a replacement is starting for it */
+    double started;             /* ev_now at spawn */
+    double up_since;
+    double drain_until;         /* DRAINING: stop anyway after this */
+    uint64_t drain_gen;         /* DRAINING: tables without it (router_tables_current) */
+    unsigned restarts;
+    unsigned crashes;           /* since the back-off was last reset */
+    ev_timer timer;             /* ready deadline, drain poll, stop → kill, or back-off */
+    ev_timer probe_timer;
+    ev_io probe_io;
+    int probe_fd;
+    double probe_delay;
+    size_t probe_len;
+    char probe_buf[16];
+    ev_child child;
+    struct logpipe *log;
+    struct backend *be;         /* our reference, from joining the pools until it stopped */
+    bool pooled;                /* in its routes' pools now */
+    struct instance *replaces;  /* a replacement: the instance to stop once this is ready */
+};
+
+struct ptype {
+    struct supervisor *sv;
+    struct ptype *next;
+    struct plan_hold *hold;     /* reference held: pt points into it */
+    const struct plan_type *pt;
+    struct instance *instances; /* by slot */
+    int want;                   /* instances wanted (the plan's count, or `scale`) */
+    bool stopped;               /* `drover stop TYPE`: kept stopped across reloads */
+    bool removed;               /* gone from the formation: freed with its last instance */
+    bool rolling;               /* a rolling restart is under way */
+    bool stepping;              /* in rolling_step (it recurses through ready instances) */
+    unsigned roll_batch;        /* replacements at once: ceil(N/4) */
+    counter_t restarts;         /* crash restarts of every instance ever */
+};
+
+struct supervisor {
+    struct ev_loop *loop;
+    struct router *router;
+    struct plan_hold *hold;     /* the plan in force */
+    struct ptype *types;        /* formation order, then types added by reloads */
+    char self[PATH_MAX];        /* this binary, re-executed as the shim */
+    ev_child any;               /* reaps children drover did not start (PID 1) */
+    ev_timer memory_timer;
+    double drain_limit;         /* longest wait for a retired instance's requests */
+    bool stopping;
+    bool stop_now;
+    void (*done)(void *);
+    void *done_arg;
+};
+
+/* proc.c */
+struct instance *instance_new(struct ptype *t, int slot);
+void instance_free(struct instance *in);
+void instance_spawn(struct instance *in);
+/* Not to come back: out of its pools, its requests in flight finish (every
+ * worker off it first), then SIGTERM, SIGKILL after stop_timeout. */
+void instance_retire(struct instance *in);
+/* SIGTERM to the group now (or SIGKILL when stopping at once). */
+void instance_terminate(struct instance *in);
+/* Resident bytes of each process group in pgids (the shim itself not
+ * counted), from one pass over /proc. */
+void instance_rss(const pid_t *pgids, unsigned long long *rss, size_t n);
+void supervisor_check_stopped(struct supervisor *sv);
+/* The lowest slot of t whose port no live instance of any type uses. */
+int supervisor_free_slot(const struct ptype *t);
+struct ptype *supervisor_find(struct supervisor *sv, const char *name);
+
+/* rolling.c */
+/* A replacement for old on a free slot; old is retired once it is ready. */
+struct instance *rolling_replace(struct instance *old);
+/* A replacement became ready (called by proc.c): retire what it replaces,
+ * go on with the rolling restart of its type. */
+void rolling_ready(struct instance *in);
+/* A replacement is gone before it was ready: its old instance is a
+ * candidate again. */
+void rolling_abandoned(struct instance *in);
+void rolling_start(struct ptype *t);
+void rolling_step(struct ptype *t);
+
+#endif
