@@ -553,8 +553,9 @@ static size_t plan_lines(const struct conf *conf, struct plan_line *lines, size_
          line = strtok_r(NULL, "\n", &save)) {
         char first[256] = "", rest[512] = "";
         const char *p = line;
+        bool starts_group = line[0] != ' ';
 
-        if (line[0] != ' ') {
+        if (starts_group) {
             sscanf(line, "%63s", group);
             p = line + strlen(group);
         }
@@ -569,8 +570,14 @@ static size_t plan_lines(const struct conf *conf, struct plan_line *lines, size_
         for (char *q = rest; *q; q++)
             while (q[0] == ' ' && q[1] == ' ')
                 memmove(q, q + 1, strlen(q));
-        snprintf(lines[n].key, sizeof(lines[n].key), "%s%s%s", group, first[0] ? " " : "", first);
-        snprintf(lines[n].value, sizeof(lines[n].value), "%s", rest);
+        if (starts_group && rest[0] == '\0') {
+            /* "balance  round_robin": the group's one value. */
+            snprintf(lines[n].key, sizeof(lines[n].key), "%s", group);
+            snprintf(lines[n].value, sizeof(lines[n].value), "%s", first);
+        } else {
+            snprintf(lines[n].key, sizeof(lines[n].key), "%s%s%s", group, first[0] ? " " : "", first);
+            snprintf(lines[n].value, sizeof(lines[n].value), "%s", rest);
+        }
         n++;
     }
     free(text);
