@@ -64,44 +64,58 @@ static bool name_is(const char *name, size_t len, const char *lower)
     return strlen(lower) == len && strncasecmp(name, lower, len) == 0;
 }
 
+/* A header name (llhttp has checked it is a token) against a lowercase
+ * literal: OR-ing 0x20 folds A-Z to a-z and maps no other token byte onto
+ * a letter or '-', so this is exact and cheaper than strncasecmp. */
+static inline bool token_eq(const char *n, const char *lower, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((n[i] | 0x20) != lower[i])
+            return false;
+    return true;
+}
+
+#define TOKEN_IS(n, lit) token_eq((n), (lit), sizeof(lit) - 1)
+
 static enum http_hdr_kind classify(const char *n, size_t len)
 {
-    /* Dispatch on length first: most headers are rejected by one compare. */
+    /* Dispatch on length, then one fold-compare: most headers are rejected
+     * by the switch or the first byte. */
     switch (len) {
     case 2:
-        return name_is(n, len, "te") ? H_TE : H_OTHER;
+        return TOKEN_IS(n, "te") ? H_TE : H_OTHER;
     case 4:
-        return name_is(n, len, "host") ? H_HOST : H_OTHER;
+        return TOKEN_IS(n, "host") ? H_HOST : H_OTHER;
     case 6:
-        return name_is(n, len, "expect") ? H_EXPECT : H_OTHER;
+        return TOKEN_IS(n, "expect") ? H_EXPECT : H_OTHER;
     case 7:
-        if (name_is(n, len, "upgrade"))
+        if (TOKEN_IS(n, "upgrade"))
             return H_UPGRADE;
-        if (name_is(n, len, "trailer"))
+        if (TOKEN_IS(n, "trailer"))
             return H_TRAILER;
-        return name_is(n, len, "referer") ? H_REFERER : H_OTHER;
+        return TOKEN_IS(n, "referer") ? H_REFERER : H_OTHER;
     case 10:
-        if (name_is(n, len, "connection"))
+        if (TOKEN_IS(n, "connection"))
             return H_CONNECTION;
-        if (name_is(n, len, "keep-alive"))
+        if (TOKEN_IS(n, "keep-alive"))
             return H_KEEP_ALIVE;
-        return name_is(n, len, "user-agent") ? H_USER_AGENT : H_OTHER;
+        return TOKEN_IS(n, "user-agent") ? H_USER_AGENT : H_OTHER;
     case 12:
-        return name_is(n, len, "x-request-id") ? H_X_REQUEST_ID : H_OTHER;
+        return TOKEN_IS(n, "x-request-id") ? H_X_REQUEST_ID : H_OTHER;
     case 14:
-        return name_is(n, len, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
+        return TOKEN_IS(n, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
     case 15:
-        if (name_is(n, len, "x-forwarded-for"))
+        if (TOKEN_IS(n, "x-forwarded-for"))
             return H_X_FORWARDED_FOR;
-        return name_is(n, len, "x-request-start") ? H_X_REQUEST_START : H_OTHER;
+        return TOKEN_IS(n, "x-request-start") ? H_X_REQUEST_START : H_OTHER;
     case 16:
-        if (name_is(n, len, "proxy-connection"))
+        if (TOKEN_IS(n, "proxy-connection"))
             return H_PROXY_CONNECTION;
-        return name_is(n, len, "x-forwarded-port") ? H_X_FORWARDED_PORT : H_OTHER;
+        return TOKEN_IS(n, "x-forwarded-port") ? H_X_FORWARDED_PORT : H_OTHER;
     case 17:
-        if (name_is(n, len, "transfer-encoding"))
+        if (TOKEN_IS(n, "transfer-encoding"))
             return H_TRANSFER_ENCODING;
-        return name_is(n, len, "x-forwarded-proto") ? H_X_FORWARDED_PROTO : H_OTHER;
+        return TOKEN_IS(n, "x-forwarded-proto") ? H_X_FORWARDED_PROTO : H_OTHER;
     default:
         return H_OTHER;
     }
@@ -288,12 +302,14 @@ static int scan_header_lines(struct http_head *h, const char *data, size_t len)
 {
     const char *end = data + len, *p = memchr(data, '\n', len);
 
-    if (scan_line_ends(h, data, len) != HTTP_HEAD_AGAIN)
-        return HTTP_HEAD_BAD;
+    /* llhttp checked the request line. Every other byte is checked below:
+     * NUL, a lone CR or LF are not token or value bytes. */
     for (p = p != NULL ? p + 1 : end; p < end;) {
         const char *eol = memchr(p, '\r', (size_t)(end - p)), *q;
 
-        if (eol == NULL || eol == p)
+        if (eol == NULL || eol + 1 >= end || eol[1] != '\n')
+            return bad(h, 400, "CR without LF in the request head");
+        if (eol == p)
             break; /* the blank line: the head ends */
         if (*p == ' ' || *p == '\t')
             return bad(h, 400, "obsolete line folding in a header");
@@ -506,9 +522,11 @@ void http_request_id_generate(uint64_t *rng, char out[33])
     static const char hex[] = "0123456789abcdef";
     uint64_t a = rng_next(rng), b = rng_next(rng);
 
-    for (int i = 0; i < 16; i++) {
-        out[i] = hex[(a >> (i * 4)) & 15];
-        out[16 + i] = hex[(b >> (i * 4)) & 15];
+    for (int i = 0; i < 8; i++, a >>= 8, b >>= 8) {
+        out[2 * i] = hex[(a >> 4) & 15];
+        out[2 * i + 1] = hex[a & 15];
+        out[16 + 2 * i] = hex[(b >> 4) & 15];
+        out[16 + 2 * i + 1] = hex[b & 15];
     }
     out[32] = '\0';
 }
@@ -579,20 +597,23 @@ static void puts_(struct out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-static void put_header(struct out *o, const struct http_head *h, const struct http_header *hd)
-{
-    put(o, http_str(h, hd->name), hd->name.len);
-    put(o, ": ", 2);
-    put(o, http_str(h, hd->value), hd->value.len);
-    put(o, "\r\n", 2);
-}
-
 static void put_uint(struct out *o, unsigned long long v)
 {
     char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%llu", v);
+    size_t i = sizeof(tmp);
 
-    put(o, tmp, (size_t)n);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put(o, tmp + i, sizeof(tmp) - i);
+}
+
+/* Where header i's line ends (its CRLF included): the next line starts
+ * there, or the head's final CRLF does. */
+static uint32_t line_end(const struct http_head *h, unsigned i)
+{
+    return i + 1 < h->nhdr ? h->hdr[i + 1].name.off : h->len - 2;
 }
 
 /* Origin-form target with the route's prefix stripped; the query is kept. */
@@ -639,47 +660,66 @@ static bool hop_by_hop(const struct http_header *hd, bool tunnel)
     }
 }
 
+/* Copies the original bytes of a run of kept header lines [from, to). */
+static void put_run(struct out *o, const struct http_head *h, uint32_t *run, uint32_t to)
+{
+    if (*run != UINT32_MAX)
+        put(o, h->base + *run, to - *run);
+    *run = UINT32_MAX;
+}
+
 size_t http_write_request(const struct http_head *h, const struct http_request_rewrite *rw,
                           char *out, size_t cap)
 {
     struct out o = {out, 0, cap, false};
     const char *target = http_str(h, h->target);
     struct target_split t = split_target(target, h->target.len);
+    uint32_t run = UINT32_MAX;
 
     puts_(&o, llhttp_method_name((llhttp_method_t)h->method));
     put(&o, " ", 1);
     put_target(&o, h, rw->strip);
     put(&o, " HTTP/1.1\r\n", 11);
+    /* Header lines drover keeps go out as they came, a run at a time. */
     for (unsigned i = 0; i < h->nhdr; i++) {
         const struct http_header *hd = &h->hdr[i];
 
-        if (hop_by_hop(hd, rw->tunnel))
-            continue;
         switch ((enum http_hdr_kind)hd->kind) {
         case H_X_FORWARDED_FOR:
         case H_X_FORWARDED_PROTO:
         case H_X_FORWARDED_PORT:
         case H_X_REQUEST_START:
         case H_X_REQUEST_ID:
+            put_run(&o, h, &run, hd->name.off);
             continue; /* set below */
         case H_CONNECTION:
-            puts_(&o, "Connection: upgrade\r\n");
+            put_run(&o, h, &run, hd->name.off);
+            if (rw->tunnel)
+                puts_(&o, "Connection: upgrade\r\n");
             continue;
         case H_HOST:
             /* RFC 9112 3.2.2: an absolute-form target's authority replaces
              * Host, so the backend sees the host drover routed on. */
             if (t.authlen > 0) {
+                put_run(&o, h, &run, hd->name.off);
                 puts_(&o, "Host: ");
                 put(&o, target + t.auth, t.authlen);
                 put(&o, "\r\n", 2);
                 continue;
             }
-            put_header(&o, h, hd);
-            continue;
+            break;
         default:
-            put_header(&o, h, hd);
+            break;
         }
+        if (hop_by_hop(hd, rw->tunnel)) {
+            put_run(&o, h, &run, hd->name.off);
+            continue;
+        }
+        if (run == UINT32_MAX)
+            run = hd->name.off;
     }
+    if (h->nhdr > 0)
+        put_run(&o, h, &run, line_end(h, h->nhdr - 1));
     if (h->count[H_HOST] == 0 && t.authlen > 0) {
         puts_(&o, "Host: ");
         put(&o, target + t.auth, t.authlen);
@@ -718,6 +758,7 @@ size_t http_write_response(const struct http_head *h, const struct http_response
                            char *out, size_t cap)
 {
     struct out o = {out, 0, cap, false};
+    uint32_t run = UINT32_MAX;
 
     puts_(&o, "HTTP/1.1 ");
     put_uint(&o, h->status);
@@ -730,13 +771,20 @@ size_t http_write_response(const struct http_head *h, const struct http_response
     for (unsigned i = 0; i < h->nhdr; i++) {
         const struct http_header *hd = &h->hdr[i];
 
-        if (hop_by_hop(hd, rw->tunnel))
+        if (hop_by_hop(hd, rw->tunnel) || (hd->kind == H_TRANSFER_ENCODING && rw->dechunk)) {
+            put_run(&o, h, &run, hd->name.off);
             continue;
-        if (hd->kind == H_CONNECTION)
+        }
+        if (hd->kind == H_CONNECTION) {
+            put_run(&o, h, &run, hd->name.off);
             puts_(&o, "Connection: upgrade\r\n");
-        else if (hd->kind != H_TRANSFER_ENCODING || !rw->dechunk)
-            put_header(&o, h, hd);
+            continue;
+        }
+        if (run == UINT32_MAX)
+            run = hd->name.off;
     }
+    if (h->nhdr > 0)
+        put_run(&o, h, &run, line_end(h, h->nhdr - 1));
     if (h->count[H_X_REQUEST_ID] == 0 && rw->request_id != NULL) {
         puts_(&o, "X-Request-Id: ");
         put(&o, rw->request_id, rw->request_id_len);
