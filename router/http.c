@@ -300,10 +300,14 @@ static int scan_line_ends(struct http_head *h, const char *data, size_t len)
  * it and the backend may read one request two ways. */
 static int scan_header_lines(struct http_head *h, const char *data, size_t len)
 {
-    const char *end = data + len, *p = memchr(data, '\n', len);
+    const char *end = data + len, *p = data;
 
-    /* llhttp checked the request line. Every other byte is checked below:
-     * NUL, a lone CR or LF are not token or value bytes. */
+    /* Empty lines before the start line (llhttp skips them), then the start
+     * line, which llhttp checked. Every other byte is checked below: NUL, a
+     * lone CR or LF are not token or value bytes. */
+    while (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+        p += 2;
+    p = memchr(p, '\n', (size_t)(end - p));
     for (p = p != NULL ? p + 1 : end; p < end;) {
         const char *eol = memchr(p, '\r', (size_t)(end - p)), *q;
 
@@ -355,6 +359,10 @@ static int check_transfer_encoding(struct http_head *h)
             if (len > 0) {
                 ncodings++;
                 last_chunked = name_is(tok, len, "chunked");
+                /* chunked has no parameters; a backend that strips them and
+                 * llhttp (which does not) would frame the body two ways. */
+                if (last_chunked && semi != NULL)
+                    return bad(h, 400, "parameters on chunked");
                 nchunked += last_chunked;
                 ok = last_chunked;
                 for (size_t k = 0; !ok && k < sizeof(known) / sizeof(known[0]); k++)
@@ -389,8 +397,15 @@ static bool host_valid(const char *s, size_t len)
     return true;
 }
 
+struct target_split {
+    size_t auth, authlen, path, query;
+};
+
+static struct target_split split_target(const char *s, size_t n);
+
 static int check_request(struct http_head *h, const char *data)
 {
+    struct target_split t = split_target(http_str(h, h->target), h->target.len);
     const char *host;
     size_t hostlen;
 
@@ -411,6 +426,15 @@ static int check_request(struct http_head *h, const char *data)
         trim(&host, &hostlen);
     if (host != NULL && !host_valid(host, hostlen))
         return bad(h, 400, "invalid Host header");
+    /* An absolute-form target's authority is routed on and becomes Host:
+     * it must pass the same checks, and name a host. */
+    if (t.auth > 0) {
+        const char *auth = http_str(h, h->target) + t.auth;
+
+        if (t.authlen == 0 || auth[0] == ':' || !host_valid(auth, t.authlen) ||
+            memchr(auth, '@', t.authlen) != NULL)
+            return bad(h, 400, "invalid authority in the request target");
+    }
     if (h->count[H_TRANSFER_ENCODING] > 0) {
         if (h->minor == 0)
             return bad(h, 400, "Transfer-Encoding in an HTTP/1.0 request");
@@ -445,7 +469,19 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
         h->len = (uint32_t)(llhttp_get_error_pos(p) - data);
         p->settings = (void *)&http_body_settings;
         p->data = NULL;
-        return type == HTTP_REQUEST ? check_request(h, data) : HTTP_HEAD_DONE;
+        if (type == HTTP_RESPONSE)
+            /* The head goes back out verbatim: obs-fold or a bad byte in it
+             * would reach the client (RFC 9112 5.2: refuse with 502). */
+            return scan_header_lines(h, data, h->len) == HTTP_HEAD_DONE ? HTTP_HEAD_DONE
+                                                                        : HTTP_HEAD_BAD;
+        if (check_request(h, data) != HTTP_HEAD_DONE)
+            return HTTP_HEAD_BAD;
+        /* Whatever the checks above allowed, the body is framed the way
+         * llhttp frames it: a Transfer-Encoding it does not read as
+         * chunked would leave the body to be parsed as a request. */
+        if (h->count[H_TRANSFER_ENCODING] > 0 && !(p->flags & F_CHUNKED))
+            return bad(h, 400, "Transfer-Encoding that is not chunked");
+        return HTTP_HEAD_DONE;
     }
     if (h->too_many)
         return bad(h, 431, "too many header fields");
@@ -531,12 +567,10 @@ void http_request_id_generate(uint64_t *rng, char out[33])
     out[32] = '\0';
 }
 
-/* Offsets into the target: [auth, auth+authlen) is the authority of an
- * absolute-form target (authlen 0 otherwise), [path, query) the path and
- * [query, end) the query with its '?'. */
-struct target_split {
-    size_t auth, authlen, path, query;
-};
+/* Offsets into the target (struct target_split above): [auth,
+ * auth+authlen) is the authority of an absolute-form target (authlen 0
+ * otherwise), [path, query) the path and [query, end) the query with its
+ * '?'. */
 
 static struct target_split split_target(const char *s, size_t n)
 {
@@ -771,7 +805,8 @@ size_t http_write_response(const struct http_head *h, const struct http_response
     for (unsigned i = 0; i < h->nhdr; i++) {
         const struct http_header *hd = &h->hdr[i];
 
-        if (hop_by_hop(hd, rw->tunnel) || (hd->kind == H_TRANSFER_ENCODING && rw->dechunk)) {
+        if (hop_by_hop(hd, rw->tunnel) || (hd->kind == H_TRANSFER_ENCODING && rw->dechunk) ||
+            (rw->interim && (hd->kind == H_CONTENT_LENGTH || hd->kind == H_TRANSFER_ENCODING))) {
             put_run(&o, h, &run, hd->name.off);
             continue;
         }

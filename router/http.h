@@ -138,6 +138,7 @@ struct http_response_rewrite {
     enum http_conn_header connection;
     bool tunnel;                /* 101: keep Connection/Upgrade */
     bool dechunk;               /* the body goes out without chunk framing */
+    bool interim;               /* a 1xx: it has no body, so no framing headers go out */
 };
 
 /* The client response head for h: "HTTP/1.1 <status> <reason>", hop-by-hop

@@ -596,7 +596,7 @@ static enum body_kind response_body_kind(const struct request *req, const llhttp
 static bool forward_interim(struct conn *c, struct http_head *h)
 {
     struct upstream *up = c->up;
-    struct http_response_rewrite rw = {NULL, 0, HTTP_CONN_NONE, false, false};
+    struct http_response_rewrite rw = {NULL, 0, HTTP_CONN_NONE, false, false, true};
     size_t len = http_write_response(h, &rw, c->w->scratch, c->w->bufs.cap);
     ssize_t n;
 
@@ -658,6 +658,7 @@ again:
         rw.connection = HTTP_CONN_NONE;
         rw.tunnel = true;
         rw.dechunk = false;
+        rw.interim = false;
         len = http_write_response(h, &rw, w->scratch, w->bufs.cap);
         head_end = b->start + h->len;
         if (len == 0 || len > head_end) {
@@ -696,6 +697,7 @@ again:
     rw.connection = connhdr;
     rw.tunnel = false;
     rw.dechunk = req->dechunk;
+    rw.interim = false;
     len = http_write_response(h, &rw, w->scratch, w->bufs.cap);
     head_end = b->start + h->len;
     if (len == 0 || len > head_end) {

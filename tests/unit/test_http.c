@@ -423,3 +423,41 @@ Test(http_parse, accepted_codings_tabs_and_long_targets)
     cr_assert_eq(parse_req(big), HTTP_HEAD_BAD);
     cr_assert_eq(head.err_status, 414);
 }
+
+/* Found by fuzzing (fuzz/crashes/): each was a way for drover and the
+ * other side to read one message two ways. */
+Test(http_parse, fuzz_findings_are_refused)
+{
+    /* chunked with parameters: llhttp does not frame it as chunked. */
+    cr_assert_eq(parse_req("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked;a\r\n\r\n"),
+                 HTTP_HEAD_BAD);
+    cr_assert_eq(head.err_status, 400);
+    /* An absolute-form target's authority is checked like Host. */
+    cr_assert_eq(parse_req("GET http://evil@x.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_str_eq(head.err_reason, "invalid authority in the request target");
+    cr_assert_eq(parse_req("OPTIONS http://@ HTTP/1.1\r\nHost: x\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_req("GET http://:1/a HTTP/1.1\r\nHost: a.test\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_req("GET http://a.test:8080/a HTTP/1.1\r\nHost: a.test\r\n\r\n"), HTTP_HEAD_DONE);
+    /* Empty lines before the request line do not skip the header checks. */
+    cr_assert_eq(parse_req("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_str_eq(head.err_reason, "obsolete line folding in a header");
+}
+
+Test(http_response, obs_fold_and_empty_names_are_refused)
+{
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\n: x\r\nContent-Length: 2\r\n\r\nok"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), HTTP_HEAD_DONE);
+}
+
+Test(http_response, interim_heads_lose_their_framing_headers)
+{
+    struct http_response_rewrite rw = {NULL, 0, HTTP_CONN_NONE, false, false, true};
+    size_t n;
+
+    cr_assert_eq(parse_resp("HTTP/1.1 100 Continue\r\nContent-Length: 5\r\nX-A: 1\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    n = http_write_response(&head, &rw, out, sizeof(out) - 1);
+    out[n] = '\0';
+    cr_assert_str_eq(out, "HTTP/1.1 100 Continue\r\nX-A: 1\r\n\r\n");
+}
