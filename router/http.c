@@ -307,8 +307,12 @@ static int scan_header_lines(struct http_head *h, const char *data, size_t len)
      * lone CR or LF are not token or value bytes. */
     while (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
         p += 2;
+    if (p < end && (*p == '\r' || *p == '\n'))
+        return bad(h, 400, "line ending without CR (bare LF)");
     p = memchr(p, '\n', (size_t)(end - p));
-    for (p = p != NULL ? p + 1 : end; p < end;) {
+    if (p == NULL || p == data || p[-1] != '\r')
+        return bad(h, 400, "line ending without CR (bare LF)");
+    for (p = p + 1; p < end;) {
         const char *eol = memchr(p, '\r', (size_t)(end - p)), *q;
 
         if (eol == NULL || eol + 1 >= end || eol[1] != '\n')
@@ -384,17 +388,38 @@ static int check_transfer_encoding(struct http_head *h)
     return HTTP_HEAD_DONE;
 }
 
-/* Host = uri-host [ ":" port ] (RFC 9110 7.2): a reg-name, IPv4 or
- * [IPv6] literal; userinfo ("u@h") and anything else is refused. */
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): an
+ * [IPv6] literal, or a reg-name / IPv4 address of unreserved, sub-delims
+ * and %-escapes, then optionally ":" and 1 to 5 digits. Userinfo ("u@h"),
+ * a second colon, a port that is not a number and any other byte are
+ * refused. An empty value is valid (RFC 9112 3.2). */
 static bool host_valid(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t i = 0, digits = 0;
 
-        if (!(isalnum(c) || strchr("-._~!$&'()*+,;=:[]%", c) != NULL) || c == '\0')
+    if (len > 0 && s[0] == '[') {
+        for (i = 1; i < len && s[i] != ']'; i++)
+            if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
+                return false;
+        if (i == len || i == 1)
             return false;
+        i++;
+    } else {
+        for (; i < len && s[i] != ':'; i++) {
+            unsigned char c = (unsigned char)s[i];
+
+            if (c == '\0' || !(isalnum(c) || strchr("-._~!$&'()*+,;=%", c) != NULL))
+                return false;
+        }
     }
-    return true;
+    if (i == len)
+        return true;
+    if (s[i] != ':')
+        return false;
+    for (i++; i < len; i++, digits++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return digits >= 1 && digits <= 5;
 }
 
 struct target_split {

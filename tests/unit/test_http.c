@@ -438,6 +438,15 @@ Test(http_parse, fuzz_findings_are_refused)
     cr_assert_eq(parse_req("OPTIONS http://@ HTTP/1.1\r\nHost: x\r\n\r\n"), HTTP_HEAD_BAD);
     cr_assert_eq(parse_req("GET http://:1/a HTTP/1.1\r\nHost: a.test\r\n\r\n"), HTTP_HEAD_BAD);
     cr_assert_eq(parse_req("GET http://a.test:8080/a HTTP/1.1\r\nHost: a.test\r\n\r\n"), HTTP_HEAD_DONE);
+    /* Host is uri-host [":" port]. */
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a.test:abc\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a.test:1:2\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a.test:8080\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: \r\n\r\n"), HTTP_HEAD_DONE);
+    /* A bare LF before the request line is refused, not skipped over. */
+    cr_assert_eq(parse_req("\n\r\nGET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n"), HTTP_HEAD_BAD);
     /* Empty lines before the request line do not skip the header checks. */
     cr_assert_eq(parse_req("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n"), HTTP_HEAD_BAD);
     cr_assert_str_eq(head.err_reason, "obsolete line folding in a header");
