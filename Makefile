@@ -86,6 +86,55 @@ test: $(DEPS_STAMP)
 run: $(BUILD)/drover $(BUILD)/backend
 	scripts/run-demo.sh $(BUILD)
 
+# ---- make fuzz: libFuzzer targets (clang), never part of `make test` --------
+#   make fuzz                          each target for FUZZ_TIME seconds (60)
+#   make fuzz FUZZ_TIME=600 FUZZ_TARGETS=fuzz_proxy
+# Objects under build/fuzz/ (-fsanitize=fuzzer-no-link,address,undefined);
+# new inputs go to fuzz/corpus/<target>/ (ignored by git), seeds are read
+# from fuzz/seeds/<target>/, crashes land in fuzz/crash-* (see fuzz/README.md).
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS ?= fuzz_http fuzz_proxy
+FUZZ_MAX_LEN ?= 8192
+FUZZ_ARGS    ?=
+FUZZ_CC      := clang
+FUZZ_BUILD   := build/fuzz
+FUZZ_CFLAGS  := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_LLHTTP_OBJ := $(FUZZ_BUILD)/obj/llhttp/llhttp.o $(FUZZ_BUILD)/obj/llhttp/api.o $(FUZZ_BUILD)/obj/llhttp/http.o
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+FUZZ_STAMP   := build/.deps-fuzz-ok
+
+$(FUZZ_STAMP): scripts/deps.sh
+	@mkdir -p build
+	scripts/deps.sh fuzz
+	@touch $@
+
+# gcc -Werror already guards these sources; a clang-only warning must not
+# stop the fuzzers.
+$(FUZZ_BUILD)/obj/%.o: %.c | $(FUZZ_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -Wno-error -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/obj/llhttp/%.o: $(LLHTTP)/%.c | $(FUZZ_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DLLHTTP_STRICT_MODE=1 -w -c $< -o $@
+
+$(FUZZ_BUILD)/libdrover.a: $(FUZZ_LIB_OBJ) $(FUZZ_LLHTTP_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_BUILD)/libdrover.a | $(FUZZ_STAMP)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN) -MMD -MP -o $@ $< $(FUZZ_BUILD)/libdrover.a $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p fuzz/corpus/$$t; \
+	    echo "== $$t for $(FUZZ_TIME)s"; \
+	    $(FUZZ_BUILD)/$$t -max_total_time=$(FUZZ_TIME) -max_len=$(FUZZ_MAX_LEN) -timeout=30 \
+	        -print_final_stats=1 -dict=fuzz/http.dict -artifact_prefix=fuzz/ $(FUZZ_ARGS) \
+	        fuzz/corpus/$$t fuzz/seeds/$$t; \
+	done
+
 clean:
 	rm -rf build
 
