@@ -320,7 +320,7 @@ void proxy_start(struct conn *c, struct http_head *h)
     /* Connection: upgrade and Upgrade go up only when both are there. */
     req->upgrade = h->conn_upgrade && h->count[H_UPGRADE] > 0;
     rw.tunnel = req->upgrade;
-    len = http_write_request(h, &rw, w->scratch, w->bufs.cap);
+    len = http_write_request(h, &rw, w->scratch, w->ubufs.cap);
     if (len == 0 || len > head_end) {
         conn_reply_error(c, 431, "request head too large", false);
         return;
@@ -597,7 +597,7 @@ static bool forward_interim(struct conn *c, struct http_head *h)
 {
     struct upstream *up = c->up;
     struct http_response_rewrite rw = {NULL, 0, HTTP_CONN_NONE, false, false, true};
-    size_t len = http_write_response(h, &rw, c->w->scratch, c->w->bufs.cap);
+    size_t len = http_write_response(h, &rw, c->w->scratch, c->w->ubufs.cap);
     ssize_t n;
 
     if (len == 0)
@@ -659,7 +659,7 @@ again:
         rw.tunnel = true;
         rw.dechunk = false;
         rw.interim = false;
-        len = http_write_response(h, &rw, w->scratch, w->bufs.cap);
+        len = http_write_response(h, &rw, w->scratch, w->ubufs.cap);
         head_end = b->start + h->len;
         if (len == 0 || len > head_end) {
             bad_gateway(c, "response head from the backend is too large");
@@ -698,7 +698,7 @@ again:
     rw.tunnel = false;
     rw.dechunk = req->dechunk;
     rw.interim = false;
-    len = http_write_response(h, &rw, w->scratch, w->bufs.cap);
+    len = http_write_response(h, &rw, w->scratch, w->ubufs.cap);
     head_end = b->start + h->len;
     if (len == 0 || len > head_end) {
         bad_gateway(c, "response head from the backend is too large");
@@ -768,7 +768,7 @@ void proxy_upstream_readable(struct conn *c)
         tunnel_event(c);
         return;
     }
-    if (up->in == NULL && (up->in = buf_get(&c->w->bufs)) == NULL) {
+    if (up->in == NULL && (up->in = buf_get(&c->w->ubufs)) == NULL) {
         abort_both(c);
         return;
     }

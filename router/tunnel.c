@@ -19,6 +19,7 @@ enum { TO_BACKEND, TO_CLIENT };
 /* One direction's view of the two connections. */
 struct way {
     struct buf **buf;
+    struct buf_pool *pool;
     int src, dst;
     bool *src_eof, *dst_shut;
 };
@@ -29,8 +30,10 @@ static struct way way_of(struct conn *c, int dir)
     struct upstream *up = c->up;
 
     if (dir == TO_BACKEND)
-        return (struct way){&c->in, c->fd, up->fd, &req->tun_client_eof, &req->tun_backend_shut};
-    return (struct way){&up->in, up->fd, c->fd, &req->tun_backend_eof, &req->tun_client_shut};
+        return (struct way){&c->in, &c->w->bufs, c->fd, up->fd, &req->tun_client_eof,
+                            &req->tun_backend_shut};
+    return (struct way){&up->in, &c->w->ubufs, up->fd, c->fd, &req->tun_backend_eof,
+                        &req->tun_client_shut};
 }
 
 static void src_read(struct conn *c, int dir, bool on)
@@ -54,7 +57,6 @@ static void dst_write(struct conn *c, int dir, bool on)
 /* Moves what it can in one direction. Returns -1 when the tunnel broke. */
 static int flow(struct conn *c, int dir)
 {
-    struct worker *w = c->w;
     struct request *req = c->req;
     struct way wy = way_of(c, dir);
 
@@ -92,7 +94,7 @@ static int flow(struct conn *c, int dir)
             }
             return 0;
         }
-        if (b == NULL && (b = *wy.buf = buf_get(&w->bufs)) == NULL)
+        if (b == NULL && (b = *wy.buf = buf_get(wy.pool)) == NULL)
             return -1;
         b->start = b->end = BUF_HEADROOM;
         n = read(wy.src, b->data + b->end, buf_room(b));
@@ -102,7 +104,7 @@ static int flow(struct conn *c, int dir)
             if (errno != EAGAIN)
                 return -1;
             /* Nothing to move: an idle tunnel holds no buffer. */
-            buf_put(&w->bufs, b);
+            buf_put(wy.pool, b);
             *wy.buf = NULL;
             src_read(c, dir, true);
             return 0;

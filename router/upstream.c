@@ -190,7 +190,7 @@ void upstream_release(struct upstream *up, bool reusable)
     struct backend_slot *slot = &up->be->slot[w->id];
 
     up->c = NULL;
-    buf_put(&w->bufs, up->in);
+    buf_put(&w->ubufs, up->in);
     up->in = NULL;
     if (!reusable || w->stopping || slot->nidle >= UPSTREAM_POOL_MAX ||
         atomic_load_explicit(&up->be->retired, memory_order_relaxed)) {
@@ -226,7 +226,7 @@ void upstream_close(struct upstream *up)
     up->fd = -1;
     counter_set(&up->be->slot[w->id].conns, counter_get(&up->be->slot[w->id].conns) - 1);
     counter_set(&w->g_upstreams, --w->nups);
-    buf_put(&w->bufs, up->in);
+    buf_put(&w->ubufs, up->in);
     up->in = NULL;
     up->state = US_CLOSED;
     up->c = NULL;

@@ -17,6 +17,7 @@
 #include "router/upstream.h"
 
 #define BUF_MIN_DATA (16u * 1024u)
+#define UBUF_MIN_DATA (32u * 1024u)
 #define FREE_BUFS_MAX 1024
 #define WORKER_QUEUE_POLL 0.02
 
@@ -267,7 +268,9 @@ int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop 
     if (data < BUF_MIN_DATA)
         data = BUF_MIN_DATA;
     buf_pool_init(&w->bufs, BUF_HEADROOM + data, FREE_BUFS_MAX);
-    w->scratch = malloc(w->bufs.cap);
+    buf_pool_init(&w->ubufs, BUF_HEADROOM + (data > UBUF_MIN_DATA ? data : UBUF_MIN_DATA),
+                  FREE_BUFS_MAX);
+    w->scratch = malloc(w->ubufs.cap);
     w->rng = rng_seed() ^ ((uint64_t)id << 32);
     if (w->rng == 0)
         w->rng = 1;
@@ -360,6 +363,7 @@ void worker_destroy(struct worker *w)
     metrics_free(w->metrics);
     w->metrics = NULL;
     buf_pool_destroy(&w->bufs);
+    buf_pool_destroy(&w->ubufs);
     free(w->scratch);
     w->scratch = NULL;
     if (w->threaded && w->loop != NULL)

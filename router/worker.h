@@ -52,7 +52,9 @@ struct worker {
     struct upstream *free_ups;
     struct upstream *dead_ups;
     struct request *free_reqs;
-    struct buf_pool bufs;
+    struct buf_pool bufs;           /* client side: request heads and bodies, our own answers */
+    struct buf_pool ubufs;          /* upstream side: responses (twice as large: a 16 KiB page
+                                       and its head arrive in one read) */
     uint64_t rng;
 
     struct accesslog *alog;
@@ -72,7 +74,7 @@ struct worker {
 
     /* One head is parsed and rewritten at a time per worker. */
     struct http_head head;
-    char *scratch;                  /* bufs.cap bytes to build a rewritten head in */
+    char *scratch;                  /* ubufs.cap bytes to build a rewritten head in */
 };
 
 enum { WORKER_DRAIN = 1, WORKER_STOP_NOW = 2, WORKER_TABLE = 4, WORKER_LISTENERS = 8 };
