@@ -86,6 +86,11 @@ test: $(DEPS_STAMP)
 run: $(BUILD)/drover $(BUILD)/backend
 	scripts/run-demo.sh $(BUILD)
 
+# drover against HAProxy and nginx on the same backends (bench/README.md);
+# QUICK=1 for a short indicative run.
+bench: $(BUILD)/drover $(BUILD)/backend
+	bench/run.sh $(BUILD)
+
 # ---- make fuzz: libFuzzer targets (clang), never part of `make test` --------
 #   make fuzz                          each target for FUZZ_TIME seconds (60)
 #   make fuzz FUZZ_TIME=600 FUZZ_TARGETS=fuzz_proxy
