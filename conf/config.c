@@ -24,6 +24,8 @@
 #include <yaml.h>
 
 #include "lib/arena.h"
+#include "lib/yamlnode.h"
+#include "lib/readfile.h"
 
 #define MAX_ERRORS 20
 #define MAX_FILE_BYTES (4u << 20)
@@ -810,38 +812,6 @@ static yaml_node_t *node_at(struct loader *ld, int index)
     return yaml_document_get_node(&ld->doc, index);
 }
 
-static const char *text_of(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-/* "key:" with nothing after it, "~" or "null": the key counts as unset. */
-static bool is_null(const yaml_node_t *n)
-{
-    const char *s;
-
-    if (n == NULL)
-        return true;
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    s = text_of(n);
-    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
-           strcmp(s, "NULL") == 0;
-}
-
-/* "a list", "a mapping", or the scalar's text in quotes. */
-static const char *describe(const yaml_node_t *n, char *buf, size_t len)
-{
-    if (n->type == YAML_MAPPING_NODE)
-        return "a mapping";
-    if (n->type == YAML_SEQUENCE_NODE)
-        return "a list";
-    if (is_null(n))
-        return "nothing";
-    snprintf(buf, len, "\"%.60s\"", text_of(n));
-    return buf;
-}
-
 /* PATH: where a value sits, for messages ("processes.web.ready"); NULL is
  * the top level. */
 static bool expect_kind(struct loader *ld, const yaml_node_t *n, yaml_node_type_t kind, const char *path,
@@ -852,9 +822,9 @@ static bool expect_kind(struct loader *ld, const yaml_node_t *n, yaml_node_type_
     if (n->type == kind)
         return true;
     if (path == NULL)
-        fail(ld, n, "expected %s at the top level, got %s", what, describe(n, buf, sizeof(buf)));
+        fail(ld, n, "expected %s at the top level, got %s", what, yaml_describe(n, buf, sizeof(buf)));
     else
-        fail(ld, n, "%s: expected %s, got %s", path, what, describe(n, buf, sizeof(buf)));
+        fail(ld, n, "%s: expected %s, got %s", path, what, yaml_describe(n, buf, sizeof(buf)));
     return false;
 }
 
@@ -944,19 +914,19 @@ static const char *pair_key(struct loader *ld, const yaml_node_t *map, const yam
     const char *in = path != NULL ? " in " : "";
 
     if (k->type != YAML_SCALAR_NODE) {
-        fail(ld, k, "keys must be names, got %s%s%s", describe(k, buf, sizeof(buf)), in, path != NULL ? path : "");
+        fail(ld, k, "keys must be names, got %s%s%s", yaml_describe(k, buf, sizeof(buf)), in, path != NULL ? path : "");
         return NULL;
     }
     for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
         yaml_node_t *prev = node_at(ld, q->key);
 
-        if (prev->type == YAML_SCALAR_NODE && strcmp(text_of(prev), text_of(k)) == 0) {
-            fail(ld, k, "duplicate key \"%s\"%s%s; first set at %d:%d", text_of(k), in, path != NULL ? path : "",
+        if (prev->type == YAML_SCALAR_NODE && strcmp(yaml_text(prev), yaml_text(k)) == 0) {
+            fail(ld, k, "duplicate key \"%s\"%s%s; first set at %d:%d", yaml_text(k), in, path != NULL ? path : "",
                  (int)prev->start_mark.line + 1, (int)prev->start_mark.column + 1);
             return NULL;
         }
     }
-    return text_of(k);
+    return yaml_text(k);
 }
 
 /* Checks that MAP is a mapping whose keys are all among NAMES, each at most
@@ -968,7 +938,7 @@ static bool get_keys(struct loader *ld, const yaml_node_t *map, const char *path
 {
     for (size_t i = 0; i < n; i++)
         vals[i] = NULL;
-    if (is_null(map))
+    if (yaml_is_null(map))
         return true;
     if (!expect_kind(ld, map, YAML_MAPPING_NODE, path, "a mapping"))
         return false;
@@ -984,7 +954,7 @@ static bool get_keys(struct loader *ld, const yaml_node_t *map, const char *path
         if (i < n) {
             yaml_node_t *v = node_at(ld, pair->value);
 
-            vals[i] = is_null(v) ? NULL : v;
+            vals[i] = yaml_is_null(v) ? NULL : v;
             continue;
         }
         hint = suggest(key, names, n);
@@ -1014,7 +984,7 @@ static char *get_text(struct loader *ld, const yaml_node_t *n, const char *path,
 
     if (!expect_kind(ld, n, YAML_SCALAR_NODE, path, what))
         return NULL;
-    s = conf_expand_env(text_of(n), reason, sizeof(reason));
+    s = conf_expand_env(yaml_text(n), reason, sizeof(reason));
     if (s == NULL) {
         fail(ld, n, "%s: %s", path, reason);
         return NULL;
@@ -1433,7 +1403,7 @@ static void load_env(struct loader *ld, const yaml_node_t *n, const char *path, 
             continue;
         }
         snprintf(kpath, sizeof(kpath), "%.80s.%.60s", path, key);
-        if (is_null(val))
+        if (yaml_is_null(val))
             s = arena_strdup(ld->arena, "");
         else if ((s = get_text(ld, val, kpath, "a string")) == NULL)
             continue;
@@ -1867,43 +1837,7 @@ static int add_default_route(struct conf *c)
 /* The whole of FILE, NUL-terminated, into a malloc'd *TEXT. */
 static int read_file(const char *file, char **text, size_t *len, char *reason, size_t rlen)
 {
-    FILE *f = fopen(file, "rb");
-    struct stat st;
-    char *buf = NULL;
-    size_t n = 0;
-
-    if (f == NULL) {
-        snprintf(reason, rlen, "cannot open: %s", strerror(errno));
-        return -1;
-    }
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(reason, rlen, "cannot read: is a directory");
-        goto fail;
-    }
-    buf = malloc(MAX_FILE_BYTES + 1);
-    if (buf == NULL) {
-        snprintf(reason, rlen, "out of memory");
-        goto fail;
-    }
-    n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-    if (ferror(f)) {
-        snprintf(reason, rlen, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
-    if (n > MAX_FILE_BYTES) {
-        snprintf(reason, rlen, "file too large (over %uM)", MAX_FILE_BYTES >> 20);
-        goto fail;
-    }
-    buf[n] = '\0';
-    fclose(f);
-    *text = buf;
-    *len = n;
-    return 0;
-
-fail:
-    free(buf);
-    fclose(f);
-    return -1;
+    return read_whole_file(file, MAX_FILE_BYTES, text, len, reason, rlen);
 }
 
 /* The absolute directory FILE is in. */
@@ -1996,7 +1930,7 @@ struct conf *conf_load(const char *file, char *err, size_t errlen)
     }
     doc_ok = true;
     root = yaml_document_get_root_node(&ld.doc);
-    if (root != NULL && !is_null(root))
+    if (root != NULL && !yaml_is_null(root))
         load_root(&ld, root);
 
     /* A second "---" document would be ignored silently: refuse it. */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lib/arena.h"
+#include "lib/readfile.h"
 
 #define DOTENV_MAX_BYTES (4u << 20)
 #define DOTENV_MAX_LINE (64u * 1024)
@@ -48,53 +49,13 @@ static int line_error(char *err, size_t errlen, const char *path, int line, cons
     return -1;
 }
 
-/* The whole of PATH, NUL-terminated, in a malloc'd *TEXT. */
 static int read_all(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    size_t n = 0, cap = 4096;
-    char *buf = NULL;
+    char reason[256];
 
-    if (fd < 0)
-        goto fail;
-    if ((buf = malloc(cap)) == NULL)
-        goto fail;
-    for (;;) {
-        ssize_t r;
-
-        if (n + 1 == cap) {
-            char *bigger;
-
-            if (cap > DOTENV_MAX_BYTES) {
-                snprintf(err, errlen, "%s: file too large (over %uM)", path, DOTENV_MAX_BYTES >> 20);
-                goto out;
-            }
-            if ((bigger = realloc(buf, cap * 2)) == NULL)
-                goto fail;
-            buf = bigger;
-            cap *= 2;
-        }
-        r = read(fd, buf + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            goto fail;
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
-
-fail:
-    snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-out:
-    free(buf);
-    if (fd >= 0)
-        close(fd);
+    if (read_whole_file(path, DOTENV_MAX_BYTES, text, len, reason, sizeof(reason)) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s", path, reason);
     return -1;
 }
 

@@ -26,6 +26,8 @@
 #include <yaml.h>
 
 #include "lib/arena.h"
+#include "lib/yamlnode.h"
+#include "lib/readfile.h"
 
 #define MAX_FILE_BYTES (4u << 20)
 #define MAX_LINE_BYTES (64u * 1024)
@@ -140,52 +142,13 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* The whole of PATH, NUL-terminated, in a malloc'd *TEXT; else -1 with
- * "PATH: cannot read: <reason>" in err. */
 static int read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    size_t n = 0, cap = 4096;
-    char *buf = NULL;
+    char reason[256];
 
-    if (fd < 0 || (buf = malloc(cap)) == NULL)
-        goto fail;
-    for (;;) {
-        ssize_t r;
-
-        if (n + 1 == cap) {
-            char *bigger;
-
-            if (cap > MAX_FILE_BYTES) {
-                set_err(err, errlen, "%s: file too large (over %uM)", path, MAX_FILE_BYTES >> 20);
-                goto out;
-            }
-            if ((bigger = realloc(buf, cap * 2)) == NULL)
-                goto fail;
-            buf = bigger;
-            cap *= 2;
-        }
-        r = read(fd, buf + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            goto fail;
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
-
-fail:
-    set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-out:
-    free(buf);
-    if (fd >= 0)
-        close(fd);
+    if (read_whole_file(path, MAX_FILE_BYTES, text, len, reason, sizeof(reason)) == 0)
+        return 0;
+    set_err(err, errlen, "%s: %s", path, reason);
     return -1;
 }
 
@@ -407,37 +370,6 @@ static yaml_node_t *node_at(struct desc *d, int index)
     return yaml_document_get_node(&d->doc, index);
 }
 
-static const char *text_of(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-/* "key:" with nothing after it, "~" or "null": unset. */
-static bool is_null(const yaml_node_t *n)
-{
-    const char *s;
-
-    if (n == NULL)
-        return true;
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    s = text_of(n);
-    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
-           strcmp(s, "NULL") == 0;
-}
-
-static const char *describe(const yaml_node_t *n, char *buf, size_t len)
-{
-    if (n->type == YAML_MAPPING_NODE)
-        return "a mapping";
-    if (n->type == YAML_SEQUENCE_NODE)
-        return "a list";
-    if (is_null(n))
-        return "nothing";
-    snprintf(buf, len, "\"%.60s\"", text_of(n));
-    return buf;
-}
-
 /* The first error wins; later ones are dropped. Always returns false. */
 __attribute__((format(printf, 3, 4)))
 static bool fail(struct desc *d, const yaml_node_t *n, const char *fmt, ...)
@@ -474,7 +406,7 @@ static bool expect(struct desc *d, const yaml_node_t *n, yaml_node_type_t kind, 
 
     if (n->type == kind)
         return true;
-    return fail(d, n, "%s: expected %s, got %s", path, what, describe(n, buf, sizeof(buf)));
+    return fail(d, n, "%s: expected %s, got %s", path, what, yaml_describe(n, buf, sizeof(buf)));
 }
 
 /* The value of KEY in mapping MAP into *OUT (NULL when absent or null);
@@ -494,7 +426,7 @@ static bool map_get(struct desc *d, const yaml_node_t *map, const char *key, yam
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_at(d, p->key);
 
-        if (k->type != YAML_SCALAR_NODE || strcmp(text_of(k), key) != 0)
+        if (k->type != YAML_SCALAR_NODE || strcmp(yaml_text(k), key) != 0)
             continue;
         if (found != NULL)
             return fail(d, k, "duplicate key \"%s\"; first at %d:%d", key, (int)found->start_mark.line + 1,
@@ -504,7 +436,7 @@ static bool map_get(struct desc *d, const yaml_node_t *map, const char *key, yam
         if (keynode != NULL)
             *keynode = k;
     }
-    if (is_null(*out))
+    if (yaml_is_null(*out))
         *out = NULL;
     return true;
 }
@@ -514,7 +446,7 @@ static bool get_str(struct desc *d, const yaml_node_t *n, const char *path, char
 {
     if (!expect(d, n, YAML_SCALAR_NODE, path, "a string"))
         return false;
-    if ((*out = arena_strdup(d->a, text_of(n))) == NULL)
+    if ((*out = arena_strdup(d->a, yaml_text(n))) == NULL)
         return oom(d);
     return true;
 }
@@ -527,14 +459,14 @@ static bool get_count(struct desc *d, const yaml_node_t *n, const char *path, in
 
     if (n->type != YAML_SCALAR_NODE)
         return fail(d, n, "%s: expected an integer from 0 to %d, got %s", path, MAX_COUNT,
-                    describe(n, buf, sizeof(buf)));
-    s = text_of(n);
+                    yaml_describe(n, buf, sizeof(buf)));
+    s = yaml_text(n);
     if (*s == '+')
         s++;
     for (const char *q = s; *q != '\0' && v <= MAX_COUNT; q++)
         v = is_digit(*q) ? v * 10 + (*q - '0') : LONG_MAX;
     if (*s == '\0' || v > MAX_COUNT)
-        return fail(d, n, "%s: expected an integer from 0 to %d, got \"%.60s\"", path, MAX_COUNT, text_of(n));
+        return fail(d, n, "%s: expected an integer from 0 to %d, got \"%.60s\"", path, MAX_COUNT, yaml_text(n));
     *out = (int)v;
     return true;
 }
@@ -546,17 +478,17 @@ static bool get_bool(struct desc *d, const yaml_node_t *n, const char *path, boo
 
     if (n->type == YAML_SCALAR_NODE) {
         for (size_t i = 0; i < 3; i++) {
-            if (strcasecmp(text_of(n), yes[i]) == 0) {
+            if (strcasecmp(yaml_text(n), yes[i]) == 0) {
                 *out = true;
                 return true;
             }
-            if (strcasecmp(text_of(n), no[i]) == 0) {
+            if (strcasecmp(yaml_text(n), no[i]) == 0) {
                 *out = false;
                 return true;
             }
         }
     }
-    return fail(d, n, "%s: expected true or false, got %s", path, describe(n, buf, sizeof(buf)));
+    return fail(d, n, "%s: expected true or false, got %s", path, yaml_describe(n, buf, sizeof(buf)));
 }
 
 /* source_dir / sourceDir: a directory below the app dir, which must exist
@@ -567,13 +499,13 @@ static bool module_dir(struct desc *d, const yaml_node_t *n, const char *path, c
     const char *s;
     struct stat st;
 
-    if (n == NULL || (n->type == YAML_SCALAR_NODE && text_of(n)[0] == '\0')) {
+    if (n == NULL || (n->type == YAML_SCALAR_NODE && yaml_text(n)[0] == '\0')) {
         *out = (char *)d->dir;
         return true;
     }
     if (!expect(d, n, YAML_SCALAR_NODE, path, "a directory"))
         return false;
-    s = text_of(n);
+    s = yaml_text(n);
     if (s[0] == '/')
         return fail(d, n, "%s: must be relative to the app directory, got \"%.60s\"", path, s);
     if (join_clean(d->dir, s, abs, sizeof(abs)) < 0)
@@ -773,13 +705,13 @@ static bool append_words(struct desc *d, struct sbuf *b, const yaml_node_t *n, c
     char sub[400], buf[80];
 
     if (n->type == YAML_SCALAR_NODE) {
-        if (b->len > 0 && *text_of(n) != '\0')
+        if (b->len > 0 && *yaml_text(n) != '\0')
             sb_put(b, " ", 1);
-        sb_puts(b, text_of(n));
+        sb_puts(b, yaml_text(n));
         return true;
     }
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(d, n, "%s: expected a string or a list of strings, got %s", path, describe(n, buf, sizeof(buf)));
+        return fail(d, n, "%s: expected a string or a list of strings, got %s", path, yaml_describe(n, buf, sizeof(buf)));
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
         yaml_node_t *w = node_at(d, *it);
 
@@ -788,7 +720,7 @@ static bool append_words(struct desc *d, struct sbuf *b, const yaml_node_t *n, c
             return false;
         if (b->len > 0)
             sb_put(b, " ", 1);
-        sh_word(b, text_of(w));
+        sh_word(b, yaml_text(w));
     }
     return true;
 }
@@ -879,11 +811,11 @@ static bool parse_module(struct desc *d, const struct module *m)
             char *command, buf[80], cpath[320];
 
             if (k->type != YAML_SCALAR_NODE)
-                return fail(d, k, "%s: process types must be names, got %s", sub, describe(k, buf, sizeof(buf)));
-            snprintf(ppath, sizeof(ppath), "%s.%.60s", sub, text_of(k));
-            if (!check_type_name(d, k, sub, text_of(k)))
+                return fail(d, k, "%s: process types must be names, got %s", sub, yaml_describe(k, buf, sizeof(buf)));
+            snprintf(ppath, sizeof(ppath), "%s.%.60s", sub, yaml_text(k));
+            if (!check_type_name(d, k, sub, yaml_text(k)))
                 return false;
-            if (!is_null(v) && !expect(d, v, YAML_MAPPING_NODE, ppath, "a mapping with \"command\""))
+            if (!yaml_is_null(v) && !expect(d, v, YAML_MAPPING_NODE, ppath, "a mapping with \"command\""))
                 return false;
             if (!map_get(d, v, "command", &cmd, NULL) || !map_get(d, v, "replicas", &rep, NULL))
                 return false;
@@ -897,7 +829,7 @@ static bool parse_module(struct desc *d, const struct module *m)
             snprintf(cpath, sizeof(cpath), "%s.replicas", ppath);
             if (rep != NULL && !get_count(d, rep, cpath, &replicas))
                 return false;
-            if (!add_type(d, m, k, sub, text_of(k), command, replicas, dir, env, nenv))
+            if (!add_type(d, m, k, sub, yaml_text(k), command, replicas, dir, env, nenv))
                 return false;
         }
         return true;
@@ -995,9 +927,9 @@ static bool collect_modules(struct desc *d, const yaml_node_t *root, struct modu
             m->node = node_at(d, p->value);
             m->at = namen;
             if (namen->type != YAML_SCALAR_NODE)
-                return fail(d, namen, "modules: module names must be names, got %s", describe(namen, buf, sizeof(buf)));
-            snprintf(m->path, sizeof(m->path), "modules.%.60s", text_of(namen));
-            if (is_null(m->node))
+                return fail(d, namen, "modules: module names must be names, got %s", yaml_describe(namen, buf, sizeof(buf)));
+            snprintf(m->path, sizeof(m->path), "modules.%.60s", yaml_text(namen));
+            if (yaml_is_null(m->node))
                 return fail(d, namen, "%s: empty module", m->path);
             if (!expect(d, m->node, YAML_MAPPING_NODE, m->path, "a mapping"))
                 return false;
@@ -1015,7 +947,7 @@ static bool collect_modules(struct desc *d, const yaml_node_t *root, struct modu
             if (!expect(d, namen, YAML_SCALAR_NODE, sub, "a module name"))
                 return false;
         }
-        m->name = text_of(namen);
+        m->name = yaml_text(namen);
         m->at = namen;
         if (!platform_name(m->name))
             return fail(d, namen, "%s: invalid module name \"%s\"; use lowercase letters, digits and \"-\" "
@@ -1060,15 +992,15 @@ static bool desc_version(struct desc *d, const yaml_node_t *root)
     k = v2 != NULL ? k2 : k3;
     if (v == NULL)
         return fail(d, root, "missing spec_version; drover reads spec_version: 2 and specVersion: 3");
-    if (v->type == YAML_SCALAR_NODE && strcmp(text_of(v), "2") == 0)
+    if (v->type == YAML_SCALAR_NODE && strcmp(yaml_text(v), "2") == 0)
         d->version = 2;
-    else if (v->type == YAML_SCALAR_NODE && strcmp(text_of(v), "3") == 0)
+    else if (v->type == YAML_SCALAR_NODE && strcmp(yaml_text(v), "3") == 0)
         d->version = 3;
     else {
         char buf[80];
 
         return fail(d, v, "%s: unsupported version %s; drover reads spec_version: 2 and specVersion: 3",
-                    text_of(k), describe(v, buf, sizeof(buf)));
+                    yaml_text(k), yaml_describe(v, buf, sizeof(buf)));
     }
     return true;
 }
@@ -1133,7 +1065,7 @@ int formation_parse_app_desc(const char *path, const char *dir, struct formation
     }
     doc_ok = true;
     root = yaml_document_get_root_node(&d.doc);
-    if (root == NULL || is_null(root)) {
+    if (root == NULL || yaml_is_null(root)) {
         fail(&d, NULL, "empty file; expected spec_version: 2 or specVersion: 3");
         goto done;
     }

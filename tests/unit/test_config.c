@@ -1063,5 +1063,5 @@ Test(file, error_count_is_capped)
 Test(file, missing_file)
 {
     cr_assert_null(conf_load("/nonexistent/drover.yaml", err, sizeof(err)));
-    cr_assert_str_eq(err, "/nonexistent/drover.yaml: cannot open: No such file or directory");
+    cr_assert_str_eq(err, "/nonexistent/drover.yaml: cannot read: No such file or directory");
 }
