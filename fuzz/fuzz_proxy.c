@@ -455,21 +455,6 @@ static void client_finish(struct client *c)
 
 /* ---- the backend side ---- */
 
-/* Known and reported (fuzz/crashes/README.md): "Transfer-Encoding:
- * chunked;x" is accepted, forwarded, and its body taken for the next
- * request. Build with -DFUZZ_REPORTED_TE_PARAMS=0 to check it too. */
-#ifndef FUZZ_REPORTED_TE_PARAMS
-#define FUZZ_REPORTED_TE_PARAMS 0
-#endif
-
-/* Known and reported (fuzz/crashes/README.md): an absolute-form target's
- * authority becomes the upstream Host without the checks the Host header
- * gets ("http://u@h/" sends "Host: u@h"). Build with
- * -DFUZZ_REPORTED_AUTHORITY=0 to check it too. */
-#ifndef FUZZ_REPORTED_AUTHORITY
-#define FUZZ_REPORTED_AUTHORITY 0
-#endif
-
 /* The Host headers of the requests drover sends, gathered by callbacks. */
 struct host_scan {
     char field[32], value[300];
@@ -570,14 +555,12 @@ static void check_upstream_stream(struct bconn *b)
     llhttp_init(&p, HTTP_REQUEST, &hosts);
     p.data = &hs;
     e = llhttp_execute(&p, b->cap, b->caplen);
-    if (hs.bad && !FUZZ_REPORTED_AUTHORITY) {
+    if (hs.bad) {
         fprintf(stderr, "fuzz_proxy: drover sent a backend an invalid %s:\n%.*s\n", hs.why,
                 (int)b->caplen, b->cap);
         abort();
     }
     if (e == HPE_OK || e == HPE_PAUSED_UPGRADE)
-        return;
-    if (FUZZ_REPORTED_TE_PARAMS && e == HPE_INVALID_TRANSFER_ENCODING)
         return;
     fprintf(stderr,
             "fuzz_proxy: drover sent a backend bytes a strict parser rejects (%s: %s at %ld):\n"
@@ -585,25 +568,6 @@ static void check_upstream_stream(struct bconn *b)
             llhttp_errno_name(e), llhttp_get_error_reason(&p),
             (long)(llhttp_get_error_pos(&p) - b->cap), (int)b->caplen, b->cap);
     abort();
-}
-
-/* Known and reported (fuzz/crashes/README.md): a response header folded
- * with obs-fold reaches the client with its line break inside the value,
- * which ends the head early. Until http.c rejects or unfolds it, inputs
- * whose backend part has a folded line are not held against the response
- * oracle, so the fuzzer can look for other bugs. Build with
- * -DFUZZ_REPORTED_OBS_FOLD=0 to check them too. */
-#ifndef FUZZ_REPORTED_OBS_FOLD
-#define FUZZ_REPORTED_OBS_FOLD 0
-#endif
-
-static bool backend_folds(void)
-{
-    for (unsigned i = 0; i < G.nseg; i++)
-        if (memmem(G.seg[i], G.seglen[i], "\n ", 2) != NULL ||
-            memmem(G.seg[i], G.seglen[i], "\n\t", 2) != NULL)
-            return true;
-    return false;
 }
 
 static int count_begin(llhttp_t *p)
@@ -625,42 +589,6 @@ static int count_complete(llhttp_t *p)
     return 0;
 }
 
-/* Known and reported (fuzz/crashes/README.md): a 1xx interim response is
- * forwarded with its Content-Length or Transfer-Encoding; drover reads it
- * as bodiless, llhttp (and so Node.js clients) as having that body. Until
- * proxy.c strips or refuses them, inputs whose backend part has a 1xx
- * (other than 101) and a framing header are not held against the response
- * oracle. Build with -DFUZZ_REPORTED_INTERIM_FRAMING=0 to check them too. */
-#ifndef FUZZ_REPORTED_INTERIM_FRAMING
-#define FUZZ_REPORTED_INTERIM_FRAMING 0
-#endif
-
-static bool has_nocase(const char *s, size_t len, const char *word)
-{
-    size_t n = strlen(word);
-
-    for (size_t i = 0; i + n <= len; i++)
-        if (strncasecmp(s + i, word, n) == 0)
-            return true;
-    return false;
-}
-
-static bool backend_interim_framing(void)
-{
-    for (unsigned i = 0; i < G.nseg; i++) {
-        const char *s = G.seg[i], *end = s + G.seglen[i];
-        bool interim = false;
-
-        for (const char *p = s; (p = memmem(p, (size_t)(end - p), "HTTP/", 5)) != NULL; p++)
-            if (end - p >= 12 && p[9] == '1' && memcmp(p + 9, "101", 3) != 0)
-                interim = true;
-        if (interim && (has_nocase(s, G.seglen[i], "content-length") ||
-                        has_nocase(s, G.seglen[i], "transfer-encoding")))
-            return true;
-    }
-    return false;
-}
-
 /* Everything drover sent one client must read as a sequence of responses
  * (up to a 101, after which the bytes are the tunnel's); and when drover
  * waits for the client's next request on a connection, the client must
@@ -678,10 +606,6 @@ static void check_client_stream(struct client *c)
     llhttp_errno_t e;
 
     if (c->caplen == 0 || c->caplen > CAPTURE_MAX || memmem(c->data, c->len, "HEAD", 4) != NULL)
-        return;
-    if (FUZZ_REPORTED_OBS_FOLD && backend_folds())
-        return;
-    if (FUZZ_REPORTED_INTERIM_FRAMING && backend_interim_framing())
         return;
     /* drover's end is still open (it may have closed it and the number
      * been reused: then ours reads EOF) and everything it sent was read. */
@@ -835,7 +759,7 @@ static uint64_t fingerprint(void)
             struct request *r = c->req;
 
             h = mix(mix(h, r->req_fwd), r->resp_fwd);
-            h = mix(mix(h, r->body_in), r->body_out);
+            h = mix(mix(h, r->req_parse.bytes), r->body_out);
             h = mix(mix(h, (uint64_t)r->status), r->resp_started + 2u * r->req_done);
         }
         if (c->up != NULL) {

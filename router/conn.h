@@ -77,12 +77,12 @@ struct request {
     bool upgrade;                   /* the client asked for a protocol upgrade */
     bool tun_client_eof, tun_backend_eof;   /* tunnel: that side sent its FIN */
     bool tun_client_shut, tun_backend_shut; /* tunnel: we passed a FIN on to that side */
-    struct http_dechunk dechunker;
+    struct http_body req_parse;     /* the request body's parser state */
+    struct http_body resp_parse;    /* the response body's */
     bool has_method;                /* the head got far enough to name it */
     uint32_t out_start;             /* rewritten head in c->in */
     uint32_t req_fwd;               /* end of the request bytes ready to send */
     uint32_t resp_fwd;              /* end of the response bytes ready to send */
-    uint64_t body_in;               /* request body bytes parsed */
     uint64_t body_out;              /* response body bytes sent to the client */
     uint32_t resp_head_left;        /* rewritten response head bytes not yet sent */
     int status;                     /* sent to the client (for the log) */

@@ -5,7 +5,7 @@
  * A head is parsed in one llhttp_execute() over every byte received so far
  * (re-run when more arrive), with header positions kept as offsets from
  * h->base. When the head is complete the parser is left paused just after it,
- * ready to run over the body with http_body_settings. */
+ * ready to run over the body (http_body_init, http_parse_body). */
 #ifndef DROVER_ROUTER_HTTP_H
 #define DROVER_ROUTER_HTTP_H
 
@@ -77,27 +77,41 @@ struct http_head {
 enum { HTTP_HEAD_DONE, HTTP_HEAD_AGAIN, HTTP_HEAD_BAD };
 
 extern const llhttp_settings_t http_head_settings;
-extern const llhttp_settings_t http_body_settings;
+extern const llhttp_settings_t http_body_settings; /* used by http_body_init */
 
-/* Body settings that remove chunk framing: p->data points to this, with w
- * set to where the first payload byte of the parsed range is to go. */
-struct http_dechunk {
-    char *w;
+/* The body parser's state, one per message body: p->data while it runs. */
+enum { TRAILER_OFF, TRAILER_LINE, TRAILER_NAME, TRAILER_VALUE, TRAILER_CR, TRAILER_END_CR,
+       TRAILER_DONE };
+struct http_body {
+    uint64_t bytes;             /* payload bytes (without chunk framing) */
+    char *w;                    /* set: de-chunk, the next payload byte goes here */
+    bool complete;              /* the message ended */
+    uint8_t trailer;            /* where the trailer section scan is (TRAILER_*) */
+    uint8_t name_len;           /* length of the trailer field name being read */
+    char name[18];              /* its first bytes, lower-cased */
+    uint32_t trailer_bytes;
+    uint32_t max_trailer;       /* 0: no limit */
+    int err_status;             /* after -1 from http_parse_body: the answer, */
+    const char *err_reason;     /* and why */
 };
-extern const llhttp_settings_t http_dechunk_settings;
 
 /* Parses data[0..len) as a request (type HTTP_REQUEST) or response head.
  * HTTP_HEAD_DONE: h is filled, h->len is the head's length and p is paused
- * after it, switched to http_body_settings (call llhttp_resume first).
+ * after it (call llhttp_resume, then http_body_init, for the body).
  * HTTP_HEAD_AGAIN: incomplete, call again with more bytes.
  * HTTP_HEAD_BAD: h->err_status and h->err_reason say why. */
 int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const char *data,
                     size_t len);
 
+/* Makes p, paused after a head, parse a body into b: payload counted, a
+ * trailer section checked and at most max_trailer bytes (0: no limit). Set
+ * b->w before each http_parse_body to de-chunk in place. */
+void http_body_init(llhttp_t *p, struct http_body *b, uint32_t max_trailer);
+
 /* Runs the body parser over data[0..len). Returns the number of bytes that
  * belong to the current message; *done is set when the message ended there.
- * Returns -1 on a framing error (bad chunk, ...). When p->data is set it
- * points to a uint64_t that counts payload bytes. */
+ * Returns -1 on a framing error (bad chunk, a malformed or forbidden trailer
+ * field): b->err_status and b->err_reason say what. */
 long http_parse_body(llhttp_t *p, const char *data, size_t len, bool *done);
 
 static inline const char *http_str(const struct http_head *h, struct http_span s)

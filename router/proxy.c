@@ -49,11 +49,6 @@ static bool idempotent(uint8_t method)
     }
 }
 
-static void count_body(llhttp_t *p, uint64_t *counter)
-{
-    p->data = counter;
-}
-
 /* Takes the backend off the request's account (its in-flight count). */
 static void unbind_backend(struct conn *c)
 {
@@ -254,12 +249,12 @@ static bool parse_request_body(struct conn *c)
         if (req->resp_started)
             abort_both(c);
         else
-            fail(c, 400, "malformed request body");
+            fail(c, req->req_parse.err_status, req->req_parse.err_reason);
         return false;
     }
     req->req_fwd += (uint32_t)n;
     req->req_done = done;
-    if (conf->limits.max_body_bytes != 0 && req->body_in > conf->limits.max_body_bytes) {
+    if (conf->limits.max_body_bytes != 0 && req->req_parse.bytes > conf->limits.max_body_bytes) {
         if (req->resp_started)
             abort_both(c);
         else
@@ -333,7 +328,7 @@ void proxy_start(struct conn *c, struct http_head *h)
 
     if (!req->req_done) {
         llhttp_resume(&c->parser);
-        count_body(&c->parser, &req->body_in);
+        http_body_init(&c->parser, &req->req_parse, (uint32_t)conf->limits.max_header_bytes);
         if (!parse_request_body(c))
             return;
     }
@@ -714,11 +709,8 @@ again:
         req->resp_done = true;
     } else {
         llhttp_resume(&up->parser);
-        count_body(&up->parser, NULL);
-        if (req->dechunk) {
-            up->parser.settings = (void *)&http_dechunk_settings;
-            up->parser.data = &req->dechunker;
-        }
+        http_body_init(&up->parser, &req->resp_parse,
+                       (uint32_t)req_conf(req)->limits.max_header_bytes);
         if (!parse_response_body(c))
             return;
     }
@@ -735,16 +727,17 @@ static bool parse_response_body(struct conn *c)
 
     if (req->resp_done || b->end == req->resp_fwd)
         return true;
-    req->dechunker.w = b->data + req->resp_fwd;
+    if (req->dechunk)
+        req->resp_parse.w = b->data + req->resp_fwd;
     n = http_parse_body(&c->up->parser, b->data + req->resp_fwd, b->end - req->resp_fwd, &done);
     if (n < 0) {
-        abort_both(c);
+        bad_gateway(c, req->resp_parse.err_reason);
         return false;
     }
     if (req->dechunk) {
         /* The payload now sits at [resp_fwd, w): close the gap the framing left. */
         uint32_t parsed_end = req->resp_fwd + (uint32_t)n;
-        uint32_t w = (uint32_t)(req->dechunker.w - b->data);
+        uint32_t w = (uint32_t)(req->resp_parse.w - b->data);
 
         memmove(b->data + w, b->data + parsed_end, b->end - parsed_end);
         b->end -= parsed_end - w;

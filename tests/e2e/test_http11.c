@@ -266,6 +266,32 @@ E2E_TEST(bad_chunk_size_400, 30)
     vectors_test("", v, sizeof(v) / sizeof(v[0]), 2000);
 }
 
+/* The trailer section goes upstream as it came, so it is held to a head's
+ * rules, and fields that frame or route a message are refused in it (a
+ * backend merging trailers into the head would read them). */
+E2E_TEST(bad_trailer_section_400, 30)
+{
+#define CHUNKED POST_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+    static char big[20000 + sizeof(CHUNKED) + 16];
+    struct vec v[] = {
+        V("obs-fold in a trailer", CHUNKED "X-T: a\r\n folded\r\n\r\n", 400),
+        V("space before the colon", CHUNKED "X-T : a\r\n\r\n", 400),
+        V("bad byte in a trailer value", CHUNKED "X-T: a\x01b\r\n\r\n", 400),
+        V("Host in the trailers", CHUNKED "Host: evil.test\r\n\r\n", 400),
+        V("Content-Length in the trailers", CHUNKED "Content-Length: 99\r\n\r\n", 400),
+        V("Transfer-Encoding in the trailers", CHUNKED "Transfer-Encoding: chunked\r\n\r\n",
+          400),
+        {"trailer section over max_header_bytes", big, 0, 431},
+    };
+    size_t n = (size_t)snprintf(big, sizeof(big), "%sX-Big: ", CHUNKED);
+
+    memset(big + n, 'b', 20000);
+    memcpy(big + n + 20000, "\r\n\r\n", 4);
+    v[6].len = n + 20004;
+    vectors_test("", v, sizeof(v) / sizeof(v[0]), 2000);
+#undef CHUNKED
+}
+
 E2E_TEST(head_too_large_431, 30)
 {
     static char req[8192];

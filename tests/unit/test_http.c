@@ -7,6 +7,7 @@
 
 static llhttp_t parser;
 static struct http_head head;
+static struct http_body body_state;
 
 static int parse_req(const char *s)
 {
@@ -80,6 +81,7 @@ Test(http_parse, head_ends_before_body_and_pipelined_bytes)
     body = s + head.len;
     cr_assert(strncmp(body, "hello", 5) == 0);
     llhttp_resume(&parser);
+    http_body_init(&parser, &body_state, 0);
     n = http_parse_body(&parser, body, strlen(body), &done);
     cr_assert_eq(n, 5, "body length %ld", n);
     cr_assert(done);
@@ -90,21 +92,20 @@ Test(http_parse, chunked_body_split_across_reads)
     const char *s = "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
     const char *b1 = "5;ext=1\r\nhel";
     const char *b2 = "lo\r\n0\r\nX-Trailer: t\r\n\r\nNEXT";
-    uint64_t payload = 0;
     bool done;
     long n;
 
     cr_assert_eq(parse_req(s), HTTP_HEAD_DONE);
     cr_assert(parser.flags & F_CHUNKED);
     llhttp_resume(&parser);
-    parser.data = &payload;
+    http_body_init(&parser, &body_state, 0);
     n = http_parse_body(&parser, b1, strlen(b1), &done);
     cr_assert_eq(n, (long)strlen(b1));
     cr_assert(!done);
     n = http_parse_body(&parser, b2, strlen(b2), &done);
     cr_assert(done);
     cr_assert_eq(n, (long)strlen(b2) - 4, "message should end before NEXT, got %ld", n);
-    cr_assert_eq(payload, 5);
+    cr_assert_eq(body_state.bytes, 5);
 }
 
 Test(http_parse, bad_chunk_size_is_an_error)
@@ -114,8 +115,117 @@ Test(http_parse, bad_chunk_size_is_an_error)
     cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
                  HTTP_HEAD_DONE);
     llhttp_resume(&parser);
-    parser.data = NULL;
+    http_body_init(&parser, &body_state, 0);
     cr_assert_eq(http_parse_body(&parser, "zz\r\n", 4, &done), -1);
+    cr_assert_eq(body_state.err_status, 400);
+    cr_assert_str_eq(body_state.err_reason, "malformed chunked body");
+}
+
+/* A chunked body whose trailer section is `trailer`, parsed in pieces of
+ * `step` bytes (0: at once) with a trailer limit of `max`. Returns what
+ * http_parse_body returned last; *used the bytes of the message. */
+static long parse_trailer(const char *trailer, size_t step, uint32_t max, long *used)
+{
+    static char body[4096];
+    size_t len, pos = 0;
+    bool done = false;
+    long n = 0;
+
+    cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    llhttp_resume(&parser);
+    http_body_init(&parser, &body_state, max);
+    len = (size_t)snprintf(body, sizeof(body), "3;x=1\r\nabc\r\n0;y=2\r\n%sNEXT", trailer);
+    while (pos < len && !done) {
+        size_t piece = step == 0 || len - pos < step ? len - pos : step;
+
+        n = http_parse_body(&parser, body + pos, piece, &done);
+        if (n < 0)
+            return n;
+        pos += (size_t)n;
+    }
+    *used = (long)pos;
+    return done ? n : -2;
+}
+
+Test(http_body, trailer_fields_pass_in_any_pieces)
+{
+    const char *t = "X-Checksum: abc\r\nX-Empty:\r\nX-Obs: caf\xc3\xa9 \t ok\r\n\r\n";
+    size_t whole = strlen("3;x=1\r\nabc\r\n0;y=2\r\n") + strlen(t);
+    long used;
+
+    for (size_t step = 0; step <= 7; step++) {
+        cr_assert_geq(parse_trailer(t, step, 0, &used), 0, "step %zu: %s", step,
+                      body_state.err_reason);
+        cr_assert_eq((size_t)used, whole, "step %zu: the message ends before NEXT", step);
+        cr_assert_eq(body_state.bytes, 3);
+        cr_assert_eq(body_state.trailer, TRAILER_DONE);
+    }
+    cr_assert_geq(parse_trailer("\r\n", 1, 0, &used), 0, "no trailer fields at all");
+}
+
+Test(http_body, malformed_trailer_fields_are_refused)
+{
+    static const struct {
+        const char *trailer, *reason;
+    } cases[] = {
+        {"X-A: 1\r\n folded\r\n\r\n", "obsolete line folding in a trailer field"},
+        {"X-A : 1\r\n\r\n", "whitespace before the colon of a trailer field"},
+        {"X-A\t: 1\r\n\r\n", "whitespace before the colon of a trailer field"},
+        {": 1\r\n\r\n", "invalid trailer field name"},
+        {"X(A): 1\r\n\r\n", "invalid trailer field name"},
+        {"X-A: 1\x01\r\n\r\n", "invalid byte in a trailer field"},
+        {"X-A: 1\x7f\r\n\r\n", "invalid byte in a trailer field"},
+        {"X-A: 1\rX-B: 2\r\n\r\n", "CR without LF in the trailer section"},
+        {"Host: evil.example\r\n\r\n", "framing or routing field in the trailer section"},
+        {"content-LENGTH: 0\r\n\r\n", "framing or routing field in the trailer section"},
+        {"Transfer-Encoding: chunked\r\n\r\n", "framing or routing field in the trailer section"},
+    };
+    long used;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        for (size_t step = 0; step <= 3; step++) {
+            cr_assert_eq(parse_trailer(cases[i].trailer, step, 0, &used), -1,
+                         "case %zu step %zu accepted", i, step);
+            cr_assert_eq(body_state.err_status, 400, "case %zu", i);
+            cr_assert_str_eq(body_state.err_reason, cases[i].reason, "case %zu step %zu: %s", i,
+                             step, body_state.err_reason);
+        }
+    /* Names that only start like a forbidden one are fine. */
+    cr_assert_geq(parse_trailer("Hostname: a\r\nContent-Length-X: 1\r\n\r\n", 0, 0, &used), 0);
+}
+
+Test(http_body, trailer_section_limit)
+{
+    char big[600];
+    long used;
+
+    memset(big, 'v', sizeof(big));
+    memcpy(big, "X-Big: ", 7);
+    memcpy(big + sizeof(big) - 5, "\r\n\r\n", 5);
+    cr_assert_geq(parse_trailer(big, 0, 1024, &used), 0);
+    cr_assert_eq(parse_trailer(big, 64, 512, &used), -1);
+    cr_assert_eq(body_state.err_status, 431);
+    cr_assert_str_eq(body_state.err_reason,
+                     "trailer section larger than limits.max_header_bytes");
+}
+
+Test(http_body, dechunks_in_place_without_trailers)
+{
+    char msg[] = "3\r\nabc\r\n4;e=1\r\ndefg\r\n0\r\nX-T: 1\r\n\r\n";
+    bool done;
+    long n;
+
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    llhttp_resume(&parser);
+    http_body_init(&parser, &body_state, 0);
+    body_state.w = msg;
+    n = http_parse_body(&parser, msg, strlen(msg), &done);
+    cr_assert_eq(n, (long)strlen(msg));
+    cr_assert(done);
+    cr_assert_eq(body_state.w - msg, 7);
+    cr_assert(memcmp(msg, "abcdefg", 7) == 0);
 }
 
 Test(http_parse, connection_tokens)
