@@ -569,7 +569,7 @@ static void run_responses(const char *s, size_t len, const struct opts *o, bool 
         }
         if (h->status >= 100 && h->status < 200 && h->status != 101) {
             /* forward_interim: as it is, then the final response follows. */
-            rw = (struct http_response_rewrite){NULL, 0, HTTP_CONN_NONE, false, false};
+            rw = (struct http_response_rewrite){NULL, 0, HTTP_CONN_NONE, false, false, true};
             out = write_resp(h, &rw, BUF_CAP, &rlen);
             free(out);
             pos += h->len;
@@ -582,6 +582,7 @@ static void run_responses(const char *s, size_t len, const struct opts *o, bool 
         rw.connection = (enum http_conn_header)(o->b3 % 3);
         rw.tunnel = h->status == 101;
         rw.dechunk = dechunk;
+        rw.interim = false;
         out = write_resp(h, &rw, BUF_CAP, &rlen);
         big = write_resp(h, &rw, 4 * BUF_CAP, &blen);
         CHECK(big != NULL);

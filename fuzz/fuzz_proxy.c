@@ -490,8 +490,12 @@ static int hs_value(llhttp_t *p, const char *at, size_t len)
  * digits after the last ':' that is not inside an IPv6 literal's []. */
 static bool host_ok(const char *v, size_t len)
 {
-    const char *close = memchr(v, ']', len), *colon = NULL;
+    const char *close, *colon = NULL;
 
+    /* llhttp leaves trailing OWS in the value; it is not part of it. */
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    close = memchr(v, ']', len);
     if (memchr(v, '@', len) != NULL)
         return false;
     for (const char *q = close != NULL ? close : v; q < v + len; q++)
