@@ -286,10 +286,7 @@ static bool value_byte(unsigned char c)
     return (c >= 0x20 && c != 0x7f) || c == '\t';
 }
 
-/* Bodies: the bytes are forwarded as they came (chunk framing and trailer
- * section included), so the trailer section is held to a head's rules
- * (scan_header_lines) byte by byte as it arrives, in any pieces. */
-static bool trailer_bad(struct http_body *b, int status, const char *reason)
+static bool body_bad(struct http_body *b, int status, const char *reason)
 {
     b->err_status = status;
     b->err_reason = reason;
@@ -309,10 +306,13 @@ static bool trailer_name_forbidden(const struct http_body *b)
     return false;
 }
 
+/* Bodies: the bytes are forwarded as they came (chunk framing and trailer
+ * section included), so the trailer section is held to a head's rules
+ * (scan_header_lines) byte by byte as it arrives, in any pieces. */
 static bool scan_trailer(struct http_body *b, const char *s, const char *end)
 {
     if (b->max_trailer != 0 && (size_t)(end - s) > b->max_trailer - b->trailer_bytes)
-        return trailer_bad(b, 431, "trailer section larger than limits.max_header_bytes");
+        return body_bad(b, 431, "trailer section larger than limits.max_header_bytes");
     b->trailer_bytes += (uint32_t)(end - s);
     for (; s < end; s++) {
         unsigned char c = (unsigned char)*s;
@@ -324,19 +324,19 @@ static bool scan_trailer(struct http_body *b, const char *s, const char *end)
                 break;
             }
             if (c == ' ' || c == '\t')
-                return trailer_bad(b, 400, "obsolete line folding in a trailer field");
+                return body_bad(b, 400, "obsolete line folding in a trailer field");
             b->name_len = 0;
             b->trailer = TRAILER_NAME;
             /* fall through */
         case TRAILER_NAME:
             if (c == ':' && b->name_len > 0) {
                 if (trailer_name_forbidden(b))
-                    return trailer_bad(b, 400, "framing or routing field in the trailer section");
+                    return body_bad(b, 400, "framing or routing field in the trailer section");
                 b->trailer = TRAILER_VALUE;
             } else if (c == ' ' || c == '\t') {
-                return trailer_bad(b, 400, "whitespace before the colon of a trailer field");
+                return body_bad(b, 400, "whitespace before the colon of a trailer field");
             } else if (!tchar[c]) {
-                return trailer_bad(b, 400, "invalid trailer field name");
+                return body_bad(b, 400, "invalid trailer field name");
             } else {
                 if (b->name_len < sizeof(b->name))
                     b->name[b->name_len] = (char)(c | 0x20);
@@ -348,16 +348,16 @@ static bool scan_trailer(struct http_body *b, const char *s, const char *end)
             if (c == '\r')
                 b->trailer = TRAILER_CR;
             else if (!value_byte(c))
-                return trailer_bad(b, 400, "invalid byte in a trailer field");
+                return body_bad(b, 400, "invalid byte in a trailer field");
             break;
         case TRAILER_CR:
         case TRAILER_END_CR:
             if (c != '\n')
-                return trailer_bad(b, 400, "CR without LF in the trailer section");
+                return body_bad(b, 400, "CR without LF in the trailer section");
             b->trailer = b->trailer == TRAILER_CR ? TRAILER_LINE : TRAILER_DONE;
             break;
         default:
-            return trailer_bad(b, 400, "bytes after the trailer section");
+            return body_bad(b, 400, "bytes after the trailer section");
         }
     }
     return true;
@@ -645,7 +645,7 @@ long http_parse_body(llhttp_t *p, const char *data, size_t len, bool *done)
         if (err != HPE_OK && err != HPE_PAUSED) {
             /* llhttp refused some of these bytes: the scan names the fault. */
             if (!in_trailer || scan_trailer(b, pos, end))
-                trailer_bad(b, 400, in_trailer ? "malformed trailer section"
+                body_bad(b, 400, in_trailer ? "malformed trailer section"
                                                : "malformed chunked body");
             return -1;
         }
