@@ -579,11 +579,18 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
     if (err == HPE_PAUSED && llhttp_get_error_pos(p) != NULL) {
         h->len = (uint32_t)(llhttp_get_error_pos(p) - data);
         p->data = NULL; /* http_body_init gives it the body's state */
-        if (type == HTTP_RESPONSE)
-            /* The head goes back out verbatim: obs-fold or a bad byte in it
-             * would reach the client (RFC 9112 5.2: refuse with 502). */
+        if (type == HTTP_RESPONSE) {
+            /* The head goes back out verbatim: obs-fold or a bad byte in it,
+             * or in the reason phrase (llhttp 8.1 lets NUL and controls
+             * through there), would reach the client (RFC 9112 4, 5.2). */
+            const char *reason = http_str(h, h->target);
+
+            for (uint32_t i = 0; i < h->target.len; i++)
+                if (!value_byte((unsigned char)reason[i]))
+                    return bad(h, 502, "invalid byte in the reason phrase");
             return scan_header_lines(h, data, h->len) == HTTP_HEAD_DONE ? HTTP_HEAD_DONE
                                                                         : HTTP_HEAD_BAD;
+        }
         if (check_request(h, data) != HTTP_HEAD_DONE)
             return HTTP_HEAD_BAD;
         /* Whatever the checks above allowed, the body is framed the way

@@ -375,19 +375,32 @@ E2E_TEST(malformed_backend_response_502, 30)
     static const char dup_cl[] =
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello";
     static const char garbage[] = "HTTP/9 xx\r\n\r\n";
-    int p1 = e2e_free_port(), p2 = e2e_free_port(), dp = e2e_free_port();
-    struct e2e_proc *raw[2], *d;
-    const char *paths[2] = {"/dup/", "/garbage/"};
+    static const char nul_reason[] = "HTTP/1.1 200 O\0K\r\nContent-Length: 2\r\n\r\nok";
+    static const struct {
+        const char *name, *bytes;
+        size_t len;
+    } bad[] = {
+        {"raw-dup-cl", dup_cl, sizeof(dup_cl) - 1},
+        {"raw-garbage", garbage, sizeof(garbage) - 1},
+        {"raw-nul-reason", nul_reason, sizeof(nul_reason) - 1},
+    };
+    enum { NBAD = sizeof(bad) / sizeof(bad[0]) };
+    const char *paths[NBAD] = {"/dup/", "/garbage/", "/nul/"};
+    struct e2e_proc *raw[NBAD], *d;
+    int port[NBAD], dp = e2e_free_port();
 
-    raw[0] = e2e_raw_server("raw-dup-cl", p1, dup_cl, sizeof(dup_cl) - 1);
-    raw[1] = e2e_raw_server("raw-garbage", p2, garbage, sizeof(garbage) - 1);
+    for (int k = 0; k < NBAD; k++) {
+        port[k] = e2e_free_port();
+        raw[k] = e2e_raw_server(bad[k].name, port[k], bad[k].bytes, bad[k].len);
+    }
     d = e2e_drover(config(dp, e2e_fmt("timeouts:\n  upstream: 3s\n"
                                       "routes:\n"
                                       "  - path: /dup/\n    backends: [127.0.0.1:%d]\n"
-                                      "  - path: /garbage/\n    backends: [127.0.0.1:%d]\n",
-                                      p1, p2)),
+                                      "  - path: /garbage/\n    backends: [127.0.0.1:%d]\n"
+                                      "  - path: /nul/\n    backends: [127.0.0.1:%d]\n",
+                                      port[0], port[1], port[2])),
                    addr_of(dp));
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NBAD; k++) {
         for (int i = 0; i < 2; i++) {
             struct client *c = client_open(addr_of(dp));
             struct http_resp r;

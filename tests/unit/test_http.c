@@ -569,6 +569,26 @@ Test(http_response, obs_fold_and_empty_names_are_refused)
     cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), HTTP_HEAD_DONE);
 }
 
+static int parse_resp_n(const char *s, size_t n)
+{
+    return http_parse_head(&parser, HTTP_RESPONSE, &head, s, n);
+}
+
+/* The reason phrase goes back out as it came: NUL or a control byte in it
+ * (llhttp 8.1 lets them through) is refused like a bad header byte. */
+Test(http_response, control_bytes_in_the_reason_phrase_are_refused)
+{
+    static const char nul[] = "HTTP/1.1 304 Not\0Modified\r\nContent-Length: 0\r\n\r\n";
+
+    cr_assert_eq(parse_resp_n(nul, sizeof(nul) - 1), HTTP_HEAD_BAD);
+    cr_assert_str_eq(head.err_reason, "invalid byte in the reason phrase");
+    cr_assert_eq(parse_resp("HTTP/1.1 200 O\x07K\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 O\x7fK\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 Fine \tby me \xc3\xa9\r\nContent-Length: 0\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
+}
+
 Test(http_response, interim_heads_lose_their_framing_headers)
 {
     struct http_response_rewrite rw = {NULL, 0, HTTP_CONN_NONE, false, false, true};
