@@ -650,10 +650,13 @@ long http_parse_body(llhttp_t *p, const char *data, size_t len, bool *done)
         const char *stop = err == HPE_PAUSED ? llhttp_get_error_pos(p) : end;
 
         if (err != HPE_OK && err != HPE_PAUSED) {
-            /* llhttp refused some of these bytes: the scan names the fault. */
-            if (!in_trailer || scan_trailer(b, pos, end))
+            /* llhttp refused a byte: the scan up to it names the fault. */
+            const char *at = llhttp_get_error_pos(p);
+            const char *upto = at != NULL && at >= pos && at < end ? at + 1 : end;
+
+            if (!in_trailer || scan_trailer(b, pos, upto))
                 body_bad(b, 400, in_trailer ? "malformed trailer section"
-                                               : "malformed chunked body");
+                                            : "malformed chunked body");
             return -1;
         }
         if (in_trailer && !scan_trailer(b, pos, stop))

@@ -731,6 +731,8 @@ static bool parse_response_body(struct conn *c)
         req->resp_parse.w = b->data + req->resp_fwd;
     n = http_parse_body(&c->up->parser, b->data + req->resp_fwd, b->end - req->resp_fwd, &done);
     if (n < 0) {
+        /* The head has gone out: this cuts both connections (the client
+         * sees the body end early) and counts against the backend. */
         bad_gateway(c, req->resp_parse.err_reason);
         return false;
     }

@@ -65,16 +65,18 @@ struct vec {
     const char *bytes;
     size_t len;
     int status;
+    const char *reason; /* when set, drover's answer must say this */
 };
 
-#define V(name, lit, status) {name, lit, sizeof(lit) - 1, status}
+#define V(name, lit, status) {name, lit, sizeof(lit) - 1, status, NULL}
+#define VR(name, lit, status, reason) {name, lit, sizeof(lit) - 1, status, reason}
 
 /* Sends one bad request on a new connection. NULL when drover answered it
- * itself (no X-Backend, an X-Request-Id) with status within timeout_ms and
- * closed the connection, and a connection opened before it was still
- * served; otherwise what went wrong. */
+ * itself (no X-Backend, an X-Request-Id) with status (and reason, when not
+ * NULL, in the body) within timeout_ms and closed the connection, and a
+ * connection opened before it was still served; otherwise what went wrong. */
 static char *reject_check(const char *dp, const void *bytes, size_t len, int status,
-                          int timeout_ms)
+                          const char *reason, int timeout_ms)
 {
     struct client *good = client_open(dp), *bad = client_open(dp);
     struct http_resp r;
@@ -95,6 +97,9 @@ static char *reject_check(const char *dp, const void *bytes, size_t len, int sta
             why = e2e_fmt("the %d came from the backend, not drover", status);
         else if (resp_header(&r, "X-Request-Id") == NULL)
             why = e2e_fmt("drover's %d has no X-Request-Id", status);
+        else if (reason != NULL && (r.body == NULL || strstr(r.body, reason) == NULL))
+            why = e2e_fmt("drover's %d says \"%s\", not \"%s\"", status, first_line(r.body),
+                          reason);
         else if (!client_wait_closed(bad, 1000))
             why = e2e_fmt("connection left open after the %d", status);
         resp_free(&r);
@@ -121,7 +126,7 @@ static void run_vectors(const char *dp, const struct vec *v, size_t n, int timeo
         char *why;
 
         e2e_log("vector %s (want %d)", v[i].name, v[i].status);
-        why = reject_check(dp, v[i].bytes, v[i].len, v[i].status, timeout_ms);
+        why = reject_check(dp, v[i].bytes, v[i].len, v[i].status, v[i].reason, timeout_ms);
         if (why != NULL) {
             e2e_log("  FAILED: %s: %s", v[i].name, why);
             if (first == NULL)
@@ -274,14 +279,20 @@ E2E_TEST(bad_trailer_section_400, 30)
 #define CHUNKED POST_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
     static char big[20000 + sizeof(CHUNKED) + 16];
     struct vec v[] = {
-        V("obs-fold in a trailer", CHUNKED "X-T: a\r\n folded\r\n\r\n", 400),
-        V("space before the colon", CHUNKED "X-T : a\r\n\r\n", 400),
-        V("bad byte in a trailer value", CHUNKED "X-T: a\x01b\r\n\r\n", 400),
-        V("Host in the trailers", CHUNKED "Host: evil.test\r\n\r\n", 400),
-        V("Content-Length in the trailers", CHUNKED "Content-Length: 99\r\n\r\n", 400),
-        V("Transfer-Encoding in the trailers", CHUNKED "Transfer-Encoding: chunked\r\n\r\n",
-          400),
-        {"trailer section over max_header_bytes", big, 0, 431},
+        VR("obs-fold in a trailer", CHUNKED "X-T: a\r\n folded\r\n\r\n", 400,
+           "obsolete line folding in a trailer field"),
+        VR("space before the colon", CHUNKED "X-T : a\r\n\r\n", 400,
+           "whitespace before the colon of a trailer field"),
+        VR("bad byte in a trailer value", CHUNKED "X-T: a\x01b\r\n\r\n", 400,
+           "invalid byte in a trailer field"),
+        VR("Host in the trailers", CHUNKED "Host: evil.test\r\n\r\n", 400,
+           "framing or routing field in the trailer section"),
+        VR("Content-Length in the trailers", CHUNKED "Content-Length: 99\r\n\r\n", 400,
+           "framing or routing field in the trailer section"),
+        VR("Transfer-Encoding in the trailers", CHUNKED "Transfer-Encoding: chunked\r\n\r\n",
+           400, "framing or routing field in the trailer section"),
+        {"trailer section over max_header_bytes", big, 0, 431,
+         "trailer section larger than limits.max_header_bytes"},
     };
     size_t n = (size_t)snprintf(big, sizeof(big), "%sX-Big: ", CHUNKED);
 

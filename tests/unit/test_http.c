@@ -197,35 +197,60 @@ Test(http_body, malformed_trailer_fields_are_refused)
 
 Test(http_body, trailer_section_limit)
 {
-    char big[600];
+    const char *t = "X-Big: 0123456789\r\n\r\n"; /* 21 bytes */
     long used;
 
-    memset(big, 'v', sizeof(big));
-    memcpy(big, "X-Big: ", 7);
-    memcpy(big + sizeof(big) - 5, "\r\n\r\n", 5);
-    cr_assert_geq(parse_trailer(big, 0, 1024, &used), 0);
-    cr_assert_eq(parse_trailer(big, 64, 512, &used), -1);
-    cr_assert_eq(body_state.err_status, 431);
-    cr_assert_str_eq(body_state.err_reason,
-                     "trailer section larger than limits.max_header_bytes");
+    for (size_t step = 0; step <= 5; step++) {
+        cr_assert_geq(parse_trailer(t, step, 21, &used), 0, "step %zu: exactly the limit", step);
+        cr_assert_eq(parse_trailer(t, step, 20, &used), -1, "step %zu: one over", step);
+        cr_assert_eq(body_state.err_status, 431);
+        cr_assert_str_eq(body_state.err_reason,
+                         "trailer section larger than limits.max_header_bytes");
+    }
 }
 
-Test(http_body, dechunks_in_place_without_trailers)
+/* A de-chunked body (HTTP/1.0 client), parsed in pieces of every size the
+ * way proxy.c does: after each parse the payload sits at [0, w) of what was
+ * not yet sent, the framing and the trailer section are gone, and the bytes
+ * after the message are left where the parser stopped. */
+Test(http_body, dechunks_in_place_in_any_pieces)
 {
-    char msg[] = "3\r\nabc\r\n4;e=1\r\ndefg\r\n0\r\nX-T: 1\r\n\r\n";
-    bool done;
-    long n;
+    static const char msg[] = "3\r\nabc\r\n4;e=1\r\ndefg\r\n0\r\nX-T: 1\r\n\r\nHTTP/1.1";
+    size_t mlen = sizeof(msg) - 1, body_len = mlen - strlen("HTTP/1.1");
 
-    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
-                 HTTP_HEAD_DONE);
-    llhttp_resume(&parser);
-    http_body_init(&parser, &body_state, 0);
-    body_state.w = msg;
-    n = http_parse_body(&parser, msg, strlen(msg), &done);
-    cr_assert_eq(n, (long)strlen(msg));
-    cr_assert(done);
-    cr_assert_eq(body_state.w - msg, 7);
-    cr_assert(memcmp(msg, "abcdefg", 7) == 0);
+    for (size_t step = 1; step <= mlen; step++) {
+        char buf[sizeof(msg)], sent[sizeof(msg)];
+        size_t in = 0, fed = 0, nsent = 0;
+        bool done = false;
+
+        cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                     HTTP_HEAD_DONE);
+        llhttp_resume(&parser);
+        http_body_init(&parser, &body_state, 0);
+        while (!done && fed < mlen) {
+            size_t piece = mlen - fed < step ? mlen - fed : step, w;
+            long n;
+
+            memcpy(buf + in, msg + fed, piece); /* a read appends */
+            in += piece;
+            fed += piece;
+            body_state.w = buf;
+            n = http_parse_body(&parser, buf, in, &done);
+            cr_assert_geq(n, 0, "step %zu: %s", step, body_state.err_reason);
+            w = (size_t)(body_state.w - buf);
+            cr_assert_leq(w, (size_t)n);
+            memcpy(sent + nsent, buf, w); /* the payload, [0, w), is sent */
+            nsent += w;
+            memmove(buf, buf + n, in - (size_t)n);
+            in -= (size_t)n;
+        }
+        cr_assert(done, "step %zu: the message did not end", step);
+        cr_assert_eq(nsent, 7, "step %zu: %zu payload bytes", step, nsent);
+        cr_assert(memcmp(sent, "abcdefg", 7) == 0, "step %zu", step);
+        cr_assert_eq(body_state.bytes, 7);
+        cr_assert_eq(in, fed - body_len, "step %zu: the next message's bytes stay", step);
+        cr_assert(memcmp(buf, msg + body_len, in) == 0, "step %zu", step);
+    }
 }
 
 Test(http_parse, connection_tokens)
