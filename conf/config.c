@@ -26,6 +26,7 @@
 #include "lib/arena.h"
 #include "lib/yamlnode.h"
 #include "lib/readfile.h"
+#include "lib/sbuf.h"
 
 #define MAX_ERRORS 20
 #define MAX_FILE_BYTES (4u << 20)
@@ -34,36 +35,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Small string helpers                                                */
-
-/* A growing malloc'd string; a failed allocation sticks in oom. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 64;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 static bool is_digit(int c)
 {
@@ -152,7 +123,7 @@ static int expand_var(const char **pp, int depth, struct sbuf *out, char *err, s
     val = getenv(key);
     if (*p == '}') {
         if (val != NULL)
-            sb_put(out, val, strlen(val));
+            sbuf_put(out, val, strlen(val));
         *pp = p + 1;
         return 0;
     }
@@ -174,14 +145,14 @@ static int expand_var(const char **pp, int depth, struct sbuf *out, char *err, s
             rc = unclosed(start, err, errlen);
         if (rc == 0) {
             if (val == NULL || (colon && *val == '\0'))
-                sb_put(out, def.p != NULL ? def.p : "", def.len);
+                sbuf_put(out, def.data != NULL ? def.data : "", def.len);
             else
-                sb_put(out, val, strlen(val));
+                sbuf_put(out, val, strlen(val));
             if (def.oom)
                 out->oom = true;
             *pp = p + 1;
         }
-        free(def.p);
+        free(def.data);
         return rc;
     }
 }
@@ -196,14 +167,14 @@ static int expand(const char **pp, int depth, struct sbuf *out, char *err, size_
     for (;;) {
         size_t span = strcspn(p, depth > 0 ? "$}" : "$");
 
-        sb_put(out, p, span);
+        sbuf_put(out, p, span);
         p += span;
         if (*p == '\0')
             return depth > 0 ? EXPAND_UNCLOSED : 0;
         if (*p == '}')
             break;
         if (p[1] == '$') {
-            sb_put(out, "$", 1);
+            sbuf_put(out, "$", 1);
             p += 2;
         } else if (p[1] == '{') {
             int rc = expand_var(&p, depth, out, err, errlen);
@@ -211,7 +182,7 @@ static int expand(const char **pp, int depth, struct sbuf *out, char *err, size_
             if (rc < 0)
                 return rc;
         } else {
-            sb_put(out, "$", 1);
+            sbuf_put(out, "$", 1);
             p++;
         }
     }
@@ -225,16 +196,16 @@ char *conf_expand_env(const char *s, char *err, size_t errlen)
     const char *p = s;
 
     if (expand(&p, 0, &out, err, errlen) < 0) {
-        free(out.p);
+        free(out.data);
         return NULL;
     }
-    sb_put(&out, "", 0); /* "" still needs its own allocation */
+    sbuf_put(&out, "", 0); /* "" still needs its own allocation */
     if (out.oom) {
-        free(out.p);
+        free(out.data);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    return out.p;
+    return out.data;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1834,12 +1805,6 @@ static int add_default_route(struct conf *c)
     return 0;
 }
 
-/* The whole of FILE, NUL-terminated, into a malloc'd *TEXT. */
-static int read_file(const char *file, char **text, size_t *len, char *reason, size_t rlen)
-{
-    return read_whole_file(file, MAX_FILE_BYTES, text, len, reason, rlen);
-}
-
 /* The absolute directory FILE is in. */
 static int config_dir(const char *file, char *out)
 {
@@ -1900,7 +1865,7 @@ struct conf *conf_load(const char *file, char *err, size_t errlen)
 
     memset(&ld, 0, sizeof(ld));
     ld.file = file;
-    if (read_file(file, &text, &len, reason, sizeof(reason)) < 0) {
+    if (read_whole_file(file, MAX_FILE_BYTES, &text, &len, reason, sizeof(reason)) < 0) {
         fail_at(&ld, 0, 0, "%s", reason);
         goto done;
     }

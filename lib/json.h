@@ -8,19 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable byte buffer. Appends never fail: out of memory is remembered
- * in oom and later appends are dropped. */
-struct sbuf {
-    char *data;
-    size_t len, cap;
-    bool oom;
-};
-
-void sbuf_init(struct sbuf *b);
-void sbuf_free(struct sbuf *b);
-void sbuf_put(struct sbuf *b, const char *s, size_t n);
-void sbuf_puts(struct sbuf *b, const char *s);
-void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include "lib/sbuf.h"
 
 /* The writer: call in document order; commas and quoting are its job.
  * Strings are escaped so the output is valid JSON whatever bytes they hold

@@ -28,6 +28,7 @@
 #include "lib/arena.h"
 #include "lib/yamlnode.h"
 #include "lib/readfile.h"
+#include "lib/sbuf.h"
 
 #define MAX_FILE_BYTES (4u << 20)
 #define MAX_LINE_BYTES (64u * 1024)
@@ -38,40 +39,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
-
-/* A growing malloc'd string; a failed allocation sticks in oom. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 64;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if ((p = realloc(b->p, cap)) == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
 
 static bool blank(int c)
 {
@@ -672,30 +639,30 @@ static void sh_word(struct sbuf *b, const char *s)
     const char *q;
 
     if (*s == '\0') {
-        sb_puts(b, "''");
+        sbuf_puts(b, "''");
         return;
     }
     for (q = s; *q != '\0' && (is_alnum((unsigned char)*q) || strchr("_./:=@%+,-", *q) != NULL); q++)
         ;
     if (*q == '\0') {
-        sb_puts(b, s);
+        sbuf_puts(b, s);
     } else if (strchr(s, '$') != NULL) {
-        sb_put(b, "\"", 1);
+        sbuf_put(b, "\"", 1);
         for (q = s; *q != '\0'; q++) {
             if (*q == '"' || *q == '\\' || *q == '`')
-                sb_put(b, "\\", 1);
-            sb_put(b, q, 1);
+                sbuf_put(b, "\\", 1);
+            sbuf_put(b, q, 1);
         }
-        sb_put(b, "\"", 1);
+        sbuf_put(b, "\"", 1);
     } else {
-        sb_put(b, "'", 1);
+        sbuf_put(b, "'", 1);
         for (q = s; *q != '\0'; q++) {
             if (*q == '\'')
-                sb_puts(b, "'\\''");
+                sbuf_puts(b, "'\\''");
             else
-                sb_put(b, q, 1);
+                sbuf_put(b, q, 1);
         }
-        sb_put(b, "'", 1);
+        sbuf_put(b, "'", 1);
     }
 }
 
@@ -706,8 +673,8 @@ static bool append_words(struct desc *d, struct sbuf *b, const yaml_node_t *n, c
 
     if (n->type == YAML_SCALAR_NODE) {
         if (b->len > 0 && *yaml_text(n) != '\0')
-            sb_put(b, " ", 1);
-        sb_puts(b, yaml_text(n));
+            sbuf_put(b, " ", 1);
+        sbuf_puts(b, yaml_text(n));
         return true;
     }
     if (n->type != YAML_SEQUENCE_NODE)
@@ -719,7 +686,7 @@ static bool append_words(struct desc *d, struct sbuf *b, const yaml_node_t *n, c
         if (!expect(d, w, YAML_SCALAR_NODE, sub, "a string"))
             return false;
         if (b->len > 0)
-            sb_put(b, " ", 1);
+            sbuf_put(b, " ", 1);
         sh_word(b, yaml_text(w));
     }
     return true;
@@ -757,11 +724,11 @@ static bool v3_command(struct desc *d, const yaml_node_t *proc, const char *ppat
     ok = ok && (args == NULL || append_words(d, &b, args, sub));
     if (ok && b.oom)
         ok = oom(d);
-    if (ok && (b.p == NULL || b.len == 0))
+    if (ok && (b.data == NULL || b.len == 0))
         ok = fail(d, cmd, "%s.command: empty command", ppath);
-    if (ok && (*out = arena_strdup(d->a, b.p)) == NULL)
+    if (ok && (*out = arena_strdup(d->a, b.data)) == NULL)
         ok = oom(d);
-    free(b.p);
+    free(b.data);
     return ok;
 }
 
