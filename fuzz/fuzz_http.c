@@ -373,7 +373,7 @@ static void run_requests(const char *s, size_t len, const struct opts *o)
         CHECK(h->target.len <= HTTP_MAX_TARGET);
         rewrite_request(h, &p, o);
         pos += h->len;
-        if (!(p.flags & F_CHUNKED) && !((p.flags & F_CONTENT_LENGTH) && p.content_length > 0))
+        if (http_request_body_kind(&p) == BODY_NONE)
             continue; /* no body: the next request starts at the head's end */
         cl = p.content_length; /* llhttp counts it down as the body goes */
         llhttp_resume(&p);
@@ -386,22 +386,6 @@ static void run_requests(const char *s, size_t len, const struct opts *o)
         pos += (size_t)n;
     }
     free(h);
-}
-
-/* proxy.c's response_body_kind. */
-enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_EOF };
-
-static enum body_kind response_body_kind(bool head_req, const llhttp_t *p, int status)
-{
-    if (head_req || status == 204 || status == 304)
-        return BODY_NONE;
-    if (p->flags & F_CHUNKED)
-        return BODY_CHUNKED;
-    if (p->flags & F_TRANSFER_ENCODING)
-        return BODY_EOF;
-    if (p->flags & F_CONTENT_LENGTH)
-        return p->content_length > 0 ? BODY_LENGTH : BODY_NONE;
-    return BODY_EOF;
 }
 
 /* The payload as a parser reports it, for comparison with the de-chunker. */
@@ -575,7 +559,7 @@ static void run_responses(const char *s, size_t len, const struct opts *o, bool 
             pos += h->len;
             continue;
         }
-        kind = response_body_kind(head_req, &p, h->status);
+        kind = http_response_body_kind(&p, head_req, h->status);
         dechunk = http10_client && kind == BODY_CHUNKED;
         rw.request_id = (o->flags & F_ID) ? long_id : "0123456789abcdef0123456789abcdef";
         rw.request_id_len = strlen(rw.request_id);

@@ -45,8 +45,6 @@ enum conn_timeout {
     T_QUEUE,        /* timeouts.queue waiting for a backend under max_inflight */
 };
 
-enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_EOF };
-
 #define REQUEST_META_MAX 2048
 
 /* What one request needs from its head to its log line. Taken from the

@@ -630,6 +630,28 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
     }
 }
 
+enum body_kind http_request_body_kind(const llhttp_t *p)
+{
+    if (p->flags & F_CHUNKED)
+        return BODY_CHUNKED;
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0)
+        return BODY_LENGTH;
+    return BODY_NONE;
+}
+
+enum body_kind http_response_body_kind(const llhttp_t *p, bool head_request, int status)
+{
+    if (head_request || status == 204 || status == 304)
+        return BODY_NONE;
+    if (p->flags & F_CHUNKED)
+        return BODY_CHUNKED;
+    if (p->flags & F_TRANSFER_ENCODING)
+        return BODY_EOF;
+    if (p->flags & F_CONTENT_LENGTH)
+        return p->content_length > 0 ? BODY_LENGTH : BODY_NONE;
+    return BODY_EOF;
+}
+
 void http_body_init(llhttp_t *p, struct http_body *b, uint32_t max_trailer)
 {
     memset(b, 0, sizeof(*b));

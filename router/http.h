@@ -108,6 +108,13 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
  * b->w before each http_parse_body to de-chunk in place. */
 void http_body_init(llhttp_t *p, struct http_body *b, uint32_t max_trailer);
 
+/* How a message's body is framed, from its parser paused after the head:
+ * none, Content-Length, chunked, or up to the close (responses only). A
+ * response to HEAD, a 204 and a 304 have none (RFC 9112 6.3). */
+enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_EOF };
+enum body_kind http_request_body_kind(const llhttp_t *p);
+enum body_kind http_response_body_kind(const llhttp_t *p, bool head_request, int status);
+
 /* Runs the body parser over data[0..len). Returns the number of bytes that
  * belong to the current message; *done is set when the message ended there.
  * Returns -1 on a framing error (bad chunk, a malformed or forbidden trailer

@@ -277,12 +277,7 @@ void proxy_start(struct conn *c, struct http_head *h)
     struct route_rt *r;
 
     req->client_keep_alive = h->minor == 1 ? !h->conn_close : h->conn_keep_alive && !h->conn_close;
-    if (c->parser.flags & F_CHUNKED)
-        req->req_body = BODY_CHUNKED;
-    else if ((c->parser.flags & F_CONTENT_LENGTH) && c->parser.content_length > 0)
-        req->req_body = BODY_LENGTH;
-    else
-        req->req_body = BODY_NONE;
+    req->req_body = (uint8_t)http_request_body_kind(&c->parser);
     req->req_done = req->req_body == BODY_NONE;
     req->req_fwd = head_end;
     if (req->req_body == BODY_LENGTH && conf->limits.max_body_bytes != 0 &&
@@ -573,19 +568,6 @@ static void finish(struct conn *c)
     conn_request_done(c, req->keep_alive && req_sent);
 }
 
-static enum body_kind response_body_kind(const struct request *req, const llhttp_t *p, int status)
-{
-    if (req->method == HTTP_HEAD || status == 204 || status == 304)
-        return BODY_NONE;
-    if (p->flags & F_CHUNKED)
-        return BODY_CHUNKED;
-    if (p->flags & F_TRANSFER_ENCODING)
-        return BODY_EOF;
-    if (p->flags & F_CONTENT_LENGTH)
-        return p->content_length > 0 ? BODY_LENGTH : BODY_NONE;
-    return BODY_EOF;
-}
-
 /* Forwards a 1xx interim response (100 Continue) as it is and drops it from
  * the buffer; the final response follows on the same connection. */
 static bool forward_interim(struct conn *c, struct http_head *h)
@@ -670,7 +652,8 @@ again:
         return;
     }
 
-    req->resp_body = (uint8_t)response_body_kind(req, &up->parser, h->status);
+    req->resp_body =
+        (uint8_t)http_response_body_kind(&up->parser, req->method == HTTP_HEAD, h->status);
     req->upstream_reusable = req->resp_body != BODY_EOF && !h->conn_close &&
                              (h->minor == 1 || h->conn_keep_alive);
     /* An HTTP/1.0 client cannot read chunked framing; it gets the bytes as

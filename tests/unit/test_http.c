@@ -625,3 +625,29 @@ Test(http_response, interim_heads_lose_their_framing_headers)
     out[n] = '\0';
     cr_assert_str_eq(out, "HTTP/1.1 100 Continue\r\nX-A: 1\r\n\r\n");
 }
+
+Test(http_body, kinds_of_framing)
+{
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_request_body_kind(&parser), BODY_NONE);
+    cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_request_body_kind(&parser), BODY_NONE);
+    cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_request_body_kind(&parser), BODY_LENGTH);
+    cr_assert_eq(parse_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    cr_assert_eq(http_request_body_kind(&parser), BODY_CHUNKED);
+
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_response_body_kind(&parser, false, 200), BODY_LENGTH);
+    cr_assert_eq(http_response_body_kind(&parser, true, 200), BODY_NONE, "a HEAD request");
+    cr_assert_eq(http_response_body_kind(&parser, false, 304), BODY_NONE);
+    cr_assert_eq(parse_resp("HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_response_body_kind(&parser, false, 204), BODY_NONE);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_response_body_kind(&parser, false, 200), BODY_CHUNKED);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_response_body_kind(&parser, false, 200), BODY_EOF, "not chunked: to the close");
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nX: y\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_response_body_kind(&parser, false, 200), BODY_EOF, "no length: to the close");
+}
