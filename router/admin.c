@@ -1106,7 +1106,8 @@ const struct conf_addr *admin_addr(const struct admin *a)
     return &a->addr;
 }
 
-static void admin_free(struct admin *a)
+/* Closes the listening socket (and removes its unix path). */
+static void stop_listening(struct admin *a)
 {
     ev_io_stop(a->loop, &a->io);
     ev_timer_stop(a->loop, &a->pause);
@@ -1116,6 +1117,11 @@ static void admin_free(struct admin *a)
         if (a->owns_path)
             unlink(((const struct sockaddr_un *)&a->addr.ss)->sun_path);
     }
+}
+
+static void admin_free(struct admin *a)
+{
+    stop_listening(a);
     while (a->conns != NULL) {
         struct admin_conn *c = a->conns;
 
@@ -1136,14 +1142,7 @@ void admin_stop(struct admin *a)
     /* Called from the control function conn_dispatch is in: close the rest
      * now, and leave that connection and the struct to conn_dispatch. */
     a->stopping = true;
-    ev_io_stop(a->loop, &a->io);
-    ev_timer_stop(a->loop, &a->pause);
-    if (a->fd >= 0) {
-        close(a->fd);
-        a->fd = -1;
-        if (a->owns_path)
-            unlink(((const struct sockaddr_un *)&a->addr.ss)->sun_path);
-    }
+    stop_listening(a);
     for (struct admin_conn *c = a->conns, *next; c != NULL; c = next) {
         next = c->next;
         if (c != a->current) {

@@ -230,9 +230,10 @@ struct e2e_proc *e2e_spawn_nofile(const char *name, char *const argv[], char *co
     return spawn_limited(name, argv, extra_env, nofile);
 }
 
-/* e2e_spawn; nofile > 0 sets RLIMIT_NOFILE (soft and hard) in the child. */
-static struct e2e_proc *spawn_limited(const char *name, char *const argv[],
-                                       char *const extra_env[], int nofile)
+/* Forks one of the test's processes. In the child (p->pid == 0) it has its
+ * own process group, dies with the test and writes to its log; in the
+ * parent it is registered, so it is killed and reaped whatever happens. */
+static struct e2e_proc *fork_proc(const char *name)
 {
     struct e2e_proc *p = calloc(1, sizeof(*p));
     pid_t parent = getpid();
@@ -248,7 +249,6 @@ static struct e2e_proc *spawn_limited(const char *name, char *const argv[],
         e2e_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
     if (p->pid == 0) {
         setpgid(0, 0);
-        /* Dies with the test, whatever happens to it. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
@@ -257,6 +257,22 @@ static struct e2e_proc *spawn_limited(const char *name, char *const argv[],
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
         }
+        return p;
+    }
+    setpgid(p->pid, p->pid);
+    shared->pid[shared->n++] = p->pid;
+    procs[nprocs++] = p;
+    return p;
+}
+
+/* e2e_spawn; nofile > 0 sets RLIMIT_NOFILE (soft and hard) in the child. */
+static struct e2e_proc *spawn_limited(const char *name, char *const argv[],
+                                       char *const extra_env[], int nofile)
+{
+    struct e2e_proc *p = fork_proc(name);
+    int fd;
+
+    if (p->pid == 0) {
         fd = open("/dev/null", O_RDONLY);
         if (fd >= 0)
             dup2(fd, STDIN_FILENO);
@@ -275,9 +291,6 @@ static struct e2e_proc *spawn_limited(const char *name, char *const argv[],
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    setpgid(p->pid, p->pid);
-    shared->pid[shared->n++] = p->pid;
-    procs[nprocs++] = p;
     return p;
 }
 
@@ -457,28 +470,9 @@ int e2e_run(const char *name, char *const argv[], int timeout_ms)
 
 struct e2e_proc *e2e_fork(const char *name, void (*fn)(void *), void *arg)
 {
-    struct e2e_proc *p = calloc(1, sizeof(*p));
-    pid_t parent = getpid();
-    int fd;
+    struct e2e_proc *p = fork_proc(name);
 
-    if (p == NULL || nprocs == MAX_PROCS || shared->n == MAX_PROCS)
-        e2e_fail(__FILE__, __LINE__, "too many processes");
-    snprintf(p->name, sizeof(p->name), "%s", name);
-    snprintf(p->log, sizeof(p->log), "%s/%s.log", test_dir, name);
-    fflush(stdout);
-    p->pid = fork();
-    if (p->pid < 0)
-        e2e_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
     if (p->pid == 0) {
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
         signal(SIGALRM, SIG_DFL);
         signal(SIGPIPE, SIG_IGN);
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -486,9 +480,6 @@ struct e2e_proc *e2e_fork(const char *name, void (*fn)(void *), void *arg)
         fflush(stdout);
         _exit(0);
     }
-    setpgid(p->pid, p->pid);
-    shared->pid[shared->n++] = p->pid;
-    procs[nprocs++] = p;
     return p;
 }
 
