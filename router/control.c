@@ -44,6 +44,56 @@ struct control {
     uint64_t reloads_ok, reloads_failed;
 };
 
+/* ---- the supervisor's way into the pools ---- */
+
+static struct pool_member *pool_join(void *ctx, const char *type, const char *name, int port,
+                                     unsigned max_inflight)
+{
+    return (struct pool_member *)router_add_instance(ctx, type, name, port, max_inflight);
+}
+
+static uint64_t pool_leave(void *ctx, struct pool_member *m)
+{
+    return router_remove_instance(ctx, (struct backend *)m);
+}
+
+static bool pool_drained(void *ctx, struct pool_member *m, uint64_t generation)
+{
+    return router_tables_current(ctx, generation) && backend_inflight((struct backend *)m) == 0;
+}
+
+static void pool_set_max_inflight(struct pool_member *m, unsigned max_inflight)
+{
+    atomic_store(&((struct backend *)m)->max_inflight, max_inflight);
+}
+
+static long pool_inflight(const struct pool_member *m)
+{
+    return backend_inflight((struct backend *)m);
+}
+
+static uint64_t sum_slots(const struct backend *be, size_t offset);
+
+static uint64_t pool_requests(const struct pool_member *m)
+{
+    return sum_slots((const struct backend *)m, offsetof(struct backend_slot, requests));
+}
+
+static void pool_release(struct pool_member *m)
+{
+    backend_unref((struct backend *)m);
+}
+
+static const struct pool_ops router_pools = {
+    .join = pool_join,
+    .leave = pool_leave,
+    .drained = pool_drained,
+    .set_max_inflight = pool_set_max_inflight,
+    .inflight = pool_inflight,
+    .requests = pool_requests,
+    .release = pool_release,
+};
+
 /* ---- loading ---- */
 
 /* -c FILE, else APPDIR/drover.yaml when it exists, else the defaults. */
@@ -390,6 +440,114 @@ static uint64_t gauge_sum(struct control *ctl, bool upstreams)
     return n;
 }
 
+static void status_processes(struct control *ctl, struct jsonw *w)
+{
+    struct sv_snapshot *snap = ctl->sv != NULL ? supervisor_snapshot(ctl->sv) : NULL;
+
+    jsonw_array_begin(w);
+    for (size_t i = 0; snap != NULL && i < snap->ntypes; i++) {
+        const struct sv_type_view *t = &snap->types[i];
+
+        jsonw_object_begin(w);
+        jsonw_key(w, "type");
+        jsonw_string(w, t->type);
+        jsonw_key(w, "routed");
+        jsonw_bool(w, t->routed);
+        jsonw_key(w, "stopped");
+        jsonw_bool(w, t->stopped);
+        jsonw_key(w, "removed");
+        jsonw_bool(w, t->removed);
+        jsonw_key(w, "want");
+        jsonw_int(w, t->want);
+        jsonw_key(w, "rolling");
+        jsonw_bool(w, t->rolling);
+        jsonw_key(w, "restarts");
+        jsonw_uint(w, t->restarts);
+        jsonw_key(w, "command");
+        jsonw_string(w, t->command);
+        jsonw_key(w, "instances");
+        jsonw_array_begin(w);
+        for (size_t k = 0; k < t->ninstances; k++) {
+            const struct sv_instance_view *in = &t->instances[k];
+
+            jsonw_object_begin(w);
+            jsonw_key(w, "name");
+            jsonw_string(w, in->name);
+            jsonw_key(w, "pid");
+            if (in->pid > 0)
+                jsonw_int(w, in->pid);
+            else
+                jsonw_null(w);
+            jsonw_key(w, "port");
+            jsonw_int(w, in->port);
+            jsonw_key(w, "state");
+            jsonw_string(w, in->state);
+            jsonw_key(w, "restarts");
+            jsonw_uint(w, in->restarts);
+            jsonw_key(w, "uptime_s");
+            if (in->pid > 0)
+                jsonw_double(w, in->uptime_s);
+            else
+                jsonw_null(w);
+            jsonw_key(w, "rss_bytes");
+            if (in->rss_bytes >= 0)
+                jsonw_uint(w, (uint64_t)in->rss_bytes);
+            else
+                jsonw_null(w);
+            jsonw_key(w, "inflight");
+            jsonw_int(w, in->inflight);
+            jsonw_key(w, "requests");
+            jsonw_uint(w, in->requests);
+            jsonw_object_end(w);
+        }
+        jsonw_array_end(w);
+        jsonw_object_end(w);
+    }
+    jsonw_array_end(w);
+    free(snap);
+}
+
+/* {"web":4,...}: the counts wanted, 0 for a stopped type. */
+static void status_formation(struct control *ctl, struct jsonw *w)
+{
+    struct sv_snapshot *snap = supervisor_snapshot(ctl->sv);
+
+    jsonw_object_begin(w);
+    for (size_t i = 0; snap != NULL && i < snap->ntypes; i++) {
+        if (snap->types[i].removed)
+            continue;
+        jsonw_key(w, snap->types[i].type);
+        jsonw_int(w, snap->types[i].want);
+    }
+    jsonw_object_end(w);
+    free(snap);
+}
+
+static void metrics_processes(struct control *ctl, struct sbuf *out)
+{
+    struct sv_snapshot *snap = supervisor_snapshot(ctl->sv);
+
+    if (snap == NULL)
+        return;
+    sbuf_puts(out, "# HELP drover_instance_restarts_total Crash restarts of a process type's instances.\n"
+                   "# TYPE drover_instance_restarts_total counter\n");
+    for (size_t i = 0; i < snap->ntypes; i++) {
+        sbuf_puts(out, "drover_instance_restarts_total{type=");
+        metrics_label(out, snap->types[i].type);
+        sbuf_printf(out, "} %llu\n", (unsigned long long)snap->types[i].restarts);
+    }
+    sbuf_puts(out, "# HELP drover_instances Instances of a process type, by state.\n"
+                   "# TYPE drover_instances gauge\n");
+    for (size_t i = 0; i < snap->ntypes; i++) {
+        for (int st = 0; st < SV_STATES; st++) {
+            sbuf_puts(out, "drover_instances{type=");
+            metrics_label(out, snap->types[i].type);
+            sbuf_printf(out, ",state=\"%s\"} %u\n", inst_state_names[st], snap->types[i].by_state[st]);
+        }
+    }
+    free(snap);
+}
+
 int control_status(struct control *ctl, struct sbuf *out)
 {
     const struct conf *conf = ctl->router.cref->conf;
@@ -439,12 +597,7 @@ int control_status(struct control *ctl, struct sbuf *out)
     jsonw_object_end(&w);
 
     jsonw_key(&w, "processes");
-    if (ctl->sv != NULL) {
-        supervisor_status(ctl->sv, &w);
-    } else {
-        jsonw_array_begin(&w);
-        jsonw_array_end(&w);
-    }
+    status_processes(ctl, &w);
 
     jsonw_key(&w, "backends");
     jsonw_array_begin(&w);
@@ -498,7 +651,7 @@ int control_scale(struct control *ctl, const struct json_value *body, struct sbu
     jsonw_init(&w, out);
     jsonw_object_begin(&w);
     jsonw_key(&w, "formation");
-    supervisor_formation(ctl->sv, &w);
+    status_formation(ctl, &w);
     jsonw_object_end(&w);
     return 200;
 }
@@ -746,7 +899,7 @@ int control_metrics(struct control *ctl, struct sbuf *out)
         sbuf_printf(out, "} %d\n", backend_inflight(be));
     }
     if (ctl->sv != NULL)
-        supervisor_metrics(ctl->sv, out);
+        metrics_processes(ctl, out);
     return 200;
 }
 
@@ -799,7 +952,7 @@ int control_run(const struct run_options *o)
         snprintf(from, sizeof(from), "%s", plan->formation_file);
         snprintf(ignored, sizeof(ignored), "%s", plan->ignored_file != NULL ? plan->ignored_file : "");
         /* Before the first log line, so every name lines up. */
-        ctl->sv = supervisor_new(ctl->loop, &ctl->router, plan);
+        ctl->sv = supervisor_new(ctl->loop, &router_pools, &ctl->router, plan);
         plan = NULL;
         if (ctl->sv == NULL) {
             fprintf(stderr, "drover: out of memory\n");

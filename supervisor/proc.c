@@ -16,8 +16,6 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "router/backend.h"
-#include "router/router.h"
 #include "supervisor/logs.h"
 #include "supervisor/shim.h"
 
@@ -30,7 +28,7 @@ extern char **environ;
 #define PROBE_MAX 0.5
 #define DRAIN_POLL 0.05
 
-const char *const inst_state_names[] = {"starting", "up", "draining", "stopping", "backoff"};
+const char *const inst_state_names[SV_STATES] = {"starting", "up", "draining", "stopping", "backoff"};
 
 static void probe_start(struct instance *in);
 static void probe_stop(struct instance *in);
@@ -53,8 +51,8 @@ static void join_pools(struct instance *in)
 
     if (!in->type->pt->routed || in->be != NULL)
         return;
-    in->be = router_add_instance(sv->router, in->type->pt->name, in->name, in->port,
-                                 settings(in)->max_inflight);
+    in->be = sv->pools->join(sv->pools_ctx, in->type->pt->name, in->name, in->port,
+                             settings(in)->max_inflight);
     if (in->be == NULL)
         log_error("%s: out of memory: not routed to", in->name);
     in->pooled = in->be != NULL;
@@ -67,7 +65,7 @@ static uint64_t leave_pools(struct instance *in)
     uint64_t gen = 0;
 
     if (in->pooled)
-        gen = router_remove_instance(in->type->sv->router, in->be);
+        gen = in->type->sv->pools->leave(in->type->sv->pools_ctx, in->be);
     in->pooled = false;
     return gen;
 }
@@ -76,7 +74,8 @@ static uint64_t leave_pools(struct instance *in)
 static void drop_backend(struct instance *in)
 {
     leave_pools(in);
-    backend_unref(in->be);
+    if (in->be != NULL)
+        in->type->sv->pools->release(in->be);
     in->be = NULL;
 }
 
@@ -419,8 +418,7 @@ static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
     /* Until every worker has tables without it, one may still pick it. */
     if (ev_now(loop) < in->drain_until &&
-        (!router_tables_current(sv->router, in->drain_gen) ||
-         (in->be != NULL && backend_inflight(in->be) > 0)))
+        (in->be == NULL ? false : !sv->pools->drained(sv->pools_ctx, in->be, in->drain_gen)))
         return; /* repeating: look again */
     instance_terminate(in);
 }

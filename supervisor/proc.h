@@ -14,9 +14,7 @@
 #include "supervisor/formation.h"
 #include "supervisor/supervisor.h"
 
-struct backend;
 struct logpipe;
-struct router;
 
 enum inst_state {
     INST_STARTING,  /* spawned; a routed type waits for its ready probe */
@@ -26,7 +24,6 @@ enum inst_state {
     INST_BACKOFF,   /* exited; spawned again when the back-off passes */
 };
 
-extern const char *const inst_state_names[];
 
 /* A plan shared by the process types that point into it: a reload brings
  * a new one, and the old lives on while a removed type still drains. */
@@ -52,7 +49,7 @@ struct instance {
     double started;             /* ev_now at spawn */
     double up_since;
     double drain_until;         /* DRAINING: stop anyway after this */
-    uint64_t drain_gen;         /* DRAINING: tables without it (router_tables_current) */
+    uint64_t drain_gen;         /* DRAINING: tables without it (pool_ops.drained) */
     unsigned restarts;
     unsigned crashes;           /* since the back-off was last reset */
     ev_timer timer;             /* ready deadline, drain poll, stop → kill, or back-off */
@@ -64,7 +61,7 @@ struct instance {
     char probe_buf[16];
     ev_child child;
     struct logpipe *log;
-    struct backend *be;         /* our reference, from joining the pools until it stopped */
+    struct pool_member *be;     /* our hold, from joining the pools until it stopped */
     bool pooled;                /* in its routes' pools now */
     struct instance *replaces;  /* a replacement: the instance to stop once this is ready */
 };
@@ -86,7 +83,8 @@ struct ptype {
 
 struct supervisor {
     struct ev_loop *loop;
-    struct router *router;
+    const struct pool_ops *pools;
+    void *pools_ctx;
     struct plan_hold *hold;     /* the plan in force */
     struct ptype *types;        /* formation order, then types added by reloads */
     char self[PATH_MAX];        /* this binary, re-executed as the shim */

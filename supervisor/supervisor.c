@@ -10,9 +10,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "router/backend.h"
-#include "router/metrics.h"
-#include "router/router.h"
+#include "lib/sbuf.h"
 #include "supervisor/logs.h"
 
 #define MEMORY_CHECK_INTERVAL 3.0
@@ -203,7 +201,8 @@ static void any_child_cb(struct ev_loop *loop, ev_child *c, int revents)
     log_debug("reaped child %d (status %#x)", c->rpid, c->rstatus);
 }
 
-struct supervisor *supervisor_new(struct ev_loop *loop, struct router *router, struct plan *plan)
+struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *pools, void *ctx,
+                                  struct plan *plan)
 {
     struct supervisor *sv = calloc(1, sizeof(*sv));
     ssize_t n;
@@ -212,7 +211,8 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct router *router, s
     if (sv == NULL)
         return NULL;
     sv->loop = loop;
-    sv->router = router;
+    sv->pools = pools;
+    sv->pools_ctx = ctx;
     sv->drain_limit = DEFAULT_DRAIN_LIMIT;
     n = readlink("/proc/self/exe", sv->self, sizeof(sv->self) - 1);
     sv->hold = n > 0 ? hold_new(plan) : NULL;
@@ -454,11 +454,11 @@ void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *no
         t->pt = pt;
         for (struct instance *in = t->instances; in != NULL; in = in->next)
             if (in->be != NULL)
-                atomic_store(&in->be->max_inflight, pt->settings.max_inflight);
+                sv->pools->set_max_inflight(in->be, pt->settings.max_inflight);
         if (routed && !pt->routed) {
             for (struct instance *in = t->instances; in != NULL; in = in->next) {
                 if (in->pooled)
-                    router_remove_instance(sv->router, in->be);
+                    sv->pools->leave(sv->pools_ctx, in->be);
                 in->pooled = false;
             }
         }
@@ -475,116 +475,67 @@ void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *no
 
 /* ---- what it looks like ---- */
 
-static uint64_t backend_requests(const struct backend *be)
-{
-    uint64_t n = 0;
-
-    for (unsigned i = 0; be != NULL && i < be->nslots; i++)
-        n += counter_get(&be->slot[i].requests);
-    return n;
-}
-
-void supervisor_status(struct supervisor *sv, struct jsonw *w)
+struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
 {
     double now = ev_now(sv->loop);
+    size_t ntypes = 0, ninst = 0, strbytes = 0, size;
+    struct sv_snapshot *snap;
+    struct sv_instance_view *iv;
+    char *str;
 
-    jsonw_array_begin(w);
-    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
+    for (struct ptype *t = sv->types; t != NULL; t = t->next, ntypes++) {
+        strbytes += strlen(t->pt->name) + strlen(t->pt->command) + 2;
+        for (struct instance *in = t->instances; in != NULL; in = in->next, ninst++)
+            strbytes += strlen(in->name) + 1;
+    }
+    size = sizeof(*snap) + ntypes * sizeof(struct sv_type_view) +
+           ninst * sizeof(struct sv_instance_view) + strbytes;
+    snap = calloc(1, size);
+    if (snap == NULL)
+        return NULL;
+    snap->ntypes = ntypes;
+    snap->types = (struct sv_type_view *)(snap + 1);
+    iv = (struct sv_instance_view *)(snap->types + ntypes);
+    str = (char *)(iv + ninst);
+
+    size_t k = 0;
+    for (struct ptype *t = sv->types; t != NULL; t = t->next, k++) {
+        struct sv_type_view *tv = &snap->types[k];
         pid_t pgids[1024];
         unsigned long long rss[1024];
-        size_t n = 0, k = 0;
+        size_t n = 0;
 
         for (struct instance *in = t->instances; in != NULL && n < 1024; in = in->next)
             pgids[n++] = in->pid;
         instance_rss(pgids, rss, n);
-        jsonw_object_begin(w);
-        jsonw_key(w, "type");
-        jsonw_string(w, t->pt->name);
-        jsonw_key(w, "routed");
-        jsonw_bool(w, t->pt->routed);
-        jsonw_key(w, "stopped");
-        jsonw_bool(w, t->stopped);
-        jsonw_key(w, "removed");
-        jsonw_bool(w, t->removed);
-        jsonw_key(w, "want");
-        jsonw_int(w, t->want);
-        jsonw_key(w, "rolling");
-        jsonw_bool(w, t->rolling);
-        jsonw_key(w, "restarts");
-        jsonw_uint(w, counter_get(&t->restarts));
-        jsonw_key(w, "command");
-        jsonw_string(w, t->pt->command);
-        jsonw_key(w, "instances");
-        jsonw_array_begin(w);
-        for (struct instance *in = t->instances; in != NULL; in = in->next, k++) {
-            jsonw_object_begin(w);
-            jsonw_key(w, "name");
-            jsonw_string(w, in->name);
-            jsonw_key(w, "pid");
-            if (in->pid > 0)
-                jsonw_int(w, in->pid);
-            else
-                jsonw_null(w);
-            jsonw_key(w, "port");
-            jsonw_int(w, in->port);
-            jsonw_key(w, "state");
-            jsonw_string(w, inst_state_names[in->state]);
-            jsonw_key(w, "restarts");
-            jsonw_uint(w, in->restarts);
-            jsonw_key(w, "uptime_s");
-            if (in->pid > 0)
-                jsonw_double(w, now - in->started);
-            else
-                jsonw_null(w);
-            jsonw_key(w, "rss_bytes");
-            if (in->pid > 0 && k < n)
-                jsonw_uint(w, rss[k]);
-            else
-                jsonw_null(w);
-            jsonw_key(w, "inflight");
-            jsonw_int(w, in->be != NULL ? backend_inflight(in->be) : 0);
-            jsonw_key(w, "requests");
-            jsonw_uint(w, backend_requests(in->be));
-            jsonw_object_end(w);
+        tv->type = strcpy(str, t->pt->name);
+        str += strlen(str) + 1;
+        tv->command = strcpy(str, t->pt->command);
+        str += strlen(str) + 1;
+        tv->routed = t->pt->routed;
+        tv->stopped = t->stopped;
+        tv->removed = t->removed;
+        tv->rolling = t->rolling;
+        tv->want = t->stopped ? 0 : t->want;
+        tv->restarts = counter_get(&t->restarts);
+        tv->instances = iv;
+        size_t j = 0;
+        for (struct instance *in = t->instances; in != NULL; in = in->next, j++) {
+            struct sv_instance_view *v = &iv[tv->ninstances++];
+
+            v->name = strcpy(str, in->name);
+            str += strlen(str) + 1;
+            v->pid = in->pid > 0 ? in->pid : 0;
+            v->port = in->port;
+            v->state = inst_state_names[in->state];
+            v->restarts = in->restarts;
+            v->uptime_s = in->pid > 0 ? now - in->started : 0;
+            v->rss_bytes = in->pid > 0 && j < n ? (long long)rss[j] : -1;
+            v->inflight = in->be != NULL ? sv->pools->inflight(in->be) : 0;
+            v->requests = in->be != NULL ? sv->pools->requests(in->be) : 0;
+            tv->by_state[in->state]++;
         }
-        jsonw_array_end(w);
-        jsonw_object_end(w);
+        iv += tv->ninstances;
     }
-    jsonw_array_end(w);
-}
-
-void supervisor_formation(struct supervisor *sv, struct jsonw *w)
-{
-    jsonw_object_begin(w);
-    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
-        if (t->removed)
-            continue;
-        jsonw_key(w, t->pt->name);
-        jsonw_int(w, t->stopped ? 0 : t->want);
-    }
-    jsonw_object_end(w);
-}
-
-void supervisor_metrics(struct supervisor *sv, struct sbuf *out)
-{
-    sbuf_puts(out, "# HELP drover_instance_restarts_total Crash restarts of a process type's instances.\n"
-                   "# TYPE drover_instance_restarts_total counter\n");
-    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
-        sbuf_puts(out, "drover_instance_restarts_total{type=");
-        metrics_label(out, t->pt->name);
-        sbuf_printf(out, "} %llu\n", (unsigned long long)counter_get(&t->restarts));
-    }
-    sbuf_puts(out, "# HELP drover_instances Instances of a process type, by state.\n"
-                   "# TYPE drover_instances gauge\n");
-    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
-        unsigned by_state[5] = {0};
-
-        for (struct instance *in = t->instances; in != NULL; in = in->next)
-            by_state[in->state]++;
-        for (int s = 0; s < 5; s++) {
-            sbuf_puts(out, "drover_instances{type=");
-            metrics_label(out, t->pt->name);
-            sbuf_printf(out, ",state=\"%s\"} %u\n", inst_state_names[s], by_state[s]);
-        }
-    }
+    return snap;
 }

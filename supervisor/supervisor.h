@@ -13,16 +13,43 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "supervisor/formation.h"
 
-struct router;
 struct supervisor;
+
+/* How the supervisor reaches the pools that route to its instances. The
+ * composition root hands it in; the supervisor never names the router. A
+ * member is the pool's handle for one instance, held from join until
+ * release. */
+struct pool_member;
+struct pool_ops {
+    /* The instance joins the pools of the routes naming type; NULL on
+     * allocation failure. */
+    struct pool_member *(*join)(void *ctx, const char *type, const char *name, int port,
+                                unsigned max_inflight);
+    /* Out of the pools at once; requests in flight finish. Returns the
+     * generation of the tables without it (see drained). */
+    uint64_t (*leave)(void *ctx, struct pool_member *m);
+    /* Every worker has left tables older than generation, and m has no
+     * request in flight: it can be stopped without failing one. */
+    bool (*drained)(void *ctx, struct pool_member *m, uint64_t generation);
+    /* Requests at once on one instance (reload changes it). */
+    void (*set_max_inflight)(struct pool_member *m, unsigned max_inflight);
+    /* Requests in flight on it now, and served by it so far. */
+    long (*inflight)(const struct pool_member *m);
+    uint64_t (*requests)(const struct pool_member *m);
+    /* The supervisor's hold on m ends (after leave). */
+    void (*release)(struct pool_member *m);
+};
 
 /* A supervisor for plan (malloc'd; taken over, freed with the supervisor)
  * on loop, which must be the default loop (child watchers live there),
- * handing ready instances to router. NULL on allocation failure. */
-struct supervisor *supervisor_new(struct ev_loop *loop, struct router *router, struct plan *plan);
+ * handing ready instances to the pools through pools (ctx passed back).
+ * NULL on allocation failure. */
+struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *pools, void *ctx,
+                                  struct plan *plan);
 
 /* Spawns every instance of the plan. */
 void supervisor_start(struct supervisor *sv);
@@ -60,11 +87,40 @@ int supervisor_start_type(struct supervisor *sv, const char *type);
 struct sbuf;
 void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *notes);
 
-/* /status's "processes" array, /scale's formation object, /metrics'
- * instance series. */
-struct jsonw;
-void supervisor_status(struct supervisor *sv, struct jsonw *w);
-void supervisor_formation(struct supervisor *sv, struct jsonw *w);
-void supervisor_metrics(struct supervisor *sv, struct sbuf *out);
+/* What the process types look like now, for /status, /scale and /metrics
+ * (rendered by the caller). One block: free it with free(). States are
+ * inst_state_names[]; pid and uptime are 0 for an instance with no process,
+ * rss_bytes is -1 when /proc did not tell. */
+#define SV_STATES 5
+struct sv_instance_view {
+    const char *name;
+    int pid;                    /* the instance's process group (the shim) */
+    int port;
+    const char *state;
+    unsigned restarts;
+    double uptime_s;
+    long long rss_bytes;
+    long inflight;
+    uint64_t requests;
+};
+struct sv_type_view {
+    const char *type;
+    const char *command;
+    bool routed, stopped, removed, rolling;
+    int want;                   /* instances wanted (0 while stopped in the formation) */
+    uint64_t restarts;
+    unsigned by_state[SV_STATES];
+    size_t ninstances;
+    struct sv_instance_view *instances;
+};
+struct sv_snapshot {
+    size_t ntypes;
+    struct sv_type_view *types;
+};
+extern const char *const inst_state_names[SV_STATES];
+
+/* A snapshot (malloc'd, strings copied into the same block), or NULL on
+ * allocation failure. */
+struct sv_snapshot *supervisor_snapshot(struct supervisor *sv);
 
 #endif
