@@ -23,8 +23,8 @@ endif
 CFLAGS  := $(CFLAGS_COMMON) $(OPT) $(WARN) $(EXTRA_CFLAGS)
 
 # Everything but main() goes into libdrover.a so unit tests can link it.
-LIB_SRC  := $(sort $(wildcard lib/*.c conf/*.c router/*.c supervisor/*.c))
-LIB_SRC  := $(filter-out router/main.c,$(LIB_SRC))
+LIB_SRC  := $(sort $(wildcard lib/*.c conf/*.c router/*.c supervisor/*.c control/*.c))
+LIB_SRC  := $(filter-out control/main.c,$(LIB_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LLHTTP_OBJ := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -57,7 +57,7 @@ $(BUILD)/libdrover.a: $(LIB_OBJ) $(LLHTTP_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/drover: $(BUILD)/obj/router/main.o $(BUILD)/libdrover.a
+$(BUILD)/drover: $(BUILD)/obj/control/main.o $(BUILD)/libdrover.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
 $(BUILD)/backend: $(BUILD)/obj/bench/backend.o $(LLHTTP_OBJ)

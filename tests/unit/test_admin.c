@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 /* The units under test, static functions included. */
-#include "router/admin.c"
-#include "router/cli.c"
+#include "control/admin.c"
+#include "control/cli.c"
 
 /* ---- a stub of control.c ------------------------------------------------ */
 

@@ -8,8 +8,8 @@
 
 #include "conf/config.h"
 #include "lib/log.h"
-#include "router/cli.h"
-#include "router/control.h"
+#include "control/cli.h"
+#include "control/control.h"
 #include "supervisor/formation.h"
 #include "supervisor/shim.h"
 

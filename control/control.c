@@ -1,7 +1,7 @@
 /* A running drover: config and plan loading, start, the lifecycle (drain,
  * stop, reload on SIGHUP), and everything the admin API asks of it. Main
  * thread only. */
-#include "router/control.h"
+#include "control/control.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -17,7 +17,7 @@
 
 #include "conf/config.h"
 #include "lib/log.h"
-#include "router/admin.h"
+#include "control/admin.h"
 #include "router/backend.h"
 #include "router/metrics.h"
 #include "router/router.h"

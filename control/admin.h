@@ -15,8 +15,8 @@
  * to arrive or a reply to drain (then the connection closes), 64
  * connections at once (the rest wait in the accept backlog). Malformed
  * requests get 400 and the connection closes. */
-#ifndef DROVER_ROUTER_ADMIN_H
-#define DROVER_ROUTER_ADMIN_H
+#ifndef DROVER_CONTROL_ADMIN_H
+#define DROVER_CONTROL_ADMIN_H
 
 #include <ev.h>
 #include <stddef.h>

@@ -20,7 +20,7 @@
  * are shown in the instance rows, not again as static backends. The
  * BACKEND column of a static backend is its "route" (or "routes", joined
  * with commas), else its "name". */
-#include "router/cli.h"
+#include "control/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -8,7 +8,7 @@
  * connection wait for writability, with reading stopped, so requests are
  * answered strictly one at a time. A connection is freed at the end of its
  * own callback, never while a caller up the stack may still use it. */
-#include "router/admin.h"
+#include "control/admin.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "llhttp.h"
-#include "router/control.h"
+#include "control/control.h"
 #include "router/http.h"
 
 #define ADMIN_MAX_HEAD (16 * 1024)

@@ -17,8 +17,8 @@
  * refused the token or refused the request (its "error" is printed, on
  * stderr, as one line "drover: ..."), or the config could not be read;
  * 2 usage error. */
-#ifndef DROVER_ROUTER_CLI_H
-#define DROVER_ROUTER_CLI_H
+#ifndef DROVER_CONTROL_CLI_H
+#define DROVER_CONTROL_CLI_H
 
 /* argv[0] is the command ("status", "scale", ...), as given after
  * "drover". Returns the exit code. */

@@ -5,8 +5,8 @@
  * Every function that answers writes a JSON document (or Prometheus text
  * for metrics) into out and returns the HTTP status to answer with; on a
  * refusal the document is {"error": "<one line>"}. */
-#ifndef DROVER_ROUTER_CONTROL_H
-#define DROVER_ROUTER_CONTROL_H
+#ifndef DROVER_CONTROL_CONTROL_H
+#define DROVER_CONTROL_CONTROL_H
 
 #include <stdbool.h>
 #include <stddef.h>
