@@ -8,7 +8,7 @@ CC      ?= cc
 LLHTTP  := /usr/share/llhttp
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -I. -I/usr/share/include/llhttp -g -pthread
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-LIBS    := -lev -lyaml -lm -pthread
+LIBS    := -lev -lyaml -ljansson -lm -pthread
 
 ifeq ($(SAN),1)
 BUILD   := build/asan
@@ -27,7 +27,7 @@ LIB_SRC  := $(sort $(wildcard lib/*.c conf/*.c router/*.c supervisor/*.c control
 LIB_SRC  := $(filter-out control/main.c,$(LIB_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LLHTTP_OBJ := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
 DEPS_STAMP := build/.deps-ok

@@ -1,6 +1,6 @@
 /* conf/config.c: value parsers, ${VAR} expansion, whole files (good and
  * bad, with exact "file:line:col: message" errors) and the printed plan.
- * Fixtures live in tests/unit/data/config/ (found from __FILE__); small
+ * Fixtures live in tests/unit/conf/data/config/ (found from __FILE__); small
  * cases write their YAML to a temporary directory. */
 #include <criterion/criterion.h>
 #include <limits.h>
@@ -21,7 +21,7 @@ static char err[8192];
 static char tmpdir[PATH_MAX];
 static char yaml_path[PATH_MAX + 32];
 
-/* tests/unit/data/config/NAME, relative to where this file was compiled
+/* tests/unit/conf/data/config/NAME, relative to where this file was compiled
  * from (the repository root under make). */
 static const char *data_path(const char *name)
 {
@@ -531,7 +531,7 @@ Test(file, null_values_mean_unset)
 
 Test(file, example_config_shows_the_defaults)
 {
-    const char *path = data_path("../../../../conf/drover.yaml");
+    const char *path = data_path("../../../../../conf/drover.yaml");
     struct conf *c;
 
     unsetenv("DROVER_ADMIN_TOKEN");
