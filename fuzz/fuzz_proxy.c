@@ -63,6 +63,7 @@
 #include "router/backend.h"
 #include "router/buf.h"
 #include "router/conn.h"
+#include "router/request.h"
 #include "router/health.h"
 #include "router/route.h"
 #include "router/router.h"
@@ -753,7 +754,7 @@ static uint64_t fingerprint(void)
     uint64_t h = mix(G.io, w->nconns);
 
     h = mix(h, G.nbc);
-    h = mix(h, w->queue_head != NULL);
+    h = mix(h, w->queue.head != NULL);
     for (struct conn *c = w->conns; c != NULL; c = c->next) {
         h = mix(h, c->state);
         h = mix(h, c->tkind);
@@ -880,7 +881,7 @@ static void teardown(void)
     /* Nothing may outlive the input. */
     CHECK(w->conns == NULL && w->nconns == 0);
     CHECK(w->dead_conns == NULL && w->dead_ups == NULL);
-    CHECK(w->queue_head == NULL && w->queue_tail == NULL);
+    CHECK(w->queue.head == NULL && w->queue.tail == NULL);
     CHECK(w->table->refs == G.table_refs);
     for (unsigned i = 0; i < w->table->nroutes; i++)
         CHECK(w->table->routes[i].nqueued == 0);

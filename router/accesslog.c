@@ -9,6 +9,7 @@
 
 #include "router/backend.h"
 #include "router/conn.h"
+#include "router/request.h"
 #include "router/route.h"
 
 struct accesslog *accesslog_new(int fd, enum log_format format)

@@ -9,15 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "router/accesslog.h"
 #include "router/buf.h"
-#include "router/metrics.h"
-#include "router/proxy.h"
+#include "router/request.h"
 #include "router/route.h"
-#include "router/router.h"
-#include "router/tunnel.h"
-#include "router/upstream.h"
 #include "router/worker.h"
 
 #define LINGER_SECONDS 2.0
@@ -27,6 +21,13 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void write_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void parse_head(struct conn *c, uint32_t scan_from);
+static void self_readable(struct conn *c);
+static void self_writable(struct conn *c);
+static void self_timeout(struct conn *c);
+
+/* The states a connection serves itself: idle, reading a head, writing its
+ * own answer, lingering. */
+static const struct conn_ops self_ops = {self_readable, self_writable, self_timeout};
 
 /* The config that governs c: its request's, so a reload does not change the
  * rules under a request in flight, else the worker's current one. */
@@ -105,28 +106,20 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         c->timer_at = c->deadline;
         return;
     }
-    switch (c->state) {
-    case CS_PROXY:
-        proxy_timeout(c);
-        return;
-    case CS_TUNNEL:
-        tunnel_timeout(c);
-        return;
-    case CS_HEAD:
-        if (c->in != NULL && buf_len(c->in) > 0) {
-            char why[96], d[32];
+    c->ops->timeout(c);
+}
 
-            snprintf(why, sizeof(why), "request head not received within %s",
-                     conf_format_duration(conn_conf(c)->timeouts.client_header_ms, d, sizeof(d)));
-            conn_reply_error(c, 408, why, false);
-            return;
-        }
-        conn_close(c);
-        return;
-    default:
-        conn_close(c);
+static void self_timeout(struct conn *c)
+{
+    if (c->state == CS_HEAD && c->in != NULL && buf_len(c->in) > 0) {
+        char why[96], d[32];
+
+        snprintf(why, sizeof(why), "request head not received within %s",
+                 conf_format_duration(conn_conf(c)->timeouts.client_header_ms, d, sizeof(d)));
+        conn_reply_error(c, 408, why, false);
         return;
     }
+    conn_close(c);
 }
 
 void conn_read_start(struct conn *c)
@@ -145,78 +138,6 @@ void conn_read_stop(struct conn *c)
     }
 }
 
-static struct request *request_new(struct worker *w)
-{
-    struct request *req = w->free_reqs;
-
-    if (req != NULL)
-        w->free_reqs = req->next;
-    else if ((req = malloc(sizeof(*req))) == NULL)
-        return NULL;
-    /* Everything but the meta[] copies, which the lengths delimit. */
-    memset(req, 0, offsetof(struct request, meta));
-    return req;
-}
-
-static void request_free(struct worker *w, struct request *req)
-{
-    route_table_put(req->table);
-    req->next = w->free_reqs;
-    w->free_reqs = req;
-}
-
-/* A request object for c even when its head never parsed, so every answer
- * gets a request id and a log line. */
-static struct request *request_begin(struct conn *c)
-{
-    struct worker *w = c->w;
-    struct request *req = request_new(w);
-
-    if (req == NULL)
-        return NULL;
-    req->table = w->table;
-    route_table_get(req->table);
-    req->start = c->t_first;
-    req->start_ms = (int64_t)(c->t_first * 1000.0);
-    req->minor = 1;
-    http_request_id_generate(&w->rng, req->id);
-    req->idlen = 32;
-    c->req = req;
-    return req;
-}
-
-/* Counts an answered request for /metrics: by route, backend and status
- * class, and its duration per route. */
-static void count_request(struct worker *w, const struct request *req, double now)
-{
-    struct route_rt *r = req->route;
-    int cls = metrics_class(req->status);
-    struct metric_series **series;
-    struct metric_hist **hist;
-
-    if (r != NULL) {
-        unsigned bi = req->be != NULL && req->pick.ntried > 0 ? req->pick.tried[req->pick.ntried - 1]
-                                                              : r->nbe;
-
-        series = &r->series[bi * METRICS_CLASSES + (unsigned)cls];
-        hist = &r->hist;
-    } else {
-        series = &w->noroute_series[cls];
-        hist = &w->noroute_hist;
-    }
-    if (*series == NULL)
-        *series = metrics_series(w->metrics, r != NULL ? r->label : "-",
-                                 req->be != NULL ? req->be->name : "-", req->status);
-    if (*series != NULL)
-        counter_add(&(*series)->count, 1);
-    else
-        counter_add(&w->metrics->dropped, 1);
-    if (*hist == NULL)
-        *hist = metrics_hist(w->metrics, r != NULL ? r->label : "-");
-    if (*hist != NULL)
-        metrics_observe(*hist, now - req->start);
-}
-
 void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port)
 {
     struct conn *c = w->free_conns;
@@ -231,6 +152,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
     }
     memset(c, 0, sizeof(*c));
     c->w = w;
+    c->ops = &self_ops;
     c->fd = fd;
     c->listen_port = listen_port;
     if (peer->sa_family == AF_INET) {
@@ -265,18 +187,7 @@ void conn_close(struct conn *c)
 
     if (c->state == CS_CLOSED)
         return;
-    if (c->req != NULL) {
-        proxy_end(c);
-        if (c->req->status == 0)
-            c->req->status = 499; /* closed before any answer: nginx's "client closed" */
-        if (c->req->has_method) {
-            count_request(w, c->req, ev_now(w->loop));
-            if (w->alog != NULL)
-                accesslog_request(w->alog, c, c->req, ev_now(w->loop));
-        }
-        request_free(w, c->req);
-        c->req = NULL;
-    }
+    request_end(c, false);
     ev_io_stop(w->loop, &c->rio);
     ev_io_stop(w->loop, &c->wio);
     ev_timer_stop(w->loop, &c->timer);
@@ -296,10 +207,6 @@ void conn_close(struct conn *c)
     c->next = w->dead_conns;
     w->dead_conns = c;
     counter_set(&w->g_conns, --w->nconns);
-    if (w->accept_paused && !w->stopping && w->nconns < w->max_conns)
-        worker_accept_resume(w);
-    if (w->stopping && w->nconns == 0)
-        worker_finished(w);
 }
 
 /* Closes after a response when the client may still be sending: our FIN
@@ -325,13 +232,8 @@ void conn_request_done(struct conn *c, bool keep_alive)
     struct buf *b = c->in;
     bool body_pending = req != NULL && !req->req_done;
 
-    if (req != NULL) {
-        count_request(w, req, ev_now(w->loop));
-        if (w->alog != NULL)
-            accesslog_request(w->alog, c, req, ev_now(w->loop));
-        request_free(w, req);
-        c->req = NULL;
-    }
+    request_end(c, true);
+    c->ops = &self_ops;
     if (!keep_alive || w->stopping || c->rd_eof) {
         if (body_pending || buf_len_or_zero(b) > 0)
             close_lingering(c);
@@ -346,7 +248,7 @@ void conn_request_done(struct conn *c, bool keep_alive)
         c->t_first = ev_now(w->loop);
         conn_set_timeout(c, T_HEADER);
         conn_read_start(c);
-        parse_head(c, b->start);
+        ev_feed_event(w->loop, &c->rio, EV_CUSTOM);
         return;
     }
     buf_put(&w->bufs, b);
@@ -407,6 +309,7 @@ void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_
     req->status = status;
     req->body_out = head_end != NULL ? len - (size_t)(head_end + 4 - (c->reply->data + c->reply->start)) : 0;
     c->state = CS_REPLY;
+    c->ops = &self_ops;
     if (!keep_alive)
         conn_read_stop(c);
     reply_write(c);
@@ -421,9 +324,6 @@ static void parse_head(struct conn *c, uint32_t scan_from)
     struct buf *b = c->in;
     struct http_head *h = &w->head;
     const struct conf *conf = conn_conf(c);
-    struct request *req;
-    const char *id;
-    size_t idlen;
     int r;
 
     /* RFC 9112 2.2: empty lines before a request line are ignored (some
@@ -459,115 +359,104 @@ static void parse_head(struct conn *c, uint32_t scan_from)
         conn_reply_error(c, 431, "request head larger than limits.max_header_bytes", false);
         return;
     }
-    req = request_begin(c);
-    if (req == NULL) {
+    if (request_begin_head(c, h) == NULL) {
         conn_close(c);
         return;
     }
-    req->method = h->method;
-    req->minor = h->minor;
-    req->has_method = true;
-    id = http_header_value(h, H_X_REQUEST_ID, &idlen);
-    if (id != NULL && h->count[H_X_REQUEST_ID] == 1 && http_request_id_sane(id, idlen)) {
-        memcpy(req->id, id, idlen);
-        req->id[idlen] = '\0';
-        req->idlen = idlen;
-    }
-    if (w->alog != NULL)
-        accesslog_capture(req, h);
-    proxy_start(c, h);
+    w->serve(c, h);
 }
 
-static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
+long conn_fill(struct conn *c)
 {
-    struct conn *c = io->data;
-    struct worker *w = c->w;
     struct buf *b;
-    uint32_t old_end;
     ssize_t n;
 
-    (void)loop;
-    (void)revents;
-    if (c->state == CS_TUNNEL) {
-        tunnel_event(c);
-        return;
-    }
-    if (c->in == NULL && (c->in = buf_get(&w->bufs)) == NULL) {
+    if (c->in == NULL && (c->in = buf_get(&c->w->bufs)) == NULL) {
         conn_close(c);
-        return;
+        return -1;
     }
     b = c->in;
-    if (c->state == CS_LINGER)
-        b->start = b->end = BUF_HEADROOM; /* drop what the client still sends */
     if (buf_room(b) == 0) {
         conn_read_stop(c);
-        return;
+        return -1;
     }
     n = read(c->fd, b->data + b->end, buf_room(b));
     if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return;
-        conn_close(c);
-        return;
+        if (errno != EAGAIN && errno != EINTR)
+            conn_close(c);
+        return -1;
     }
+    b->end += (uint32_t)n;
+    return n;
+}
+
+static void self_readable(struct conn *c)
+{
+    long n;
+
+    if (c->state == CS_LINGER && c->in != NULL)
+        c->in->start = c->in->end = BUF_HEADROOM; /* drop what the client still sends */
+    n = conn_fill(c);
+    if (n < 0)
+        return;
     if (n == 0) {
-        switch (c->state) {
-        case CS_PROXY:
-            proxy_client_eof(c);
-            return;
-        case CS_REPLY:
+        if (c->state == CS_REPLY) {
             c->rd_eof = true;
             conn_read_stop(c);
             return;
-        default:
-            conn_close(c);
-            return;
         }
+        conn_close(c);
+        return;
     }
-    old_end = b->end;
-    b->end += (uint32_t)n;
     switch (c->state) {
     case CS_IDLE:
         c->state = CS_HEAD;
-        c->t_first = ev_now(w->loop);
+        c->t_first = ev_now(c->w->loop);
         conn_set_timeout(c, T_HEADER);
-        parse_head(c, b->start);
+        parse_head(c, c->in->start);
         return;
     case CS_HEAD:
-        parse_head(c, old_end);
-        return;
-    case CS_PROXY:
-        proxy_client_readable(c);
+        parse_head(c, c->in->end - (uint32_t)n);
         return;
     case CS_REPLY:
         /* The next request, read ahead; parsed once the reply is out. */
-        if (buf_room(b) == 0)
+        if (buf_room(c->in) == 0)
             conn_read_stop(c);
         return;
     default:
         return;
     }
+}
+
+static void self_writable(struct conn *c)
+{
+    if (c->state == CS_REPLY)
+        reply_write(c);
+    else
+        ev_io_stop(c->w->loop, &c->wio);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct conn *c = io->data;
+
+    (void)loop;
+    /* Fed by conn_request_done: a pipelined head is already buffered. */
+    if (revents & EV_CUSTOM) {
+        if (c->state == CS_HEAD && c->in != NULL)
+            parse_head(c, c->in->start);
+        return;
+    }
+    c->ops->readable(c);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct conn *c = io->data;
 
+    (void)loop;
     (void)revents;
-    switch (c->state) {
-    case CS_PROXY:
-        proxy_client_writable(c);
-        return;
-    case CS_REPLY:
-        reply_write(c);
-        return;
-    case CS_TUNNEL:
-        tunnel_event(c);
-        return;
-    default:
-        ev_io_stop(loop, io);
-        return;
-    }
+    c->ops->writable(c);
 }
 
 void conn_reap(struct worker *w)
@@ -589,7 +478,6 @@ void conn_reap(struct worker *w)
 void conn_free_all(struct worker *w)
 {
     struct conn *c;
-    struct request *req;
 
     while (w->conns != NULL)
         conn_close(w->conns);
@@ -599,8 +487,5 @@ void conn_free_all(struct worker *w)
         free(c);
     }
     w->nfree_conns = 0;
-    while ((req = w->free_reqs) != NULL) {
-        w->free_reqs = req->next;
-        free(req);
-    }
+    request_free_all(w);
 }

@@ -1,10 +1,14 @@
-/* One client connection and the request it is serving.
+/* One client connection: its socket, buffer, timer and state.
  *
  * The connection's state says what it waits for; one timer per connection
  * enforces whichever timeout applies to that state (a deadline that is only
  * re-armed when it moves earlier, see "Be smart about timeouts" in ev(3)).
- * A closed connection is only unlinked and queued: the worker frees it after
- * the callbacks of the current loop iteration have run. */
+ * Its events go to whoever serves it now through c->ops: conn.c itself
+ * while it reads a head or writes its own answer, proxy.c while a request
+ * is proxied, tunnel.c after a 101. A complete head goes to the worker's
+ * serve function; conn.c names nothing above it. A closed connection is
+ * only unlinked and queued: the worker frees it after the callbacks of the
+ * current loop iteration have run. */
 #ifndef DROVER_ROUTER_CONN_H
 #define DROVER_ROUTER_CONN_H
 
@@ -45,56 +49,17 @@ enum conn_timeout {
     T_QUEUE,        /* timeouts.queue waiting for a backend under max_inflight */
 };
 
-#define REQUEST_META_MAX 2048
-
-/* What one request needs from its head to its log line. Taken from the
- * worker's free list when the head is complete, returned when it ends. */
-struct request {
-    struct request *next;           /* free list */
-    struct route_table *table;      /* reference held for the request */
-    struct route_rt *route;
-    struct backend *be;             /* counted in be->inflight while set */
-    double start;                   /* ev_now at the first byte of the head */
-    int64_t start_ms;
-    uint8_t method;
-    uint8_t minor;
-    bool client_keep_alive;         /* the client allows another request */
-    bool keep_alive;                /* decided: the connection is reused after this one */
-    uint8_t req_body;               /* enum body_kind */
-    uint8_t resp_body;
-    bool req_done;                  /* every request byte parsed */
-    bool resp_started;              /* response head sent to the client */
-    bool resp_done;                 /* every response byte parsed */
-    bool rewindable;                /* the request can be sent again from out_start */
-    bool retried_fresh;             /* a stale pooled connection was retried once */
-    bool upstream_reusable;
-    bool inflight;                  /* counted in be->inflight */
-    bool connect_timed_out;         /* the last connect failed by timing out */
-    bool lost;                      /* a backend closed on it without answering */
-    bool dechunk;                   /* chunked response to an HTTP/1.0 client: framing removed */
-    bool upgrade;                   /* the client asked for a protocol upgrade */
-    bool tun_client_eof, tun_backend_eof;   /* tunnel: that side sent its FIN */
-    bool tun_client_shut, tun_backend_shut; /* tunnel: we passed a FIN on to that side */
-    struct http_body req_parse;     /* the request body's parser state */
-    struct http_body resp_parse;    /* the response body's */
-    bool has_method;                /* the head got far enough to name it */
-    uint32_t out_start;             /* rewritten head in c->in */
-    uint32_t req_fwd;               /* end of the request bytes ready to send */
-    uint32_t resp_fwd;              /* end of the response bytes ready to send */
-    uint64_t body_out;              /* response body bytes sent to the client */
-    uint32_t resp_head_left;        /* rewritten response head bytes not yet sent */
-    int status;                     /* sent to the client (for the log) */
-    struct balance_pick pick;
-    char id[HTTP_REQUEST_ID_MAX + 1];
-    size_t idlen;
-    /* Copies for the access log, NUL-separated in meta[] (truncated). */
-    uint16_t uri_len, host_len, ua_len, referer_len;
-    bool has_host, has_ua, has_referer;
-    char meta[REQUEST_META_MAX];
+/* What serves a connection's events now. */
+struct conn;
+struct conn_ops {
+    void (*readable)(struct conn *c);   /* the client socket can be read */
+    void (*writable)(struct conn *c);   /* ... written (only while wio is on) */
+    void (*timeout)(struct conn *c);    /* the governing timeout (c->tkind) passed */
 };
 
 struct conn {
     struct worker *w;
+    const struct conn_ops *ops;
     struct conn *next, *prev;       /* worker's list; next = free/dead list link */
     int fd;
     uint8_t state;                  /* enum conn_state */
@@ -112,7 +77,7 @@ struct conn {
     llhttp_t parser;
     struct request *req;
     struct upstream *up;
-    struct conn *qnext, *qprev;     /* the worker's queue (max_inflight) */
+    struct conn *qnext, *qprev;     /* the worker's queue (queue.c only) */
     bool queued;
     char ip[INET6_ADDRSTRLEN];
 };
@@ -132,12 +97,20 @@ void conn_touch(struct conn *c, enum conn_timeout kind);
 void conn_read_start(struct conn *c);
 void conn_read_stop(struct conn *c);
 
+/* Reads what the client sent into c->in (taking a buffer if it has none).
+ * Returns the bytes read, 0 when the client shut down its side, or -1 when
+ * there is nothing to read now, no room (reading stops: back-pressure), or
+ * the connection broke (then it is closed). */
+long conn_fill(struct conn *c);
+
 /* Answers the current request (or the connection) with a small error
  * response and then closes the connection or keeps it, per keep_alive. */
 void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive);
 
-/* Ends the current request: logs it, then waits for the next request (and
- * starts on one already pipelined) when keep_alive, else closes. */
+/* Ends the current request (request_end), then waits for the next request
+ * when keep_alive, else closes. A next request already read ahead is
+ * parsed from the loop (a fed read event), never from inside this call, so
+ * answers to pipelined requests do not recurse. */
 void conn_request_done(struct conn *c, bool keep_alive);
 
 /* Frees the connections closed during this loop iteration (the reaper). */

@@ -10,11 +10,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "router/conn.h"
-#include "router/worker.h"
-
-#define ACCEPT_BATCH 64
 #define LISTEN_BACKLOG 4096
 
 int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen)
@@ -52,75 +47,55 @@ fail:
     return -1;
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void ready_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct listener *l = io->data;
-    struct worker *w = l->w;
-    uint16_t port = (uint16_t)l->addr.port;
-
     (void)loop;
     (void)revents;
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        struct sockaddr_storage peer;
-        socklen_t len = sizeof(peer);
-        int fd;
+    l->on_ready(l);
+}
 
-        if (w->nconns >= w->max_conns) {
-            /* Leave the rest in the kernel backlog until a connection ends. */
-            worker_accept_pause(w, 0);
-            return;
-        }
-        fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            switch (errno) {
-            case EINTR:
-            case ECONNABORTED:
-                continue;
-            case EMFILE:
-            case ENFILE:
-            case ENOBUFS:
-            case ENOMEM:
-                log_warn("accept on %s: %s; pausing accepts for 100ms", l->addr.text,
-                         strerror(errno));
-                worker_accept_pause(w, 0.1);
-                return;
-            default:
-                return; /* EAGAIN and the like */
-            }
-        }
-        if (peer.ss_family == AF_UNIX)
-            port = 0;
-        conn_accept(w, fd, (struct sockaddr *)&peer, port);
+int listener_accept(struct listener *l, struct sockaddr_storage *peer, uint16_t *port)
+{
+    for (;;) {
+        socklen_t len = sizeof(*peer);
+        int fd = accept4(l->fd, (struct sockaddr *)peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd >= 0)
+            *port = peer->ss_family == AF_UNIX ? 0 : (uint16_t)l->addr.port;
+        return fd;
     }
 }
 
-struct listener *listener_add(struct worker *w, const struct conf_addr *addr, int fd,
-                              bool owns_path)
+struct listener *listener_new(struct ev_loop *loop, const struct conf_addr *addr, int fd,
+                              bool owns_path, void (*on_ready)(struct listener *l), void *data)
 {
     struct listener *l = calloc(1, sizeof(*l));
 
     if (l == NULL)
         return NULL;
-    l->w = w;
+    l->loop = loop;
+    l->data = data;
     l->addr = *addr;
     l->fd = fd;
     l->owns_path = owns_path;
-    ev_io_init(&l->io, accept_cb, fd, EV_READ);
+    l->on_ready = on_ready;
+    ev_io_init(&l->io, ready_cb, fd, EV_READ);
     l->io.data = l;
-    l->next = w->listeners;
-    w->listeners = l;
     return l;
 }
 
 void listener_start(struct listener *l)
 {
     if (l->fd >= 0)
-        ev_io_start(l->w->loop, &l->io);
+        ev_io_start(l->loop, &l->io);
 }
 
 void listener_stop(struct listener *l)
 {
-    ev_io_stop(l->w->loop, &l->io);
+    ev_io_stop(l->loop, &l->io);
 }
 
 void listener_close(struct listener *l)

@@ -10,24 +10,31 @@
 
 #include "conf/config.h"
 
-struct worker;
-
 struct listener {
-    struct worker *w;
+    struct ev_loop *loop;
+    void *data;                     /* the owner's (its worker) */
     struct listener *next;
     struct conf_addr addr;
     int fd;
     bool owns_path;                 /* unlink the unix socket path on close */
     ev_io io;
+    void (*on_ready)(struct listener *l);
 };
 
 /* A bound, listening, non-blocking socket for addr. reuseport: allow other
  * workers to bind the same address. Returns the fd, or -1 with err filled. */
 int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen);
 
-/* Adds a listener on fd (taken over) to w; it accepts once w's loop runs. */
-struct listener *listener_add(struct worker *w, const struct conf_addr *addr, int fd,
-                              bool owns_path);
+/* A listener on fd (taken over) for loop; once started, on_ready(l) runs
+ * whenever a connection waits to be accepted (listener_accept). NULL when
+ * out of memory. */
+struct listener *listener_new(struct ev_loop *loop, const struct conf_addr *addr, int fd,
+                              bool owns_path, void (*on_ready)(struct listener *l), void *data);
+
+/* The next waiting connection: its fd (non-blocking, close-on-exec), its
+ * peer in peer/port (port 0 on a unix socket), or -1 with errno (EAGAIN
+ * when none waits; EINTR and ECONNABORTED are retried here). */
+int listener_accept(struct listener *l, struct sockaddr_storage *peer, uint16_t *port);
 
 void listener_start(struct listener *l);
 void listener_stop(struct listener *l);

@@ -11,6 +11,8 @@
 #include "router/backend.h"
 #include "router/buf.h"
 #include "router/conn.h"
+#include "router/queue.h"
+#include "router/request.h"
 #include "router/route.h"
 #include "router/tunnel.h"
 #include "router/upstream.h"
@@ -49,137 +51,46 @@ static bool idempotent(uint8_t method)
     }
 }
 
-/* Takes the backend off the request's account (its in-flight count). */
-static void unbind_backend(struct conn *c)
-{
-    struct request *req = c->req;
-
-    if (req->be != NULL && req->pick.ntried > 0 && req->inflight) {
-        atomic_fetch_sub_explicit(&req->be->inflight, 1, memory_order_relaxed);
-        req->inflight = false;
-        /* A slot may have opened for a queued request (tried after the
-         * callbacks of this loop iteration). */
-        if (c->w->queue_head != NULL && backend_max_inflight(req->be) != 0)
-            c->w->queue_kick = true;
-    }
-}
-
-/* ---- the queue: requests waiting for a backend under its max_inflight ---- */
-
 static void fail(struct conn *c, int status, const char *reason);
 static void connect_backend(struct conn *c);
+static void client_readable(struct conn *c);
+static void client_writable(struct conn *c);
+static void proxy_timeout(struct conn *c);
+static void upstream_connected(struct upstream *up, int err);
+static void upstream_readable(struct upstream *up);
+static void upstream_writable(struct upstream *up);
 
-static void dequeue(struct conn *c)
-{
-    struct worker *w = c->w;
+static const struct conn_ops proxy_client_ops = {client_readable, client_writable, proxy_timeout};
+static const struct upstream_ops proxy_upstream_ops = {upstream_connected, upstream_readable,
+                                                       upstream_writable};
 
-    if (!c->queued)
-        return;
-    if (c->qprev != NULL)
-        c->qprev->qnext = c->qnext;
-    else
-        w->queue_head = c->qnext;
-    if (c->qnext != NULL)
-        c->qnext->qprev = c->qprev;
-    else
-        w->queue_tail = c->qprev;
-    c->qnext = c->qprev = NULL;
-    c->queued = false;
-    c->req->route->nqueued--;
-}
-
-/* Some backend of r is up but at its max_inflight: worth waiting for. */
-static bool route_busy(const struct route_rt *r, int64_t now_ms)
-{
-    for (unsigned i = 0; i < r->nbe; i++) {
-        struct backend *be = r->be[i];
-
-        unsigned max = backend_max_inflight(be);
-
-        if (max != 0 && atomic_load_explicit(&be->up, memory_order_relaxed) &&
-            now_ms >= atomic_load_explicit(&be->down_until_ms, memory_order_relaxed) &&
-            (unsigned)backend_inflight(be) >= max)
-            return true;
-    }
-    return false;
-}
-
-static bool route_has_room(const struct route_rt *r, int64_t now_ms)
-{
-    for (unsigned i = 0; i < r->nbe; i++)
-        if (backend_usable(r->be[i], now_ms))
-            return true;
-    return false;
-}
-
-/* Waits for a slot: 503 at once when the route's queue is full. */
+/* Waits for a backend under its max_inflight: 503 at once when the route's
+ * queue is full. */
 static void enqueue(struct conn *c)
 {
-    struct worker *w = c->w;
     struct request *req = c->req;
-    struct route_rt *r = req->route;
     char why[256];
 
-    if (r->nqueued >= req_conf(req)->limits.max_queue) {
+    if (queue_enter(&c->w->queue, c, req_conf(req)->limits.max_queue) < 0) {
         snprintf(why, sizeof(why),
-                 "every backend of route %s is at max_inflight and its queue is full", r->label);
+                 "every backend of route %s is at max_inflight and its queue is full",
+                 req->route->label);
         fail(c, 503, why);
         return;
     }
-    c->queued = true;
-    c->qnext = NULL;
-    c->qprev = w->queue_tail;
-    if (w->queue_tail != NULL)
-        w->queue_tail->qnext = c;
-    else
-        w->queue_head = c;
-    w->queue_tail = c;
-    r->nqueued++;
     conn_set_timeout(c, T_QUEUE);
-    if (!ev_is_active(&w->queue_poll))
-        ev_timer_again(w->loop, &w->queue_poll);
 }
 
-void proxy_queue_run(struct worker *w)
+void proxy_place(struct conn *c)
 {
-    int64_t now = worker_now_ms(w);
-    struct conn *c, *next;
-
-    for (c = w->queue_head; c != NULL; c = next) {
-        next = c->qnext;
-        if (!route_has_room(c->req->route, now))
-            continue;
-        dequeue(c);
-        connect_backend(c);
-    }
-}
-
-static void bind_backend(struct conn *c, struct backend *be)
-{
-    struct request *req = c->req;
-
-    req->be = be;
-    req->inflight = true;
-    atomic_fetch_add_explicit(&be->inflight, 1, memory_order_relaxed);
-    counter_add(&be->slot[c->w->id].requests, 1);
+    connect_backend(c);
 }
 
 static void attach(struct conn *c, struct upstream *up)
 {
     c->up = up;
     up->c = c;
-}
-
-/* Lets go of the upstream connection: pooled when it finished a clean
- * exchange, closed otherwise. */
-static void detach_upstream(struct conn *c, bool reusable)
-{
-    struct upstream *up = c->up;
-
-    if (up == NULL)
-        return;
-    c->up = NULL;
-    upstream_release(up, reusable);
+    up->ops = &proxy_upstream_ops;
 }
 
 static void backend_failed(struct conn *c, struct backend *be, const char *what, int err)
@@ -202,19 +113,18 @@ static void fail(struct conn *c, int status, const char *reason)
     struct request *req = c->req;
     bool keep = req->req_done && req->client_keep_alive;
 
-    detach_upstream(c, false);
-    unbind_backend(c);
+    request_detach_upstream(c, false);
+    request_unbind_backend(c);
     if (keep)
         c->in->start = req->req_fwd; /* skip what the backend did not take */
     conn_reply_error(c, status, reason, keep);
 }
 
 /* Something broke after the response started: nothing sensible can be said
- * to the client any more, so both connections close. */
+ * to the client any more, so both connections close (request_end lets the
+ * upstream go). */
 static void abort_both(struct conn *c)
 {
-    detach_upstream(c, false);
-    unbind_backend(c);
     conn_close(c);
 }
 
@@ -320,6 +230,7 @@ void proxy_start(struct conn *c, struct http_head *h)
     b->start = req->out_start;
     req->rewindable = true;
     c->state = CS_PROXY;
+    c->ops = &proxy_client_ops;
 
     if (!req->req_done) {
         llhttp_resume(&c->parser);
@@ -354,7 +265,7 @@ static void connect_backend(struct conn *c)
             idx = r->bal->pick(r->be, r->nbe, &r->cursor, &req->pick);
         }
         if (idx < 0) {
-            if (req->pick.ntried == 0 && route_busy(r, worker_now_ms(w))) {
+            if (req->pick.ntried == 0 && queue_worth_waiting(r, worker_now_ms(w))) {
                 enqueue(c);
             } else if (req->pick.ntried == 0) {
                 snprintf(why, sizeof(why), "no healthy backend for route %s", r->label);
@@ -372,13 +283,13 @@ static void connect_backend(struct conn *c)
         }
         req->pick.tried[req->pick.ntried++] = (unsigned)idx;
         be = r->be[idx];
-        bind_backend(c, be);
+        request_bind_backend(c, be);
         up = upstream_take_idle(w, be);
         if (up == NULL) {
             up = upstream_connect(w, be);
             if (up == NULL) {
                 backend_failed(c, be, "connect", errno);
-                unbind_backend(c);
+                request_unbind_backend(c);
                 continue;
             }
         }
@@ -400,12 +311,12 @@ static void retry_fresh(struct conn *c)
     struct upstream *up;
 
     req->retried_fresh = true;
-    detach_upstream(c, false);
+    request_detach_upstream(c, false);
     c->in->start = req->out_start;
     up = upstream_connect(c->w, req->be);
     if (up == NULL) {
         backend_failed(c, req->be, "connect", errno);
-        unbind_backend(c);
+        request_unbind_backend(c);
         connect_backend(c);
         return;
     }
@@ -436,8 +347,8 @@ static void upstream_lost(struct conn *c, int err)
     if (replayable) {
         req->lost = true;
         counter_add(&req->be->slot[c->w->id].failures, 1);
-        detach_upstream(c, false);
-        unbind_backend(c);
+        request_detach_upstream(c, false);
+        request_unbind_backend(c);
         c->in->start = req->out_start;
         connect_backend(c);
         return;
@@ -455,14 +366,15 @@ static void upstream_lost(struct conn *c, int err)
                                          : "error on the backend connection");
 }
 
-void proxy_upstream_connected(struct conn *c, int err)
+static void upstream_connected(struct upstream *up, int err)
 {
+    struct conn *c = up->c;
     struct request *req = c->req;
 
     if (err != 0) {
         backend_failed(c, req->be, "connect", err);
-        detach_upstream(c, false);
-        unbind_backend(c);
+        request_detach_upstream(c, false);
+        request_unbind_backend(c);
         connect_backend(c);
         return;
     }
@@ -512,20 +424,25 @@ static void send_request(struct conn *c)
     conn_read_start(c);
 }
 
-void proxy_upstream_writable(struct conn *c)
+static void upstream_writable(struct upstream *up)
 {
-    if (c->state == CS_TUNNEL) {
-        tunnel_event(c);
-        return;
-    }
-    send_request(c);
+    send_request(up->c);
 }
 
-void proxy_client_readable(struct conn *c)
+static void client_eof(struct conn *c);
+
+static void client_readable(struct conn *c)
 {
     struct request *req = c->req;
     struct upstream *up = c->up;
+    long n = conn_fill(c);
 
+    if (n < 0)
+        return;
+    if (n == 0) {
+        client_eof(c);
+        return;
+    }
     if (!req->req_done) {
         if (!parse_request_body(c))
             return;
@@ -541,7 +458,7 @@ void proxy_client_readable(struct conn *c)
         conn_read_stop(c);
 }
 
-void proxy_client_eof(struct conn *c)
+static void client_eof(struct conn *c)
 {
     struct request *req = c->req;
 
@@ -563,8 +480,8 @@ static void finish(struct conn *c)
     bool req_sent = req->req_done && c->in->start >= req->req_fwd;
     bool reusable = req->upstream_reusable && req_sent && buf_len(up->in) == 0;
 
-    detach_upstream(c, reusable);
-    unbind_backend(c);
+    request_detach_upstream(c, reusable);
+    request_unbind_backend(c);
     conn_request_done(c, req->keep_alive && req_sent);
 }
 
@@ -734,18 +651,14 @@ static bool parse_response_body(struct conn *c)
     return true;
 }
 
-void proxy_upstream_readable(struct conn *c)
+static void upstream_readable(struct upstream *up)
 {
-    struct upstream *up = c->up;
+    struct conn *c = up->c;
     struct request *req = c->req;
     struct buf *b;
     uint32_t old_end;
     ssize_t n;
 
-    if (c->state == CS_TUNNEL) {
-        tunnel_event(c);
-        return;
-    }
     if (up->in == NULL && (up->in = buf_get(&c->w->ubufs)) == NULL) {
         abort_both(c);
         return;
@@ -827,12 +740,12 @@ static void send_response(struct conn *c)
     conn_set_timeout(c, req->req_done ? T_UPSTREAM : T_BODY);
 }
 
-void proxy_client_writable(struct conn *c)
+static void client_writable(struct conn *c)
 {
     send_response(c);
 }
 
-void proxy_timeout(struct conn *c)
+static void proxy_timeout(struct conn *c)
 {
     struct request *req = c->req;
     const struct conf *conf = req_conf(req);
@@ -840,7 +753,7 @@ void proxy_timeout(struct conn *c)
 
     switch ((enum conn_timeout)c->tkind) {
     case T_QUEUE:
-        dequeue(c);
+        queue_leave(&c->w->queue, c);
         snprintf(why, sizeof(why), "no backend of route %s had room within timeouts.queue (%s)",
                  req->route->label, conf_format_duration(conf->timeouts.queue_ms, d, sizeof(d)));
         fail(c, 503, why);
@@ -848,8 +761,8 @@ void proxy_timeout(struct conn *c)
     case T_CONNECT:
         req->connect_timed_out = true;
         backend_failed(c, req->be, "connect", ETIMEDOUT);
-        detach_upstream(c, false);
-        unbind_backend(c);
+        request_detach_upstream(c, false);
+        request_unbind_backend(c);
         connect_backend(c);
         return;
     case T_UPSTREAM:
@@ -875,13 +788,4 @@ void proxy_timeout(struct conn *c)
         abort_both(c);
         return;
     }
-}
-
-void proxy_end(struct conn *c)
-{
-    if (c->req == NULL)
-        return;
-    dequeue(c);
-    detach_upstream(c, false);
-    unbind_backend(c);
 }

@@ -60,7 +60,7 @@ static int bind_listeners(struct router *r, const struct conf *conf, char *err, 
             }
             if (shared < 0)
                 shared = fd;
-            if (listener_add(&r->workers[k], addr, fd, k == 0) == NULL) {
+            if (worker_add_listener(&r->workers[k], addr, fd, k == 0) == NULL) {
                 close(fd);
                 snprintf(err, errlen, "out of memory");
                 return -1;
@@ -94,6 +94,8 @@ static void drain_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     router_stop_now(r);
 }
 
+static void worker_finished_cb(void *ctx);
+
 int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char *err,
                  size_t errlen)
 {
@@ -125,6 +127,7 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    struct worker_setup setup = {r->cref, &r->reg, n, r->access_fd, worker_finished_cb, r};
     for (unsigned i = 0; i < n; i++) {
         struct ev_loop *wl = i == 0 ? loop : ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
 
@@ -132,7 +135,7 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
             snprintf(err, errlen, "cannot create the event loop of worker %u", i);
             return -1;
         }
-        if (worker_init(&r->workers[i], r, i, wl) < 0) {
+        if (worker_init(&r->workers[i], &setup, i, wl) < 0) {
             r->workers[i].threaded = i > 0; /* so destroy frees its loop */
             snprintf(err, errlen, "cannot set up worker %u", i);
             return -1;
@@ -353,8 +356,10 @@ void router_stop_now(struct router *r)
         worker_post(&r->workers[i], WORKER_STOP_NOW);
 }
 
-void router_worker_finished(struct router *r)
+static void worker_finished_cb(void *ctx)
 {
+    struct router *r = ctx;
+
     if (atomic_fetch_sub(&r->running, 1) == 1)
         ev_async_send(r->loop, &r->worker_done);
 }

@@ -73,9 +73,6 @@ bool router_tables_current(struct router *r, uint64_t generation);
 int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char *err,
                   size_t errlen);
 
-/* Called by a worker (any thread) when it has no connection left. */
-void router_worker_finished(struct router *r);
-
 /* After the main loop returned: joins the threads and frees everything. */
 void router_destroy(struct router *r);
 

@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "router/buf.h"
 #include "router/conn.h"
+#include "router/request.h"
 #include "router/upstream.h"
 #include "router/worker.h"
 
@@ -15,6 +16,15 @@
 #define ROUNDS 16
 
 enum { TO_BACKEND, TO_CLIENT };
+
+static void client_event(struct conn *c);
+static void tunnel_timeout(struct conn *c);
+static void upstream_connected(struct upstream *up, int err);
+static void upstream_event(struct upstream *up);
+
+static const struct conn_ops tunnel_client_ops = {client_event, client_event, tunnel_timeout};
+static const struct upstream_ops tunnel_upstream_ops = {upstream_connected, upstream_event,
+                                                        upstream_event};
 
 /* One direction's view of the two connections. */
 struct way {
@@ -125,7 +135,8 @@ static int flow(struct conn *c, int dir)
     return 0;
 }
 
-void tunnel_event(struct conn *c)
+/* Any readiness on either socket. */
+static void client_event(struct conn *c)
 {
     struct request *req = c->req;
 
@@ -138,15 +149,29 @@ void tunnel_event(struct conn *c)
         conn_close(c);
 }
 
+static void upstream_event(struct upstream *up)
+{
+    client_event(up->c);
+}
+
+/* A tunnel's upstream is connected long before: never called. */
+static void upstream_connected(struct upstream *up, int err)
+{
+    (void)err;
+    conn_close(up->c);
+}
+
 void tunnel_start(struct conn *c)
 {
     c->state = CS_TUNNEL;
+    c->ops = &tunnel_client_ops;
+    c->up->ops = &tunnel_upstream_ops;
     c->rd_eof = false;
     conn_set_timeout(c, T_TUNNEL);
-    tunnel_event(c);
+    client_event(c);
 }
 
-void tunnel_timeout(struct conn *c)
+static void tunnel_timeout(struct conn *c)
 {
     log_debug("tunnel of %s idle for timeouts.tunnel: closed", c->ip);
     conn_close(c);

@@ -12,10 +12,4 @@ struct conn;
  * client's. Switches c to CS_TUNNEL and starts moving bytes. */
 void tunnel_start(struct conn *c);
 
-/* Any readiness on either socket of a tunnel. */
-void tunnel_event(struct conn *c);
-
-/* timeouts.tunnel passed without a byte either way. */
-void tunnel_timeout(struct conn *c);
-
 #endif

@@ -10,8 +10,6 @@
 
 #include "router/backend.h"
 #include "router/buf.h"
-#include "router/conn.h"
-#include "router/proxy.h"
 #include "router/worker.h"
 
 static void idle_unlink(struct upstream *up)
@@ -53,7 +51,7 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)loop;
     (void)revents;
     if (up->state == US_BUSY) {
-        proxy_upstream_readable(up->c);
+        up->ops->readable(up);
         return;
     }
     /* Idle: the backend closed the connection, or sent bytes nobody asked
@@ -79,11 +77,11 @@ static void write_cb(struct ev_loop *loop, ev_io *io, int revents)
             up->state = US_BUSY;
             upstream_read_start(up);
         }
-        proxy_upstream_connected(up->c, err);
+        up->ops->connected(up, err);
         return;
     }
     if (up->state == US_BUSY)
-        proxy_upstream_writable(up->c);
+        up->ops->writable(up);
     else
         ev_io_stop(loop, &up->wio);
 }
@@ -190,6 +188,7 @@ void upstream_release(struct upstream *up, bool reusable)
     struct backend_slot *slot = &up->be->slot[w->id];
 
     up->c = NULL;
+    up->ops = NULL;
     buf_put(&w->ubufs, up->in);
     up->in = NULL;
     if (!reusable || w->stopping || slot->nidle >= UPSTREAM_POOL_MAX ||

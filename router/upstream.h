@@ -24,6 +24,16 @@ struct buf;
 
 enum upstream_state { US_CONNECTING, US_BUSY, US_IDLE, US_CLOSED };
 
+struct upstream;
+
+/* What serves a busy upstream connection's events: the proxy, or a tunnel
+ * after a 101. upstream.c handles idle (pooled) connections itself. */
+struct upstream_ops {
+    void (*connected)(struct upstream *up, int err);    /* err: 0 or the connect's errno */
+    void (*readable)(struct upstream *up);
+    void (*writable)(struct upstream *up);
+};
+
 struct upstream {
     struct worker *w;
     struct backend *be;             /* reference held */
@@ -35,6 +45,7 @@ struct upstream {
     ev_io rio, wio;
     ev_timer idle_timer;
     double idle_since;
+    const struct upstream_ops *ops; /* set by whoever took it (BUSY) */
     struct conn *c;                 /* the client connection it serves (BUSY) */
     struct buf *in;                 /* response bytes */
     llhttp_t parser;

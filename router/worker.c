@@ -1,8 +1,10 @@
 #include "router/worker.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -13,13 +15,11 @@
 #include "router/metrics.h"
 #include "router/proxy.h"
 #include "router/route.h"
-#include "router/router.h"
 #include "router/upstream.h"
 
 #define BUF_MIN_DATA (16u * 1024u)
 #define UBUF_MIN_DATA (32u * 1024u)
 #define FREE_BUFS_MAX 1024
-#define WORKER_QUEUE_POLL 0.02
 
 static void reaper_cb(struct ev_loop *loop, ev_check *w_, int revents)
 {
@@ -27,26 +27,18 @@ static void reaper_cb(struct ev_loop *loop, ev_check *w_, int revents)
 
     (void)loop;
     (void)revents;
-    if (w->dead_conns != NULL)
+    if (w->dead_conns != NULL) {
         conn_reap(w);
+        /* Connections closed: room for new ones, or the last one gone. */
+        if (w->accept_paused && !w->stopping && w->nconns < w->max_conns)
+            worker_accept_resume(w);
+        if (w->stopping && w->nconns == 0)
+            worker_finished(w);
+    }
     if (w->dead_ups != NULL)
         upstream_reap(w);
-    if (w->queue_kick) {
-        w->queue_kick = false;
-        proxy_queue_run(w);
-    }
-}
-
-static void queue_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct worker *w = t->data;
-
-    (void)revents;
-    if (w->queue_head == NULL) {
-        ev_timer_stop(loop, t);
-        return;
-    }
-    proxy_queue_run(w);
+    if (w->queue.kicked)
+        queue_run(&w->queue);
 }
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
@@ -86,7 +78,7 @@ void worker_finished(struct worker *w)
     close_idle_upstreams(w, w->table);
     if (w->threaded)
         ev_break(w->loop, EVBREAK_ALL);
-    router_worker_finished(w->router);
+    w->on_finished(w->on_finished_ctx);
 }
 
 /* Graceful: stop accepting, close idle connections; busy ones close after
@@ -126,7 +118,7 @@ static void swap_table(struct worker *w)
     if (t == NULL)
         return;
     w->table = t;
-    w->max_conns = t->cref->conf->limits.max_connections / w->router->nworkers;
+    w->max_conns = t->cref->conf->limits.max_connections / w->nworkers;
     if (w->max_conns == 0)
         w->max_conns = 1;
     if (w->accept_paused && !w->stopping && w->nconns < w->max_conns)
@@ -172,7 +164,8 @@ static void change_listeners(struct worker *w)
         }
     }
     for (size_t i = 0; i < lc->nadd && !w->stopping; i++) {
-        struct listener *l = listener_add(w, &lc->add[i].addr, lc->add[i].fd, lc->add[i].owns_path);
+        struct listener *l = worker_add_listener(w, &lc->add[i].addr, lc->add[i].fd,
+                                                 lc->add[i].owns_path);
 
         if (l == NULL)
             continue;
@@ -235,6 +228,56 @@ static void accept_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         worker_accept_resume(w);
 }
 
+#define ACCEPT_BATCH 64
+
+/* Connections wait on l: accepted up to ACCEPT_BATCH at a time while the
+ * worker is under max_conns. Out of descriptors or memory, accepting pauses
+ * for 100ms instead of spinning. */
+static void accept_ready(struct listener *l)
+{
+    struct worker *w = l->data;
+
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer;
+        uint16_t port;
+        int fd;
+
+        if (w->nconns >= w->max_conns) {
+            /* Leave the rest in the kernel backlog until a connection ends. */
+            worker_accept_pause(w, 0);
+            return;
+        }
+        fd = listener_accept(l, &peer, &port);
+        if (fd < 0) {
+            switch (errno) {
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                log_warn("accept on %s: %s; pausing accepts for 100ms", l->addr.text,
+                         strerror(errno));
+                worker_accept_pause(w, 0.1);
+                return;
+            default:
+                return; /* EAGAIN and the like */
+            }
+        }
+        conn_accept(w, fd, (struct sockaddr *)&peer, port);
+    }
+}
+
+struct listener *worker_add_listener(struct worker *w, const struct conf_addr *addr, int fd,
+                                     bool owns_path)
+{
+    struct listener *l = listener_new(w->loop, addr, fd, owns_path, accept_ready, w);
+
+    if (l == NULL)
+        return NULL;
+    l->next = w->listeners;
+    w->listeners = l;
+    return l;
+}
+
 void worker_accept_pause(struct worker *w, double seconds)
 {
     for (struct listener *l = w->listeners; l != NULL; l = l->next)
@@ -256,14 +299,16 @@ void worker_accept_resume(struct worker *w)
         listener_start(l);
 }
 
-int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop *loop)
+int worker_init(struct worker *w, const struct worker_setup *r, unsigned id, struct ev_loop *loop)
 {
     const struct conf *conf = r->cref->conf;
     uint32_t data = (uint32_t)conf->limits.max_header_bytes;
 
     memset(w, 0, sizeof(*w));
     w->id = id;
-    w->router = r;
+    w->nworkers = r->nworkers;
+    w->on_finished = r->on_finished;
+    w->on_finished_ctx = r->ctx;
     w->loop = loop;
     if (data < BUF_MIN_DATA)
         data = BUF_MIN_DATA;
@@ -277,7 +322,7 @@ int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop 
     w->max_conns = conf->limits.max_connections / r->nworkers;
     if (w->max_conns == 0)
         w->max_conns = 1;
-    w->table = route_table_build(r->cref, &r->reg);
+    w->table = route_table_build(r->cref, r->reg);
     w->metrics = metrics_new();
     atomic_init(&w->cmd, 0);
     atomic_init(&w->next_table, NULL);
@@ -302,8 +347,8 @@ int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop 
     ev_async_start(loop, &w->wake);
     ev_init(&w->accept_timer, accept_timer_cb);
     w->accept_timer.data = w;
-    ev_timer_init(&w->queue_poll, queue_poll_cb, WORKER_QUEUE_POLL, WORKER_QUEUE_POLL);
-    w->queue_poll.data = w;
+    queue_init(&w->queue, loop, proxy_place);
+    w->serve = proxy_start;
     return 0;
 }
 
@@ -352,7 +397,7 @@ void worker_destroy(struct worker *w)
     listener_change_free(atomic_exchange(&w->next_listeners, NULL));
     upstream_free_all(w);
     if (w->loop != NULL) {
-        ev_timer_stop(w->loop, &w->queue_poll);
+        queue_destroy(&w->queue);
         ev_check_stop(w->loop, &w->reaper);
         if (w->alog != NULL)
             ev_prepare_stop(w->loop, &w->flush);

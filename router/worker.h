@@ -16,6 +16,7 @@
 #include "lib/counter.h"
 #include "router/buf.h"
 #include "router/http.h"
+#include "router/queue.h"
 
 struct router;
 struct route_table;
@@ -26,9 +27,23 @@ struct request;
 struct accesslog;
 struct listener_change;
 
+/* What a worker is set up with by the router that runs it. */
+struct backend_registry;
+struct conf_ref;
+struct worker_setup {
+    struct conf_ref *cref;          /* the config in force */
+    struct backend_registry *reg;   /* backends, for the first route table */
+    unsigned nworkers;              /* limits.max_connections is shared among them */
+    int access_fd;                  /* the access log, or -1 */
+    void (*on_finished)(void *ctx); /* a stopping worker closed its last connection (any thread) */
+    void *ctx;
+};
+
 struct worker {
     unsigned id;
-    struct router *router;
+    unsigned nworkers;
+    void (*on_finished)(void *ctx);
+    void *on_finished_ctx;
     struct ev_loop *loop;
     pthread_t thread;
     bool threaded;                  /* has a loop of its own (not the main one) */
@@ -66,9 +81,10 @@ struct worker {
     atomic_uint_fast64_t table_gen; /* generation of the table in use (router_tables_current) */
     _Atomic(struct listener_change *) next_listeners;
     ev_timer accept_timer;          /* accepting paused after EMFILE */
-    struct conn *queue_head, *queue_tail; /* requests waiting for a backend under max_inflight */
-    bool queue_kick;                /* a backend freed a slot: try the queue */
-    ev_timer queue_poll;            /* tries it anyway: other workers free slots too */
+    struct queue queue;             /* requests waiting for a backend under max_inflight */
+    /* Where a complete request head goes (proxy_start): conn.c hands it on
+     * without naming the proxy. */
+    void (*serve)(struct conn *c, struct http_head *h);
     bool stopping;                  /* draining: no new connections, no keep-alive */
     bool finished;
 
@@ -94,8 +110,13 @@ struct listener_change {
 void worker_post_listeners(struct worker *w, struct listener_change *lc);
 void listener_change_free(struct listener_change *lc);
 
-/* Sets up w (its loop is loop) with the router's current config. */
-int worker_init(struct worker *w, struct router *r, unsigned id, struct ev_loop *loop);
+/* Sets up w (its loop is loop) from setup. */
+int worker_init(struct worker *w, const struct worker_setup *setup, unsigned id,
+                struct ev_loop *loop);
+
+/* Adds a listener on fd (taken over) to w; it accepts once started. */
+struct listener *worker_add_listener(struct worker *w, const struct conf_addr *addr, int fd,
+                                     bool owns_path);
 /* Posts WORKER_* commands to w; safe from any thread. */
 void worker_post(struct worker *w, unsigned cmd);
 /* Hands w a new route table for new requests (WORKER_TABLE). */
