@@ -8,27 +8,24 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/probe.h"
 #include "lib/rng.h"
 #include "router/backend.h"
 
-struct probe {
+/* One backend's checks. */
+struct check {
     struct health *h;
     struct backend *be;             /* reference held */
-    struct probe *next;
-    ev_timer timer;                 /* next check, or the check's timeout */
-    ev_io io;
-    int fd;
-    bool checking;
+    struct check *next;
+    ev_timer timer;                 /* the next check */
+    struct probe probe;
     bool seen;                      /* still in the registry (health_sync) */
     int good, bad;                  /* consecutive results */
-    size_t len;
-    char buf[16];
-    char why[96];                   /* the last failure */
 };
 
 struct health {
     struct ev_loop *loop;
-    struct probe *probes;
+    struct check *checks;
     uint64_t rng;
     /* The settings in force (copied: a reload frees the old conf). */
     char path[1024];
@@ -37,152 +34,55 @@ struct health {
     int rise, fall;
 };
 
-static void check_start(struct probe *p);
-
-static void schedule(struct probe *p, double after)
+static void schedule(struct check *k, double after)
 {
-    ev_timer_stop(p->h->loop, &p->timer);
-    ev_timer_set(&p->timer, after, 0.);
-    ev_timer_start(p->h->loop, &p->timer);
-}
-
-static void check_end(struct probe *p)
-{
-    struct ev_loop *loop = p->h->loop;
-
-    ev_io_stop(loop, &p->io);
-    if (p->fd >= 0)
-        close(p->fd);
-    p->fd = -1;
-    p->checking = false;
-    schedule(p, p->h->interval);
+    ev_timer_stop(k->h->loop, &k->timer);
+    ev_timer_set(&k->timer, after, 0.);
+    ev_timer_start(k->h->loop, &k->timer);
 }
 
 static void result(struct probe *p, bool ok, const char *why)
 {
-    struct backend *be = p->be;
+    struct check *k = p->data;
+    struct backend *be = k->be;
     bool up = atomic_load(&be->up);
 
     if (ok) {
-        p->bad = 0;
-        p->good++;
-        if (!up && p->good >= p->h->rise) {
+        k->bad = 0;
+        k->good++;
+        if (!up && k->good >= k->h->rise) {
             atomic_store(&be->up, true);
-            log_info("backend %s is up again (%d good checks)", be->name, p->good);
+            log_info("backend %s is up again (%d good checks)", be->name, k->good);
         }
     } else {
-        p->good = 0;
-        p->bad++;
-        snprintf(p->why, sizeof(p->why), "%s", why);
-        if (up && p->bad >= p->h->fall) {
+        k->good = 0;
+        k->bad++;
+        if (up && k->bad >= k->h->fall) {
             atomic_store(&be->up, false);
-            log_warn("backend %s is down: %d failed checks (%s)", be->name, p->bad, why);
+            log_warn("backend %s is down: %d failed checks (%s)", be->name, k->bad, why);
         }
     }
-    check_end(p);
-}
-
-static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct probe *p = io->data;
-    ssize_t n;
-
-    (void)loop;
-    (void)revents;
-    n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n > 0)
-        p->len += (size_t)n;
-    if (p->len >= 12) {
-        char why[64];
-
-        /* "HTTP/1.1 200" */
-        if (strncmp(p->buf, "HTTP/1.", 7) == 0 && (p->buf[9] == '2' || p->buf[9] == '3')) {
-            result(p, true, NULL);
-            return;
-        }
-        snprintf(why, sizeof(why), "answered %.3s", p->buf + 9);
-        result(p, false, why);
-        return;
-    }
-    if (n <= 0)
-        result(p, false, n == 0 ? "closed without answering" : strerror(errno));
-}
-
-static void connected_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct probe *p = io->data;
-    socklen_t len = sizeof(int);
-    char req[1200];
-    int err = 0, n;
-
-    (void)revents;
-    ev_io_stop(loop, io);
-    if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    if (err != 0) {
-        result(p, false, strerror(err));
-        return;
-    }
-    if (!p->h->has_path) {
-        result(p, true, NULL);
-        return;
-    }
-    n = snprintf(req, sizeof(req),
-                 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: drover-health\r\nConnection: close\r\n\r\n",
-                 p->h->path, p->be->addr.port != 0 ? p->be->addr.text : "localhost");
-    if (n <= 0 || (size_t)n >= sizeof(req) || send(p->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-        result(p, false, "cannot send the check");
-        return;
-    }
-    p->len = 0;
-    ev_io_init(&p->io, read_cb, p->fd, EV_READ);
-    p->io.data = p;
-    ev_io_start(loop, &p->io);
+    schedule(k, k->h->interval);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    struct probe *p = t->data;
+    struct check *k = t->data;
+    const struct conf_addr *a = &k->be->addr;
 
     (void)loop;
     (void)revents;
-    if (p->checking) {
-        result(p, false, "no answer within health.timeout");
-        return;
-    }
-    check_start(p);
+    probe_run(&k->probe, (const struct sockaddr *)&a->ss, a->len, k->h->has_path ? k->h->path : NULL,
+              a->port != 0 ? a->text : "localhost", "drover-health", k->h->timeout,
+              "health.timeout");
 }
 
-static void check_start(struct probe *p)
+static void check_free(struct check *k)
 {
-    const struct conf_addr *a = &p->be->addr;
-
-    p->checking = true;
-    schedule(p, p->h->timeout);
-    p->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (p->fd < 0) {
-        result(p, false, strerror(errno));
-        return;
-    }
-    if (connect(p->fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
-        result(p, false, strerror(errno));
-        return;
-    }
-    ev_io_init(&p->io, connected_cb, p->fd, EV_WRITE);
-    p->io.data = p;
-    ev_io_start(p->h->loop, &p->io);
-}
-
-static void probe_free(struct probe *p)
-{
-    ev_timer_stop(p->h->loop, &p->timer);
-    ev_io_stop(p->h->loop, &p->io);
-    if (p->fd >= 0)
-        close(p->fd);
-    backend_unref(p->be);
-    free(p);
+    ev_timer_stop(k->h->loop, &k->timer);
+    probe_cancel(&k->probe);
+    backend_unref(k->be);
+    free(k);
 }
 
 struct health *health_new(struct ev_loop *loop)
@@ -198,7 +98,7 @@ struct health *health_new(struct ev_loop *loop)
 
 void health_sync(struct health *h, struct backend_registry *reg, const struct conf *conf)
 {
-    struct probe **pp;
+    struct check **pp;
 
     if (h == NULL)
         return;
@@ -208,44 +108,43 @@ void health_sync(struct health *h, struct backend_registry *reg, const struct co
     h->timeout = (double)conf->health.timeout_ms / 1000.0;
     h->rise = conf->health.rise;
     h->fall = conf->health.fall;
-    for (struct probe *p = h->probes; p != NULL; p = p->next)
-        p->seen = false;
+    for (struct check *k = h->checks; k != NULL; k = k->next)
+        k->seen = false;
     for (struct backend *be = reg->head; be != NULL; be = be->reg_next) {
-        struct probe *p;
+        struct check *k;
 
-        for (p = h->probes; p != NULL && p->be != be; p = p->next) {
+        for (k = h->checks; k != NULL && k->be != be; k = k->next) {
         }
-        if (p != NULL) {
-            p->seen = true;
+        if (k != NULL) {
+            k->seen = true;
             continue;
         }
-        p = calloc(1, sizeof(*p));
-        if (p == NULL) {
+        k = calloc(1, sizeof(*k));
+        if (k == NULL) {
             log_error("out of memory: backend %s is not health checked", be->name);
             continue;
         }
-        p->h = h;
-        p->be = be;
+        k->h = h;
+        k->be = be;
         backend_ref(be);
-        p->fd = -1;
-        p->seen = true;
-        ev_init(&p->timer, timer_cb);
-        p->timer.data = p;
-        ev_init(&p->io, connected_cb);
-        p->next = h->probes;
-        h->probes = p;
+        k->seen = true;
+        ev_init(&k->timer, timer_cb);
+        k->timer.data = k;
+        probe_init(&k->probe, h->loop, result, k);
+        k->next = h->checks;
+        h->checks = k;
         /* Spread the first checks over an interval: no thundering herd. */
-        schedule(p, h->interval * (double)(rng_next(&h->rng) % 1000) / 1000.0);
+        schedule(k, h->interval * (double)(rng_next(&h->rng) % 1000) / 1000.0);
     }
-    for (pp = &h->probes; *pp != NULL;) {
-        struct probe *p = *pp;
+    for (pp = &h->checks; *pp != NULL;) {
+        struct check *k = *pp;
 
-        if (p->seen) {
-            pp = &p->next;
+        if (k->seen) {
+            pp = &k->next;
             continue;
         }
-        *pp = p->next;
-        probe_free(p);
+        *pp = k->next;
+        check_free(k);
     }
 }
 
@@ -253,11 +152,11 @@ void health_free(struct health *h)
 {
     if (h == NULL)
         return;
-    while (h->probes != NULL) {
-        struct probe *p = h->probes;
+    while (h->checks != NULL) {
+        struct check *k = h->checks;
 
-        h->probes = p->next;
-        probe_free(p);
+        h->checks = k->next;
+        check_free(k);
     }
     free(h);
 }

@@ -24,14 +24,10 @@ extern char **environ;
 /* An instance that ran this long has its earlier crashes forgiven: the next
  * crash restarts after restart.min again. */
 #define BACKOFF_RESET_AFTER 10.0
-#define PROBE_FIRST 0.05
-#define PROBE_MAX 0.5
 #define DRAIN_POLL 0.05
 
 const char *const inst_state_names[SV_STATES] = {"starting", "up", "draining", "stopping", "backoff"};
 
-static void probe_start(struct instance *in);
-static void probe_stop(struct instance *in);
 
 static double seconds(int64_t ms)
 {
@@ -91,12 +87,10 @@ struct instance *instance_new(struct ptype *t, int slot)
     in->type = t;
     in->slot = slot;
     in->port = plan_port(&t->hold->plan, t->pt, slot);
-    in->probe_fd = -1;
     snprintf(in->name, sizeof(in->name), "%s.%d", t->pt->name, slot + 1);
     ev_init(&in->timer, NULL);
     in->timer.data = in;
-    ev_init(&in->probe_timer, NULL);
-    in->probe_timer.data = in;
+    ready_init(in);
     while (*tail != NULL && (*tail)->slot < slot)
         tail = &(*tail)->next;
     in->next = *tail;
@@ -123,7 +117,7 @@ void instance_free(struct instance *in)
     if (in->replaces != NULL)
         rolling_abandoned(in);
     ev_timer_stop(sv->loop, &in->timer);
-    probe_stop(in);
+    ready_stop(in);
     if (in->pid > 0)
         ev_child_stop(sv->loop, &in->child);
     drop_backend(in);
@@ -163,7 +157,7 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     (void)revents;
     ev_child_stop(loop, c);
     ev_timer_stop(loop, &in->timer);
-    probe_stop(in);
+    ready_stop(in);
     drop_backend(in);
     logpipe_release(in->log);
     in->log = NULL;
@@ -346,8 +340,7 @@ void instance_spawn(struct instance *in)
         ev_timer_set(&in->timer, seconds(settings(in)->ready_timeout_ms), 0.);
         in->timer.cb = ready_timeout_cb;
         ev_timer_start(sv->loop, &in->timer);
-        in->probe_delay = PROBE_FIRST;
-        probe_start(in);
+        ready_start(in);
     } else {
         in->state = INST_UP;
         in->up_since = in->started;
@@ -388,7 +381,7 @@ void instance_terminate(struct instance *in)
     struct supervisor *sv = in->type->sv;
 
     ev_timer_stop(sv->loop, &in->timer);
-    probe_stop(in);
+    ready_stop(in);
     leave_pools(in);
     if (in->pid <= 0) {
         struct ptype *t = in->type;
@@ -439,7 +432,7 @@ void instance_retire(struct instance *in)
     in->drain_gen = leave_pools(in);
     in->drain_until = ev_now(sv->loop) + sv->drain_limit;
     in->state = INST_DRAINING;
-    probe_stop(in);
+    ready_stop(in);
     ev_timer_stop(sv->loop, &in->timer);
     ev_timer_set(&in->timer, DRAIN_POLL, DRAIN_POLL);
     in->timer.cb = drain_cb;
@@ -448,12 +441,11 @@ void instance_retire(struct instance *in)
 
 /* ---- readiness ---- */
 
-static void became_ready(struct instance *in)
+void instance_ready(struct instance *in)
 {
     struct supervisor *sv = in->type->sv;
 
     ev_timer_stop(sv->loop, &in->timer);
-    probe_stop(in);
     in->state = INST_UP;
     in->up_since = ev_now(sv->loop);
     join_pools(in);
@@ -469,126 +461,13 @@ static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
     log_warn("%s not ready within %lldms: stopping it to start again", in->name,
              (long long)settings(in)->ready_timeout_ms);
-    probe_stop(in);
+    ready_stop(in);
     /* Its exit counts as a crash: restarted with back-off. */
     in->state = INST_STOPPING;
     kill(-in->pid, SIGTERM);
     ev_timer_set(&in->timer, seconds(settings(in)->stop_timeout_ms), 0.);
     in->timer.cb = kill_cb;
     ev_timer_start(in->type->sv->loop, &in->timer);
-}
-
-static void probe_stop(struct instance *in)
-{
-    struct ev_loop *loop = in->type->sv->loop;
-
-    ev_timer_stop(loop, &in->probe_timer);
-    if (in->probe_fd >= 0) {
-        ev_io_stop(loop, &in->probe_io);
-        close(in->probe_fd);
-        in->probe_fd = -1;
-    }
-}
-
-static void probe_again(struct instance *in)
-{
-    struct ev_loop *loop = in->type->sv->loop;
-
-    probe_stop(in);
-    ev_timer_set(&in->probe_timer, in->probe_delay, 0.);
-    ev_timer_start(loop, &in->probe_timer);
-    in->probe_delay *= 2;
-    if (in->probe_delay > PROBE_MAX)
-        in->probe_delay = PROBE_MAX;
-}
-
-/* HTTP probe: a 2xx or 3xx status line means ready. */
-static void probe_read_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct instance *in = io->data;
-    ssize_t n;
-
-    (void)loop;
-    (void)revents;
-    n = read(in->probe_fd, in->probe_buf + in->probe_len, sizeof(in->probe_buf) - in->probe_len);
-    if (n < 0 && errno == EAGAIN)
-        return;
-    if (n > 0)
-        in->probe_len += (size_t)n;
-    if (in->probe_len >= 12) {
-        /* "HTTP/1.1 200" */
-        if (strncmp(in->probe_buf, "HTTP/1.", 7) == 0 &&
-            (in->probe_buf[9] == '2' || in->probe_buf[9] == '3')) {
-            became_ready(in);
-            return;
-        }
-        probe_again(in);
-        return;
-    }
-    if (n <= 0)
-        probe_again(in);
-}
-
-static void probe_connected_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct instance *in = io->data;
-    const char *path = settings(in)->ready_path;
-    socklen_t len = sizeof(int);
-    char req[1200];
-    int err = 0, n;
-
-    (void)revents;
-    ev_io_stop(loop, io);
-    if (getsockopt(in->probe_fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
-        probe_again(in);
-        return;
-    }
-    if (path == NULL) {
-        became_ready(in);
-        return;
-    }
-    n = snprintf(req, sizeof(req),
-                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: drover-ready\r\n"
-                 "Connection: close\r\n\r\n",
-                 path, in->port);
-    if (n <= 0 || (size_t)n >= sizeof(req) || send(in->probe_fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-        probe_again(in);
-        return;
-    }
-    in->probe_len = 0;
-    ev_io_init(&in->probe_io, probe_read_cb, in->probe_fd, EV_READ);
-    in->probe_io.data = in;
-    ev_io_start(loop, &in->probe_io);
-}
-
-static void probe_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    struct instance *in = t->data;
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-
-    (void)revents;
-    sin.sin_port = htons((uint16_t)in->port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    in->probe_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (in->probe_fd < 0) {
-        probe_again(in);
-        return;
-    }
-    if (connect(in->probe_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
-        probe_again(in);
-        return;
-    }
-    ev_io_init(&in->probe_io, probe_connected_cb, in->probe_fd, EV_WRITE);
-    in->probe_io.data = in;
-    ev_io_start(loop, &in->probe_io);
-}
-
-static void probe_start(struct instance *in)
-{
-    ev_timer_stop(in->type->sv->loop, &in->probe_timer);
-    in->probe_timer.cb = probe_timer_cb;
-    ev_timer_set(&in->probe_timer, in->probe_delay, 0.);
-    ev_timer_start(in->type->sv->loop, &in->probe_timer);
 }
 
 /* Resident bytes of every process in pgid's group except the shim itself. */

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "lib/counter.h"
+#include "lib/probe.h"
 #include "supervisor/formation.h"
 #include "supervisor/supervisor.h"
 
@@ -53,12 +54,9 @@ struct instance {
     unsigned restarts;
     unsigned crashes;           /* since the back-off was last reset */
     ev_timer timer;             /* ready deadline, drain poll, stop → kill, or back-off */
-    ev_timer probe_timer;
-    ev_io probe_io;
-    int probe_fd;
+    ev_timer probe_timer;       /* the next ready probe (ready.c) */
+    struct probe probe;
     double probe_delay;
-    size_t probe_len;
-    char probe_buf[16];
     ev_child child;
     struct logpipe *log;
     struct pool_member *be;     /* our hold, from joining the pools until it stopped */
@@ -113,6 +111,15 @@ void supervisor_check_stopped(struct supervisor *sv);
 /* The lowest slot of t whose port no live instance of any type uses. */
 int supervisor_free_slot(const struct ptype *t);
 struct ptype *supervisor_find(struct supervisor *sv, const char *name);
+
+/* The ready probe passed: into the pools, go on with a rolling restart. */
+void instance_ready(struct instance *in);
+
+/* ready.c */
+void ready_init(struct instance *in);
+/* Probes until it answers (then instance_ready), or until ready_stop. */
+void ready_start(struct instance *in);
+void ready_stop(struct instance *in);
 
 /* rolling.c */
 /* A replacement for old on a free slot; old is retired once it is ready. */
