@@ -189,79 +189,6 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     ev_timer_start(loop, &in->timer);
 }
 
-/* NAME=value strings: drover's environment, then the plan's, then the
- * instance's own; a later one replaces an earlier one of the same name. */
-struct envb {
-    char **v;
-    size_t n, cap;
-};
-
-static int env_set(struct envb *e, const char *key, const char *value)
-{
-    size_t klen = strlen(key);
-    char *s;
-
-    if (asprintf(&s, "%s=%s", key, value) < 0)
-        return -1;
-    for (size_t i = 0; i < e->n; i++) {
-        if (strncmp(e->v[i], key, klen) == 0 && e->v[i][klen] == '=') {
-            free(e->v[i]);
-            e->v[i] = s;
-            return 0;
-        }
-    }
-    if (e->n + 2 > e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 64;
-        char **v = realloc(e->v, cap * sizeof(*v));
-
-        if (v == NULL) {
-            free(s);
-            return -1;
-        }
-        e->v = v;
-        e->cap = cap;
-    }
-    e->v[e->n++] = s;
-    e->v[e->n] = NULL;
-    return 0;
-}
-
-static void env_free(struct envb *e)
-{
-    for (size_t i = 0; i < e->n; i++)
-        free(e->v[i]);
-    free(e->v);
-}
-
-static int build_env(const struct instance *in, struct envb *e)
-{
-    const struct plan_type *pt = in->type->pt;
-    char port[16];
-    int r = 0;
-
-    for (char **p = environ; *p != NULL && r == 0; p++) {
-        const char *eq = strchr(*p, '=');
-        char key[256];
-
-        if (eq == NULL || (size_t)(eq - *p) >= sizeof(key))
-            continue;
-        snprintf(key, sizeof(key), "%.*s", (int)(eq - *p), *p);
-        r = env_set(e, key, eq + 1);
-    }
-    for (size_t i = 0; i < pt->nenv && r == 0; i++)
-        r = env_set(e, pt->env[i].key, pt->env[i].value);
-    snprintf(port, sizeof(port), "%d", in->port);
-    if (r == 0)
-        r = env_set(e, "PORT", port);
-    if (r == 0)
-        r = env_set(e, "PS", in->name);
-    if (r == 0)
-        r = env_set(e, "DROVER_PROCESS", pt->name);
-    if (r == 0)
-        r = env_set(e, "DROVER_INSTANCE", in->name);
-    return r;
-}
-
 static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 /* Starts in's process: fork, own process group, output into a log pipe,
@@ -284,7 +211,7 @@ void instance_spawn(struct instance *in)
     argv[3] = grace;
     argv[4] = (char *)pt->command;
     argv[5] = NULL;
-    if (build_env(in, &env) < 0 || pipe2(fds, O_CLOEXEC) < 0) {
+    if (env_build(in, &env) < 0 || pipe2(fds, O_CLOEXEC) < 0) {
         log_error("%s: cannot start: %s", in->name, strerror(errno));
         goto fail;
     }

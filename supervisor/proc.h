@@ -115,6 +115,28 @@ struct ptype *supervisor_find(struct supervisor *sv, const char *name);
 /* The ready probe passed: into the pools, go on with a rolling restart. */
 void instance_ready(struct instance *in);
 
+/* env.c: NAME=value strings, NULL-terminated, for execve. */
+struct envb {
+    char **v;
+    size_t n, cap;
+};
+int env_build(const struct instance *in, struct envb *e);
+void env_free(struct envb *e);
+
+/* family.c */
+/* Some process is left in process group pgid. */
+bool family_alive(pid_t pgid);
+/* Sends sig (0: none, just count) to every child of drover that is not in
+ * known: processes adopted from a shim that died. Zombies are not counted.
+ * Returns how many there are. */
+int family_signal_orphans(const pid_t *known, size_t nknown, int sig);
+/* The app's own pid under shim (what an operator would signal): the
+ * command's process, below the /bin/sh that ran it. 0 when none. */
+pid_t family_app_pid(pid_t shim);
+/* Some process listens on TCP port (any address, v4 or v6); who names it
+ * ("pid 812 (python3)") when /proc tells. */
+bool family_port_taken(int port, char *who, size_t len);
+
 /* ready.c */
 void ready_init(struct instance *in);
 /* Probes until it answers (then instance_ready), or until ready_stop. */
