@@ -478,6 +478,11 @@ static void status_processes(struct control *ctl, struct jsonw *w)
                 jsonw_int(w, in->pid);
             else
                 jsonw_null(w);
+            jsonw_key(w, "pgid");
+            if (in->pgid > 0)
+                jsonw_int(w, in->pgid);
+            else
+                jsonw_null(w);
             jsonw_key(w, "port");
             jsonw_int(w, in->port);
             jsonw_key(w, "state");

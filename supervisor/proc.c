@@ -136,12 +136,78 @@ static void describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "stopped (status %#x)", status);
 }
 
+/* How a stop drover asked for ended: "stopped (SIGTERM)", or with what
+ * the app did instead of dying of it. */
+static void describe_stop(const struct instance *in, int status, char *buf, size_t len)
+{
+    const char *sent = in->killed ? "SIGKILL after stop_timeout" : "SIGTERM";
+    char how[64];
+
+    if ((WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)) ||
+        (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 128 + SIGTERM))) {
+        snprintf(buf, len, "stopped (%s)", sent);
+        return;
+    }
+    describe_exit(status, how, sizeof(how));
+    snprintf(buf, len, "stopped (%s; %s)", sent, how);
+}
+
+/* Whatever the instance's shim left behind (its group, or processes
+ * adopted from it) gets sig. True when something is left. */
+static bool leftovers_signal(struct instance *in, pid_t pgid, int sig)
+{
+    pid_t known[1024];
+    size_t n = supervisor_pids(in->type->sv, known, 1024);
+    bool left = false;
+
+    if (family_alive(pgid)) {
+        left = true;
+        if (sig != 0)
+            kill(-pgid, sig);
+    }
+    if (family_signal_orphans(known, n, sig) > 0)
+        left = true;
+    return left;
+}
+
+#define LEFTOVER_POLL 0.05
+
+/* The back-off is over: start again once nothing of the last run is left
+ * (SIGKILL when it outlives stop_timeout) and the port is free. */
 static void backoff_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct instance *in = t->data;
+    double retry = seconds(settings(in)->restart_min_ms) > 1 ? seconds(settings(in)->restart_min_ms)
+                                                             : 1.0;
+    char who[96];
 
-    (void)loop;
     (void)revents;
+    if (in->leftover_pgid != 0) {
+        if (leftovers_signal(in, in->leftover_pgid, 0)) {
+            if (ev_now(loop) >= in->leftover_until && !in->leftover_killed) {
+                log_warn("%s: what its last run left did not stop within %lldms of SIGTERM: SIGKILL",
+                         in->name, (long long)settings(in)->stop_timeout_ms);
+                leftovers_signal(in, in->leftover_pgid, SIGKILL);
+                in->leftover_killed = true;
+            }
+            ev_timer_set(t, LEFTOVER_POLL, 0.);
+            ev_timer_start(loop, t);
+            return;
+        }
+        in->leftover_pgid = 0;
+    }
+    if (family_port_taken(in->port, who, sizeof(who))) {
+        if (!in->port_warned)
+            log_warn("%s cannot start: port %d is taken by %s; trying again every %.1fs", in->name,
+                     in->port, who, retry);
+        in->port_warned = true;
+        ev_timer_set(t, retry, 0.);
+        ev_timer_start(loop, t);
+        return;
+    }
+    if (in->port_warned)
+        log_info("%s: port %d is free again", in->name, in->port);
+    in->port_warned = false;
     instance_spawn(in);
 }
 
@@ -152,7 +218,9 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     struct supervisor *sv = t->sv;
     const struct conf_process *s = settings(in);
     double now = ev_now(loop), up = now - in->started, delay;
-    char how[96];
+    bool on_purpose = sv->stopping || in->retire || t->stopped || t->removed;
+    pid_t pgid = in->pid;
+    char how[128];
 
     (void)revents;
     ev_child_stop(loop, c);
@@ -161,10 +229,17 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     drop_backend(in);
     logpipe_release(in->log);
     in->log = NULL;
-    describe_exit(c->rstatus, how, sizeof(how));
+    if (on_purpose && in->state == INST_STOPPING)
+        describe_stop(in, c->rstatus, how, sizeof(how));
+    else
+        describe_exit(c->rstatus, how, sizeof(how));
     in->pid = 0;
-    if (sv->stopping || in->retire || t->stopped || t->removed) {
-        log_info("%s %s (after %.1fs)", in->name, how, up);
+    if (on_purpose) {
+        log_info("%s %s after %.1fs", in->name, how, up);
+        /* The shim stops what the app leaves; a shim killed from outside
+         * cannot: nothing of the instance outlives it here. */
+        if (leftovers_signal(in, pgid, SIGKILL))
+            log_warn("%s: its shim was gone before its processes: killed them", in->name);
         instance_free(in);
         rolling_step(t);
         supervisor_check_stopped(sv);
@@ -183,6 +258,15 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     counter_add(&t->restarts, 1);
     log_warn("%s %s after %.1fs; restart %u in %.0fms", in->name, how, up, in->restarts,
              delay * 1000.0);
+    /* Its shim died before the app (killed from outside): stop the rest
+     * before a new run needs the port. */
+    if (leftovers_signal(in, pgid, SIGTERM)) {
+        log_warn("%s: its process group %d outlived its shim: SIGTERM, then SIGKILL after %lldms",
+                 in->name, (int)pgid, (long long)s->stop_timeout_ms);
+        in->leftover_pgid = pgid;
+        in->leftover_until = now + seconds(s->stop_timeout_ms);
+        in->leftover_killed = false;
+    }
     in->state = INST_BACKOFF;
     ev_timer_set(&in->timer, delay, 0.);
     in->timer.cb = backoff_cb;

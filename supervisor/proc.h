@@ -62,6 +62,10 @@ struct instance {
     struct pool_member *be;     /* our hold, from joining the pools until it stopped */
     bool pooled;                /* in its routes' pools now */
     struct instance *replaces;  /* a replacement: the instance to stop once this is ready */
+    pid_t leftover_pgid;        /* BACKOFF: the last run's group, until it is gone */
+    double leftover_until;      /* then SIGKILL */
+    bool leftover_killed;
+    bool port_warned;           /* "port taken" said once until it is free */
 };
 
 struct ptype {
@@ -108,6 +112,8 @@ void instance_terminate(struct instance *in);
  * counted), from one pass over /proc. */
 void instance_rss(const pid_t *pgids, unsigned long long *rss, size_t n);
 void supervisor_check_stopped(struct supervisor *sv);
+/* The shims of every instance running now (up to max). */
+size_t supervisor_pids(struct supervisor *sv, pid_t *out, size_t max);
 /* The lowest slot of t whose port no live instance of any type uses. */
 int supervisor_free_slot(const struct ptype *t);
 struct ptype *supervisor_find(struct supervisor *sv, const char *name);

@@ -3,7 +3,9 @@
  * metrics. One instance's life is proc.c's; replacements are rolling.c's. */
 #include "supervisor/proc.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +223,10 @@ struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *p
         return NULL;
     }
     sv->self[n] = '\0';
+    /* Orphans of an instance whose shim was killed come to us, not to init,
+     * so they can be stopped (and as PID 1 we reap them anyway). */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        log_warn("cannot become a child subreaper: %s", strerror(errno));
     for (size_t i = 0; i < sv->hold->plan.ntypes; i++) {
         const struct plan_type *pt = &sv->hold->plan.types[i];
         char name[80];
@@ -473,6 +479,17 @@ void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *no
     sv->hold = hold;
 }
 
+size_t supervisor_pids(struct supervisor *sv, pid_t *out, size_t max)
+{
+    size_t n = 0;
+
+    for (struct ptype *t = sv->types; t != NULL; t = t->next)
+        for (struct instance *in = t->instances; in != NULL && n < max; in = in->next)
+            if (in->pid > 0)
+                out[n++] = in->pid;
+    return n;
+}
+
 /* ---- what it looks like ---- */
 
 struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
@@ -525,7 +542,10 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
 
             v->name = strcpy(str, in->name);
             str += strlen(str) + 1;
-            v->pid = in->pid > 0 ? in->pid : 0;
+            v->pgid = in->pid > 0 ? in->pid : 0;
+            v->pid = in->pid > 0 ? family_app_pid(in->pid) : 0;
+            if (v->pid == 0)
+                v->pid = v->pgid;
             v->port = in->port;
             v->state = inst_state_names[in->state];
             v->restarts = in->restarts;

@@ -94,7 +94,8 @@ void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *no
 #define SV_STATES 5
 struct sv_instance_view {
     const char *name;
-    int pid;                    /* the instance's process group (the shim) */
+    int pid;                    /* the app's own process (what an operator signals) */
+    int pgid;                   /* its process group: the shim's pid */
     int port;
     const char *state;
     unsigned restarts;

@@ -894,3 +894,79 @@ int e2e_free_base(int ntypes, int n)
     }
     e2e_fail(__FILE__, __LINE__, "no free port range");
 }
+
+/* True when pid descends from the runner. Everything a test starts does,
+ * orphans included (the runner is a subreaper); other suites running on
+ * the same machine do not. */
+static bool ours(pid_t pid)
+{
+    pid_t runner = getppid();
+
+    for (int depth = 0; pid > 1 && depth < 64; depth++) {
+        char path[64], buf[512];
+        const char *p;
+        FILE *f;
+        int ppid;
+
+        if (pid == runner)
+            return true;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        f = fopen(path, "r");
+        if (f == NULL)
+            return false;
+        buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+        fclose(f);
+        p = strrchr(buf, ')');
+        if (p == NULL || sscanf(p + 2, "%*c %d", &ppid) != 1)
+            return false;
+        pid = (pid_t)ppid;
+    }
+    return false;
+}
+
+/* Pids of our processes whose command line starts with prefix ("sleep
+ * 3101" is the sleep itself, not the "sh -c sleep 3101" around it). */
+int e2e_find_procs(const char *prefix, pid_t *out, int max)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    int n = 0;
+
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        char path[300], buf[4096];
+        size_t len;
+        FILE *f;
+
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < len; i++)
+            if (buf[i] == '\0')
+                buf[i] = ' ';
+        buf[len] = '\0';
+        if (strncmp(buf, prefix, strlen(prefix)) == 0 && n < max && ours((pid_t)atoi(de->d_name)))
+            out[n++] = (pid_t)atoi(de->d_name);
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Waits until no process's command line starts with prefix. */
+bool e2e_procs_gone(const char *prefix, int timeout_ms)
+{
+    long long deadline = e2e_now_ms() + timeout_ms;
+    pid_t pids[16];
+
+    while (e2e_find_procs(prefix, pids, 16) > 0) {
+        if (e2e_now_ms() > deadline)
+            return false;
+        e2e_sleep_ms(20);
+    }
+    return true;
+}

@@ -158,4 +158,11 @@ char *e2e_app_dir(const char *procfile, const char *yaml);
 /* drover run -d dir [extra_arg]; waits until wait_addr answers (unless NULL). */
 struct e2e_proc *e2e_drover_in(const char *dir, const char *extra_arg, const char *wait_addr);
 
+/* Pids of the test's own processes (descendants of the runner, orphans
+ * included) whose command line starts with prefix ("sleep 3101" is the
+ * sleep itself, not the "sh -c sleep 3101" around it). */
+int e2e_find_procs(const char *prefix, pid_t *out, int max);
+/* Waits until none of them is left; false after timeout_ms. */
+bool e2e_procs_gone(const char *prefix, int timeout_ms);
+
 #endif

@@ -156,9 +156,9 @@ E2E_TEST(scale_up_then_down_without_a_failure, 60)
     ASSERT(r.status == 200 && strstr(r.body, "\"formation\":{\"web\":1}") != NULL, "%d %s", r.status,
            r.body);
     resp_free(&r);
-    e2e_wait_log(d, "web.4 killed by signal", 10000);
-    e2e_wait_log(d, "web.2 killed by signal", 10000);
-    e2e_wait_log(d, "web.3 killed by signal", 10000);
+    e2e_wait_log(d, "web.4 stopped (SIGTERM) after", 10000);
+    e2e_wait_log(d, "web.2 stopped (SIGTERM) after", 10000);
+    e2e_wait_log(d, "web.3 stopped (SIGTERM) after", 10000);
     assert_no_failures(load);
     for (int i = 0; i < 10; i++) {
         http_get(addr_of(dp), "/", &r);
@@ -242,7 +242,7 @@ E2E_TEST(stopped_type_stays_stopped_across_reload_until_started, 60)
     admin(ap, "POST", "/processes/worker/stop", NULL, &r);
     ASSERT(r.status == 202, "got %d", r.status);
     resp_free(&r);
-    e2e_wait_log(d, "worker.1 killed by signal 15", 5000);
+    e2e_wait_log(d, "worker.1 stopped (SIGTERM) after", 5000);
     kill(d->pid, SIGHUP);
     e2e_wait_log(d, "reload: no changes", 5000);
     text = e2e_log_of(d);
@@ -380,7 +380,7 @@ E2E_TEST(drain_finishes_inflight_refuses_new_and_exits_0, 40)
     e2e_log("drover exited %lldms after SIGTERM", e2e_now_ms() - t0);
     ASSERT(e2e_now_ms() - t0 >= 1200, "exited before the request in flight was done");
     e2e_wait_log(d, "web.1 ", 100);
-    e2e_wait_log_either(d, "web.1 exited", "web.1 killed by signal 15", 100);
+    e2e_wait_log(d, "web.1 stopped (SIGTERM) after", 100);
 }
 
 E2E_TEST(second_sigterm_stops_at_once, 30)
