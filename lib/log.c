@@ -29,11 +29,19 @@ int log_name_width(void)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+}
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
     static const char *const prefix[] = {"debug: ", "", "warning: ", "error: "};
     char line[4096];
     struct tm tm;
     time_t now;
-    va_list ap;
     int n, m;
     int saved = errno;
 
@@ -43,9 +51,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     localtime_r(&now, &tm);
     n = snprintf(line, sizeof(line), "%02d:%02d:%02d %-*s | %s", tm.tm_hour, tm.tm_min,
                  tm.tm_sec, name_width, "drover", prefix[level]);
-    va_start(ap, fmt);
     m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     if (m < 0)
         m = 0;
     n += m;
@@ -56,4 +62,68 @@ void log_msg(enum log_level level, const char *fmt, ...)
     if (write(STDOUT_FILENO, line, (size_t)n) < 0) {
     }
     errno = saved;
+}
+
+static pthread_mutex_t limits_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct log_limit *limits;
+
+static double mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Ends l's interval when it is over (l->mu held): a summary when some were
+ * suppressed (and the next interval starts), else quiet again. */
+static void limit_roll(struct log_limit *l, double now)
+{
+    if (l->since == 0 || now < l->since + l->interval)
+        return;
+    if (l->count > 0) {
+        log_msg(LOG_WARN, "%s: %lu more in the last %.0fs", l->what, l->count, now - l->since);
+        l->count = 0;
+        l->since = now;
+    } else {
+        l->since = 0;
+    }
+}
+
+void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+{
+    double now = mono_now();
+    va_list ap;
+
+    pthread_mutex_lock(&l->mu);
+    if (!l->linked) {
+        pthread_mutex_lock(&limits_mu);
+        l->next = limits;
+        limits = l;
+        l->linked = 1;
+        pthread_mutex_unlock(&limits_mu);
+    }
+    limit_roll(l, now);
+    if (l->since == 0) {
+        l->since = now;
+        va_start(ap, fmt);
+        log_vmsg(level, fmt, ap);
+        va_end(ap);
+    } else {
+        l->count++;
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
+void log_limit_tick(void)
+{
+    double now = mono_now();
+
+    pthread_mutex_lock(&limits_mu);
+    for (struct log_limit *l = limits; l != NULL; l = l->next) {
+        pthread_mutex_lock(&l->mu);
+        limit_roll(l, now);
+        pthread_mutex_unlock(&l->mu);
+    }
+    pthread_mutex_unlock(&limits_mu);
 }

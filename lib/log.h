@@ -3,6 +3,9 @@
 #ifndef DROVER_LOG_H
 #define DROVER_LOG_H
 
+#include <pthread.h>
+#include <stdarg.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Lines below this level are dropped (LOG_INFO unless DROVER_DEBUG is set). */
@@ -15,6 +18,33 @@ int log_name_width(void);
 /* One line, written with a single write(2) so threads never interleave. */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* A warning that can repeat many times a second (accept pauses, a full
+ * disk, a refusing backend): the first is logged, the rest are counted,
+ * and while they go on one line per interval says how many there were
+ * ("accept paused: 146 more in the last 10s"). After a quiet interval the
+ * next one is logged in full again. Any thread. */
+struct log_limit {
+    const char *what;               /* names the summary line */
+    double interval;                /* seconds */
+    pthread_mutex_t mu;
+    double since;                   /* the current interval's start, 0: quiet */
+    unsigned long count;            /* suppressed in it */
+    struct log_limit *next;         /* every limit used so far (log_limit_tick) */
+    int linked;
+};
+
+#define LOG_LIMIT(name, what, seconds) \
+    static struct log_limit name = {what, seconds, PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0}
+
+void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes the summaries of intervals that have ended; call it about once a
+ * second (the router's main loop does). */
+void log_limit_tick(void);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -84,6 +84,14 @@ static void worker_done_cb(struct ev_loop *loop, ev_async *a, int revents)
         ev_break(loop, EVBREAK_ALL);
 }
 
+static void log_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)t;
+    (void)revents;
+    log_limit_tick();
+}
+
 static void drain_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct router *r = t->data;
@@ -120,6 +128,9 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
     ev_async_start(loop, &r->worker_done);
     ev_init(&r->drain_timer, drain_timer_cb);
     r->drain_timer.data = r;
+    ev_timer_init(&r->log_tick, log_tick_cb, 1., 1.);
+    ev_timer_start(loop, &r->log_tick);
+    ev_unref(loop); /* it does not keep the loop running */
     if (open_access_log(r, conf, err, errlen) < 0)
         return -1;
     r->workers = calloc(n, sizeof(*r->workers));
@@ -377,6 +388,10 @@ void router_destroy(struct router *r)
     }
     ev_async_stop(r->loop, &r->worker_done);
     ev_timer_stop(r->loop, &r->drain_timer);
+    if (ev_is_active(&r->log_tick)) {
+        ev_ref(r->loop);
+        ev_timer_stop(r->loop, &r->log_tick);
+    }
     health_free(r->health);
     r->health = NULL;
     backend_registry_clear(&r->reg);

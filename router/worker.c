@@ -230,6 +230,8 @@ static void accept_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 #define ACCEPT_BATCH 64
 
+LOG_LIMIT(accept_paused, "accept paused", 10.0);
+
 /* Connections wait on l: accepted up to ACCEPT_BATCH at a time while the
  * worker is under max_conns. Out of descriptors or memory, accepting pauses
  * for 100ms instead of spinning. */
@@ -254,8 +256,8 @@ static void accept_ready(struct listener *l)
             case ENFILE:
             case ENOBUFS:
             case ENOMEM:
-                log_warn("accept on %s: %s; pausing accepts for 100ms", l->addr.text,
-                         strerror(errno));
+                log_limited(&accept_paused, LOG_WARN, "accept on %s: %s; pausing accepts for 100ms",
+                            l->addr.text, strerror(errno));
                 worker_accept_pause(w, 0.1);
                 return;
             default:
