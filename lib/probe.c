@@ -1,4 +1,5 @@
 #include "lib/probe.h"
+#include "lib/syserr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 static void finish(struct probe *p, bool ok, const char *why)
 {
     probe_cancel(p);
+    if (ok)
+        p->local = false;
     p->done(p, ok, why);
 }
 
@@ -51,6 +54,7 @@ static void connected_cb(struct ev_loop *loop, ev_io *io, int revents)
     if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     if (err != 0) {
+        p->local = syserr_local(err);
         snprintf(p->why, sizeof(p->why), "%s", strerror(err));
         finish(p, false, p->why);
         return;
@@ -108,6 +112,7 @@ void probe_run(struct probe *p, const struct sockaddr *addr, socklen_t addrlen, 
 
     probe_cancel(p);
     p->busy = true;
+    p->local = false;
     p->reqlen = 0;
     if (path != NULL) {
         n = snprintf(p->req, sizeof(p->req),
@@ -126,6 +131,7 @@ void probe_run(struct probe *p, const struct sockaddr *addr, socklen_t addrlen, 
     }
     p->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (p->fd < 0 || (connect(p->fd, addr, addrlen) < 0 && errno != EINPROGRESS)) {
+        p->local = syserr_local(errno);
         fail_soon(p, strerror(errno));
         return;
     }

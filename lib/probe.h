@@ -22,6 +22,7 @@ struct probe {
     ev_timer deadline;              /* the check's timeout, or a failure to report at once */
     int fd;
     bool busy;
+    bool local;                     /* the failure was drover's own (syserr_local): not the server's */
     size_t len;
     char buf[16];                   /* the start of the status line */
     char why[96];

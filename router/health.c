@@ -34,6 +34,8 @@ struct health {
     int rise, fall;
 };
 
+LOG_LIMIT(local_limit, "health checks skipped for drover's own limits", 10.0);
+
 static void schedule(struct check *k, double after)
 {
     ev_timer_stop(k->h->loop, &k->timer);
@@ -47,6 +49,12 @@ static void result(struct probe *p, bool ok, const char *why)
     struct backend *be = k->be;
     bool up = atomic_load(&be->up);
 
+    /* drover's own shortage (descriptors) says nothing about the backend. */
+    if (!ok && p->local) {
+        log_limited(&local_limit, LOG_WARN, "health check of %s skipped: %s", be->name, why);
+        schedule(k, k->h->interval);
+        return;
+    }
     if (ok) {
         k->bad = 0;
         k->good++;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/syserr.h"
 #include "router/accesslog.h"
 #include "router/backend.h"
 #include "router/buf.h"
@@ -103,6 +104,27 @@ static void backend_failed(struct conn *c, struct backend *be, const char *what,
         log_warn("backend %s: %s: %s; skipping it for %lldms", be->name, what, strerror(err),
                  (long long)hold);
     backend_mark_failed(be, now, hold);
+}
+
+LOG_LIMIT(local_limit, "connects failing on drover's own limits", 10.0);
+
+/* A connect that failed with err, when err is drover's own trouble (out of
+ * descriptors, ports, memory): 503 at once, the backend not blamed, since
+ * any other backend would fail the same way. False for a backend's fault. */
+static bool local_connect_error(struct conn *c, int err)
+{
+    char why[160];
+
+    if (!syserr_local(err))
+        return false;
+    log_limited(&local_limit, LOG_WARN,
+                "cannot connect to backend %s: %s (drover's own limit: the backend is not marked down)",
+                c->req->be->name, strerror(err));
+    snprintf(why, sizeof(why), "drover cannot open a connection to a backend: %s", strerror(err));
+    request_detach_upstream(c, false);
+    request_unbind_backend(c);
+    fail(c, 503, why);
+    return true;
 }
 
 /* The request failed before any response byte reached the client: answer
@@ -288,7 +310,11 @@ static void connect_backend(struct conn *c)
         if (up == NULL) {
             up = upstream_connect(w, be);
             if (up == NULL) {
-                backend_failed(c, be, "connect", errno);
+                int err = errno;
+
+                if (local_connect_error(c, err))
+                    return;
+                backend_failed(c, be, "connect", err);
                 request_unbind_backend(c);
                 continue;
             }
@@ -315,7 +341,11 @@ static void retry_fresh(struct conn *c)
     c->in->start = req->out_start;
     up = upstream_connect(c->w, req->be);
     if (up == NULL) {
-        backend_failed(c, req->be, "connect", errno);
+        int err = errno;
+
+        if (local_connect_error(c, err))
+            return;
+        backend_failed(c, req->be, "connect", err);
         request_unbind_backend(c);
         connect_backend(c);
         return;
@@ -372,6 +402,8 @@ static void upstream_connected(struct upstream *up, int err)
     struct request *req = c->req;
 
     if (err != 0) {
+        if (local_connect_error(c, err))
+            return;
         backend_failed(c, req->be, "connect", err);
         request_detach_upstream(c, false);
         request_unbind_backend(c);

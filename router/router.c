@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -104,6 +105,42 @@ static void drain_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 static void worker_finished_cb(void *ctx);
 
+/* Descriptors kept apart from client connections: listeners, the admin
+ * API, health checks, instance log pipes, the access log, files. */
+#define FD_RESERVE 256
+
+/* How many client connections fit the descriptor limit: the soft
+ * RLIMIT_NOFILE is raised to the hard one first; each connection may need
+ * two descriptors (the client's and its upstream's) beside the reserve.
+ * Says so once when limits.max_connections does not fit. */
+static unsigned connections_that_fit(const struct conf *conf, unsigned nworkers)
+{
+    struct rlimit rl;
+    unsigned long want = conf->limits.max_connections, fit;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return (unsigned)want;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY)
+        return (unsigned)want;
+    fit = rl.rlim_cur > FD_RESERVE + conf->nlisten * nworkers
+              ? (rl.rlim_cur - FD_RESERVE - conf->nlisten * nworkers) / 2
+              : 1;
+    if (fit < nworkers)
+        fit = nworkers;
+    if (fit >= want)
+        return (unsigned)want;
+    log_warn("limits.max_connections lowered from %lu to %lu: the descriptor limit is %llu "
+             "(2 per connection, %d kept for upstreams' peers, checks and logs)",
+             want, fit, (unsigned long long)rl.rlim_cur, FD_RESERVE);
+    return (unsigned)fit;
+}
+
 int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char *err,
                  size_t errlen)
 {
@@ -138,7 +175,8 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    struct worker_setup setup = {r->cref, &r->reg, n, r->access_fd, worker_finished_cb, r};
+    r->conn_cap = connections_that_fit(conf, n);
+    struct worker_setup setup = {r->cref, &r->reg, n, r->conn_cap, r->access_fd, worker_finished_cb, r};
     for (unsigned i = 0; i < n; i++) {
         struct ev_loop *wl = i == 0 ? loop : ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
 

@@ -27,6 +27,7 @@ struct router {
     atomic_bool draining;
     ev_async worker_done;
     ev_timer drain_timer;
+    unsigned conn_cap;              /* client connections the descriptor limit allows */
     ev_timer log_tick;              /* summaries of rate-limited warnings */
     struct health *health;          /* active checks, on the main loop */
     uint64_t generation;            /* of the tables last published */

@@ -110,6 +110,17 @@ static void stop_now(struct worker *w)
     worker_finished(w);
 }
 
+/* This worker's share of limits.max_connections, within what the
+ * descriptor limit allows. */
+static unsigned share(const struct conf *conf, const struct worker *w)
+{
+    unsigned n = (unsigned)(conf->limits.max_connections / w->nworkers);
+
+    if (w->conn_cap != 0 && n > w->conn_cap)
+        n = w->conn_cap;
+    return n > 0 ? n : 1;
+}
+
 static void swap_table(struct worker *w)
 {
     struct route_table *t = atomic_exchange(&w->next_table, NULL);
@@ -118,9 +129,7 @@ static void swap_table(struct worker *w)
     if (t == NULL)
         return;
     w->table = t;
-    w->max_conns = t->cref->conf->limits.max_connections / w->nworkers;
-    if (w->max_conns == 0)
-        w->max_conns = 1;
+    w->max_conns = share(t->cref->conf, w);
     if (w->accept_paused && !w->stopping && w->nconns < w->max_conns)
         worker_accept_resume(w);
     atomic_store_explicit(&w->table_gen, t->generation, memory_order_release);
@@ -321,9 +330,8 @@ int worker_init(struct worker *w, const struct worker_setup *r, unsigned id, str
     w->rng = rng_seed() ^ ((uint64_t)id << 32);
     if (w->rng == 0)
         w->rng = 1;
-    w->max_conns = conf->limits.max_connections / r->nworkers;
-    if (w->max_conns == 0)
-        w->max_conns = 1;
+    w->conn_cap = r->conn_cap / r->nworkers;
+    w->max_conns = share(conf, w);
     w->table = route_table_build(r->cref, r->reg);
     w->metrics = metrics_new();
     atomic_init(&w->cmd, 0);

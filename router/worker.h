@@ -34,6 +34,7 @@ struct worker_setup {
     struct conf_ref *cref;          /* the config in force */
     struct backend_registry *reg;   /* backends, for the first route table */
     unsigned nworkers;              /* limits.max_connections is shared among them */
+    unsigned conn_cap;              /* no more connections than this in all (descriptors) */
     int access_fd;                  /* the access log, or -1 */
     void (*on_finished)(void *ctx); /* a stopping worker closed its last connection (any thread) */
     void *ctx;
@@ -42,6 +43,7 @@ struct worker_setup {
 struct worker {
     unsigned id;
     unsigned nworkers;
+    unsigned conn_cap;              /* this worker's share of what the descriptors allow */
     void (*on_finished)(void *ctx);
     void *on_finished_ctx;
     struct ev_loop *loop;
