@@ -173,6 +173,8 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
     c->next = w->conns;
     if (w->conns != NULL)
         w->conns->prev = c;
+    else
+        w->conns_tail = c;
     w->conns = c;
     counter_set(&w->g_conns, ++w->nconns);
     /* A new connection has client_header to send its first request. */
@@ -203,6 +205,8 @@ void conn_close(struct conn *c)
         w->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
+    else
+        w->conns_tail = c->prev;
     c->prev = NULL;
     c->next = w->dead_conns;
     w->dead_conns = c;
@@ -254,6 +258,8 @@ void conn_request_done(struct conn *c, bool keep_alive)
     buf_put(&w->bufs, b);
     c->in = NULL;
     c->state = CS_IDLE;
+    c->served++;
+    c->idle_since = ev_now(w->loop);
     conn_set_timeout(c, T_IDLE);
     conn_read_start(c);
 }

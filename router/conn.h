@@ -72,6 +72,8 @@ struct conn {
     double deadline;                /* when the current timeout expires */
     double timer_at;                /* when the timer is set to fire */
     double t_first;                 /* first byte of the current request */
+    double idle_since;              /* CS_IDLE after a request: since when */
+    unsigned served;                /* requests answered on it (keep-alive) */
     struct buf *in;                 /* client bytes: heads and bodies */
     struct buf *reply;              /* a response drover made itself */
     llhttp_t parser;

@@ -105,8 +105,9 @@ static void drain_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 static void worker_finished_cb(void *ctx);
 
-/* Descriptors kept apart from client connections: listeners, the admin
- * API, health checks, instance log pipes, the access log, files. */
+/* Descriptors kept apart from client connections (listeners, the admin
+ * API, health checks, instance log pipes, the access log, files): a
+ * quarter of the limit, at most this many. */
 #define FD_RESERVE 256
 
 /* How many client connections fit the descriptor limit: the soft
@@ -116,7 +117,7 @@ static void worker_finished_cb(void *ctx);
 static unsigned connections_that_fit(const struct conf *conf, unsigned nworkers)
 {
     struct rlimit rl;
-    unsigned long want = conf->limits.max_connections, fit;
+    unsigned long want = conf->limits.max_connections, fit, reserve;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return (unsigned)want;
@@ -128,16 +129,16 @@ static unsigned connections_that_fit(const struct conf *conf, unsigned nworkers)
     }
     if (rl.rlim_cur == RLIM_INFINITY)
         return (unsigned)want;
-    fit = rl.rlim_cur > FD_RESERVE + conf->nlisten * nworkers
-              ? (rl.rlim_cur - FD_RESERVE - conf->nlisten * nworkers) / 2
-              : 1;
+    reserve = rl.rlim_cur / 4 < FD_RESERVE ? rl.rlim_cur / 4 : FD_RESERVE;
+    reserve += conf->nlisten * nworkers;
+    fit = rl.rlim_cur > reserve ? (rl.rlim_cur - reserve) / 2 : 1;
     if (fit < nworkers)
         fit = nworkers;
     if (fit >= want)
         return (unsigned)want;
     log_warn("limits.max_connections lowered from %lu to %lu: the descriptor limit is %llu "
-             "(2 per connection, %d kept for upstreams' peers, checks and logs)",
-             want, fit, (unsigned long long)rl.rlim_cur, FD_RESERVE);
+             "(2 per connection, %lu kept for listeners, checks and logs)",
+             want, fit, (unsigned long long)rl.rlim_cur, reserve);
     return (unsigned)fit;
 }
 

@@ -238,6 +238,47 @@ static void accept_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 #define ACCEPT_BATCH 64
+#define ADMIT_IDLE_MIN 1.0      /* seconds idle before a keep-alive client goes first */
+#define ADMIT_SCAN 1024         /* connections looked at, oldest first, per admission */
+
+LOG_LIMIT(table_full, "connection table full", 10.0);
+
+/* The table is full: closes one connection to admit a new client (SPEC
+ * "Faults, overload and limits"), looking at the oldest first: one that was
+ * answered and lingers, or a keep-alive client idle for ADMIT_IDLE_MIN,
+ * else the oldest one that has not sent a
+ * whole request head (slowloris), else any idle keep-alive client. Busy
+ * connections are never closed. False when nothing could go. */
+static bool make_room(struct worker *w)
+{
+    double now = ev_now(w->loop);
+    struct conn *victim = NULL, *slow = NULL, *idle = NULL;
+    int seen = 0;
+
+    for (struct conn *c = w->conns_tail; c != NULL && seen < ADMIT_SCAN; c = c->prev, seen++) {
+        bool keepalive = c->state == CS_IDLE && c->served > 0;
+
+        /* Answered already, only draining what the client still sends. */
+        if (c->state == CS_LINGER || (keepalive && now - c->idle_since >= ADMIT_IDLE_MIN)) {
+            victim = c;
+            break;
+        }
+        if (keepalive && idle == NULL)
+            idle = c;
+        else if (!keepalive && slow == NULL && (c->state == CS_HEAD || c->state == CS_IDLE))
+            slow = c;
+    }
+    if (victim == NULL)
+        victim = slow != NULL ? slow : idle;
+    if (victim == NULL)
+        return false;
+    log_limited(&table_full, LOG_WARN,
+                "connection table full (%u): closing idle and incomplete connections to admit new "
+                "ones", w->max_conns);
+    counter_add(&w->evicted, 1);
+    conn_close(victim);
+    return true;
+}
 
 LOG_LIMIT(accept_paused, "accept paused", 10.0);
 
@@ -254,9 +295,16 @@ static void accept_ready(struct listener *l)
         int fd;
 
         if (w->nconns >= w->max_conns) {
-            /* Leave the rest in the kernel backlog until a connection ends. */
-            worker_accept_pause(w, 0);
-            return;
+            /* Readiness says one waits; after an accept nobody may: the
+             * listener fires again if one does. */
+            if (i > 0)
+                return;
+            if (!make_room(w)) {
+                /* Every connection is busy: the rest wait in the kernel
+                 * backlog until one ends. */
+                worker_accept_pause(w, 0);
+                return;
+            }
         }
         fd = listener_accept(l, &peer, &port);
         if (fd < 0) {

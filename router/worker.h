@@ -62,7 +62,9 @@ struct worker {
     struct metric_hist *noroute_hist;
     bool accept_paused;
 
-    struct conn *conns;             /* every open client connection */
+    struct conn *conns;             /* every open client connection, newest first */
+    struct conn *conns_tail;        /* the oldest */
+    counter_t evicted;              /* closed to admit new clients (table full) */
     struct conn *free_conns;
     unsigned nfree_conns;
     struct conn *dead_conns;        /* closed in a callback, freed by the reaper */

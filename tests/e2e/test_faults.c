@@ -168,3 +168,122 @@ E2E_TEST(restart_on_a_taken_port_names_the_holder, 60)
     e2e_until_all_answer(addr_of(dp), names, 1, 10000);
     e2e_drover_stop(d);
 }
+
+/* ---- admission when the connection table is full ---- */
+
+static char *static_config(int dp, int bp, const char *extra)
+{
+    return e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
+                   "health: {path: /, interval: 200ms, timeout: 500ms, fall: 2}\n"
+                   "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n%s",
+                   dp, bp, extra);
+}
+
+/* True while the client's connection is still open (no EOF within ms). */
+static bool still_open(struct client *c, int ms)
+{
+    return !client_wait_closed(c, ms);
+}
+
+/* A full table admits a new client by closing an idle keep-alive client
+ * first, then the oldest connection that has not sent a whole head; a
+ * connection with a request in flight is never closed. */
+E2E_TEST(full_table_closes_idle_then_the_oldest_slow_head, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct client *idle, *slow[7], *fresh, *fresh2;
+    struct e2e_proc *d;
+    struct http_resp r;
+
+    e2e_backend("a", bp);
+    d = e2e_drover(static_config(dp, bp, "limits: {max_connections: 8}\n"), addr_of(dp));
+    idle = client_open(addr_of(dp));
+    client_send_str(idle, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(idle, &r, false, 2000) == 0 && r.status == 200);
+    resp_free(&r);
+    for (int i = 0; i < 7; i++) {
+        slow[i] = client_open(addr_of(dp));
+        client_send_str(slow[i], "GET / HTTP/1.1\r\nHost: t\r\n"); /* never finished */
+        e2e_sleep_ms(30); /* accepted in this order */
+    }
+    /* The keep-alive client has been idle for over a second now. */
+    e2e_sleep_ms(1100);
+    fresh = client_open(addr_of(dp));
+    client_send_str(fresh, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(fresh, &r, false, 3000) == 0 && r.status == 200, "the new client was not served");
+    resp_free(&r);
+    ASSERT(client_wait_closed(idle, 2000), "the idle keep-alive client was not the first to go");
+    for (int i = 0; i < 7; i++)
+        ASSERT(still_open(slow[i], 50), "slow client %d was closed before the idle one", i);
+    /* Now the slow heads go, oldest first. */
+    fresh2 = client_open(addr_of(dp));
+    client_send_str(fresh2, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(fresh2, &r, false, 3000) == 0 && r.status == 200);
+    resp_free(&r);
+    ASSERT(client_wait_closed(slow[0], 2000), "the oldest slow head was not closed");
+    for (int i = 1; i < 7; i++)
+        ASSERT(still_open(slow[i], 50), "slow client %d was closed out of order", i);
+    e2e_wait_log(d, "connection table full (8)", 1000);
+    client_close(fresh);
+    client_close(fresh2);
+    for (int i = 1; i < 7; i++)
+        client_close(slow[i]);
+    client_close(idle);
+    e2e_drover_stop(d);
+}
+
+#define SLOW_HEAD "GET / HTTP/1.1\r\nHost: t\r\nX-a: b\r\n"
+#define SLOW_LINE "X-b: c\r\n"
+
+/* With few descriptors and a flood of clients that trickle their heads,
+ * keep-alive clients are still served without an error, no healthy backend
+ * is marked down for drover's own shortage, and the warnings stay few. */
+E2E_TEST(slow_client_flood_at_a_low_descriptor_limit, 60)
+{
+    enum { FLOOD = 600 };
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct client **flood = calloc(FLOOD, sizeof(*flood));
+    struct e2e_proc *d, *load;
+    long ok, bad, errors;
+    char *log;
+
+    ASSERT(flood != NULL);
+    e2e_backend("a", bp);
+    d = e2e_drover_nofile(static_config(dp, bp, ""), addr_of(dp), 512);
+    e2e_wait_log(d, "limits.max_connections lowered from 10000 to", 2000);
+    for (int i = 0; i < FLOOD; i++) {
+        flood[i] = client_try_open(addr_of(dp));
+        if (flood[i] != NULL)
+            client_send_try(flood[i], SLOW_HEAD, strlen(SLOW_HEAD));
+    }
+    load = e2e_load_start(addr_of(dp), "/", 8, 3000);
+    /* Keep trickling, as slowloris does. */
+    for (int round = 0; round < 5; round++) {
+        e2e_sleep_ms(400);
+        for (int i = 0; i < FLOOD; i++)
+            if (flood[i] != NULL && client_send_try(flood[i], SLOW_LINE, strlen(SLOW_LINE)) < 0) {
+                client_close(flood[i]);
+                flood[i] = client_try_open(addr_of(dp));
+                if (flood[i] != NULL)
+                    client_send_try(flood[i], SLOW_HEAD, strlen(SLOW_HEAD));
+            }
+    }
+    e2e_load_result(load, &ok, &bad, &errors);
+    e2e_log("beside %d slow clients: %ld ok, %ld bad, %ld errors", FLOOD, ok, bad, errors);
+    ASSERT(ok > 100 && bad == 0 && errors == 0, "%ld ok, %ld bad, %ld errors", ok, bad, errors);
+    log = e2e_log_of(d);
+    ASSERT(strstr(log, "is down") == NULL, "a healthy backend was marked down:\n%s", log);
+    {
+        int n = 0;
+
+        for (const char *p = strstr(log, "connection table full"); p != NULL;
+             p = strstr(p + 1, "connection table full"))
+            n++;
+        ASSERT(n >= 1 && n <= 3, "%d table-full warnings", n);
+    }
+    for (int i = 0; i < FLOOD; i++)
+        if (flood[i] != NULL)
+            client_close(flood[i]);
+    free(flood);
+    e2e_drover_stop(d);
+}
