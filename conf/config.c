@@ -27,6 +27,7 @@
 #include "lib/yamlnode.h"
 #include "lib/readfile.h"
 #include "lib/sbuf.h"
+#include "lib/suggest.h"
 
 #define MAX_ERRORS 20
 #define MAX_FILE_BYTES (4u << 20)
@@ -799,82 +800,6 @@ static bool expect_kind(struct loader *ld, const yaml_node_t *n, yaml_node_type_
     return false;
 }
 
-/* Optimal string alignment distance, ignoring case; SIZE_MAX when a word is
- * too long to bother. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t d[32][32];
-
-    if (la >= 32 || lb >= 32)
-        return SIZE_MAX;
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
-            size_t best = d[i - 1][j] + 1;
-
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < best)
-                best = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]) &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
-/* What a typo most likely meant: the closest name within 2 edits (and
- * fewer edits than the typo has letters, so "ip" does not suggest "dir"),
- * else a name the typo starts or ends up being a prefix of. NULL if none. */
-static const char *suggest(const char *typed, const char *const *names, size_t n)
-{
-    size_t tl = strlen(typed), best_d = SIZE_MAX;
-    const char *best = NULL;
-
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(typed, names[i]);
-
-        if (d <= 2 && d < tl && d < best_d) {
-            best = names[i];
-            best_d = d;
-        }
-    }
-    if (best != NULL)
-        return best;
-    for (size_t i = 0; i < n; i++) {
-        size_t nl = strlen(names[i]);
-
-        if ((tl >= 3 && tl < nl && strncasecmp(names[i], typed, tl) == 0) ||
-            (nl >= 3 && nl < tl && strncasecmp(typed, names[i], nl) == 0))
-            return names[i];
-    }
-    return NULL;
-}
-
-/* "a, b or c" into BUF. */
-static const char *name_list(const char *const *names, size_t n, const char *last_sep, char *buf, size_t len)
-{
-    size_t used = 0;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && used < len; i++) {
-        const char *sep = i == 0 ? "" : i + 1 == n ? last_sep : ", ";
-        int w = snprintf(buf + used, len - used, "%s%s", sep, names[i]);
-
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-    return buf;
-}
-
 /* The key of PAIR in mapping MAP, or NULL after reporting a key that is not
  * a plain string or that an earlier pair already used. */
 static const char *pair_key(struct loader *ld, const yaml_node_t *map, const yaml_node_pair_t *pair,
@@ -928,7 +853,7 @@ static bool get_keys(struct loader *ld, const yaml_node_t *map, const char *path
             vals[i] = yaml_is_null(v) ? NULL : v;
             continue;
         }
-        hint = suggest(key, names, n);
+        hint = suggest_name(key, names, n);
         if (hint != NULL) {
             fail(ld, node_at(ld, pair->key), "unknown key \"%s\"%s%s; did you mean \"%s\"?", key,
                  path != NULL ? " in " : "", path != NULL ? path : "", hint);
@@ -936,7 +861,7 @@ static bool get_keys(struct loader *ld, const yaml_node_t *map, const char *path
             char list[400];
 
             fail(ld, node_at(ld, pair->key), "unknown key \"%s\"%s%s; valid keys: %s", key,
-                 path != NULL ? " in " : "", path != NULL ? path : "", name_list(names, n, ", ", list, sizeof(list)));
+                 path != NULL ? " in " : "", path != NULL ? path : "", suggest_list(names, n, ", ", list, sizeof(list)));
         }
     }
     return true;
@@ -1114,11 +1039,11 @@ static bool get_enum(struct loader *ld, const yaml_node_t *n, const char *path, 
             return true;
         }
     }
-    hint = suggest(s, names, count);
+    hint = suggest_name(s, names, count);
     if (hint != NULL)
         fail(ld, n, "%s: unknown value \"%.60s\"; did you mean \"%s\"?", path, s, hint);
     else
-        fail(ld, n, "%s: unknown value \"%.60s\"; use %s", path, s, name_list(names, count, " or ", list, sizeof(list)));
+        fail(ld, n, "%s: unknown value \"%.60s\"; use %s", path, s, suggest_list(names, count, " or ", list, sizeof(list)));
     return false;
 }
 

@@ -29,6 +29,7 @@
 #include "lib/yamlnode.h"
 #include "lib/readfile.h"
 #include "lib/sbuf.h"
+#include "lib/suggest.h"
 
 #define MAX_FILE_BYTES (4u << 20)
 #define MAX_LINE_BYTES (64u * 1024)
@@ -1204,33 +1205,6 @@ int formation_parse_scale(const char *s, struct scale_entry *out, size_t max, si
 /* ------------------------------------------------------------------ */
 /* The plan                                                            */
 
-/* Optimal string alignment distance; SIZE_MAX for long words. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), d[32][32];
-
-    if (la >= 32 || lb >= 32)
-        return SIZE_MAX;
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
 static struct plan_type *plan_find(const struct plan *p, const char *name)
 {
     for (size_t i = 0; i < p->ntypes; i++)
@@ -1245,22 +1219,6 @@ static const struct conf_process *conf_find(const struct conf *conf, const char 
         if (strcmp(conf->processes[i].name, name) == 0)
             return &conf->processes[i];
     return NULL;
-}
-
-/* "web, worker" into BUF. */
-static const char *type_list(const struct plan *p, char *buf, size_t len)
-{
-    size_t used = 0;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < p->ntypes && used < len; i++) {
-        int w = snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "", p->types[i].name);
-
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-    return buf;
 }
 
 /* "FILE:LINE:COL: " for something written in drover.yaml, "" without one. */
@@ -1380,6 +1338,7 @@ int plan_build(const struct conf *conf, const struct formation *f, const struct 
     const char *fname = f != NULL && f->file != NULL ? base_name(f->file) : "the formation";
     struct conf_kv *dotenv = NULL;
     char where[PATH_MAX + 32], list[1024];
+    const char **names;
     bool ok = true;
 
     memset(p, 0, sizeof(*p));
@@ -1420,28 +1379,24 @@ int plan_build(const struct conf *conf, const struct formation *f, const struct 
     if (!ok)
         goto nomem;
 
+    if ((names = arena_alloc(p->arena, (p->ntypes + 1) * sizeof(*names))) == NULL)
+        goto nomem;
+    for (size_t i = 0; i < p->ntypes; i++)
+        names[i] = p->types[i].name;
     for (size_t i = 0; i < nm; i++) {
-        const char *hint = NULL;
-        size_t best = 3;
+        const char *hint;
 
         if (strcmp(m[i].name, "all") == 0 || plan_find(p, m[i].name) != NULL)
             continue;
-        for (size_t j = 0; j < p->ntypes; j++) {
-            size_t dist = edit_distance(m[i].name, p->types[j].name);
-
-            if (dist < best && dist < strlen(m[i].name)) {
-                best = dist;
-                hint = p->types[j].name;
-            }
-        }
+        hint = suggest_name(m[i].name, names, p->ntypes);
+        suggest_list(names, p->ntypes, ", ", list, sizeof(list));
         if (p->ntypes == 0)
             set_err(err, errlen, "-m: unknown process type \"%s\"; the formation has no process types", m[i].name);
         else if (hint != NULL)
             set_err(err, errlen, "-m: unknown process type \"%s\"; the formation has: %s (did you mean \"%s\"?)",
-                    m[i].name, type_list(p, list, sizeof(list)), hint);
+                    m[i].name, list, hint);
         else
-            set_err(err, errlen, "-m: unknown process type \"%s\"; the formation has: %s", m[i].name,
-                    type_list(p, list, sizeof(list)));
+            set_err(err, errlen, "-m: unknown process type \"%s\"; the formation has: %s", m[i].name, list);
         goto fail;
     }
 
