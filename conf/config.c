@@ -24,6 +24,7 @@
 #include <yaml.h>
 
 #include "lib/arena.h"
+#include "lib/path.h"
 #include "lib/yamlnode.h"
 #include "lib/readfile.h"
 #include "lib/sbuf.h"
@@ -472,66 +473,6 @@ const char *conf_balance_name(enum balance_kind kind)
 
 /* ------------------------------------------------------------------ */
 /* Paths and addresses                                                 */
-
-/* Lexically cleans the absolute PATH in place, like Go's filepath.Clean:
- * "//", "/./" and "x/.." go away, and so does a trailing '/'. Symlinks are
- * not resolved: the paths may not exist yet. */
-static void clean_path(char *path)
-{
-    const char *p = path;
-    size_t o = 0;
-
-    while (*p != '\0') {
-        const char *c;
-        size_t n;
-
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        for (c = p; *p != '\0' && *p != '/'; p++)
-            ;
-        n = (size_t)(p - c);
-        if (n == 1 && c[0] == '.')
-            continue;
-        if (n == 2 && c[0] == '.' && c[1] == '.') {
-            while (o > 0 && path[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--;
-            continue;
-        }
-        path[o++] = '/';
-        memmove(path + o, c, n); /* o never passes c: each part lost a '/' */
-        o += n;
-    }
-    if (o == 0)
-        path[o++] = '/';
-    path[o] = '\0';
-}
-
-/* PATH made absolute against DIR (the cwd when DIR is NULL) and cleaned.
- * Returns 0, or -1 when it does not fit in OUT. */
-static int path_abs(const char *dir, const char *path, char *out, size_t len)
-{
-    char cwd[PATH_MAX];
-    int n;
-
-    if (path[0] == '/') {
-        n = snprintf(out, len, "%s", path);
-    } else {
-        if (dir == NULL) {
-            if (getcwd(cwd, sizeof(cwd)) == NULL)
-                return -1;
-            dir = cwd;
-        }
-        n = snprintf(out, len, "%s/%s", dir, path);
-    }
-    if (n < 0 || (size_t)n >= len)
-        return -1;
-    clean_path(out);
-    return 0;
-}
 
 _Static_assert(sizeof(((struct conf_addr *)0)->text) >= 5 + sizeof(((struct sockaddr_un *)0)->sun_path),
                "conf_addr.text holds \"unix:\" and any sun_path");
@@ -1734,15 +1675,8 @@ static int add_default_route(struct conf *c)
 static int config_dir(const char *file, char *out)
 {
     char dir[PATH_MAX];
-    const char *slash = strrchr(file, '/');
 
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == file)
-        snprintf(dir, sizeof(dir), "/");
-    else if ((size_t)(slash - file) < sizeof(dir))
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
-    else
+    if (path_dir(file, dir, sizeof(dir)) < 0)
         return -1;
     return realpath(dir, out) != NULL ? 0 : -1;
 }

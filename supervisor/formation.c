@@ -26,6 +26,7 @@
 #include <yaml.h>
 
 #include "lib/arena.h"
+#include "lib/path.h"
 #include "lib/yamlnode.h"
 #include "lib/readfile.h"
 #include "lib/sbuf.h"
@@ -90,13 +91,6 @@ static const char *shorten(const char *s, size_t n, char *buf, size_t len)
     return buf;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    return slash != NULL ? slash + 1 : path;
-}
-
 __attribute__((format(printf, 3, 4)))
 static int set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -120,61 +114,13 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
     return -1;
 }
 
-/* DIR/REL with "." and ".." segments and doubled slashes resolved by hand
- * (symlinks are left alone). -1 when it does not fit. */
-static int join_clean(const char *dir, const char *rel, char *out, size_t len)
-{
-    char tmp[PATH_MAX];
-    size_t o = 0;
-    const char *p;
-
-    if (snprintf(tmp, sizeof(tmp), "%s/%s", dir, rel) >= (int)sizeof(tmp) || len < 2)
-        return -1;
-    out[0] = '\0';
-    for (p = tmp; *p != '\0';) {
-        const char *seg, *e;
-        size_t n;
-
-        while (*p == '/')
-            p++;
-        seg = p;
-        e = strchr(p, '/');
-        if (e == NULL)
-            e = p + strlen(p);
-        n = (size_t)(e - seg);
-        p = e;
-        if (n == 0 || (n == 1 && seg[0] == '.'))
-            continue;
-        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--;
-            out[o] = '\0';
-            continue;
-        }
-        if (o + 1 + n + 1 > len)
-            return -1;
-        out[o++] = '/';
-        memcpy(out + o, seg, n);
-        o += n;
-        out[o] = '\0';
-    }
-    if (o == 0) {
-        out[0] = '/';
-        out[1] = '\0';
-    }
-    return 0;
-}
-
-/* PATH made absolute (from the current directory), or NULL. */
+/* PATH made absolute (from the current directory), or as given when that
+ * cannot be done. NULL when out of memory. */
 static char *absolute(struct arena *a, const char *path)
 {
-    char cwd[PATH_MAX], buf[PATH_MAX];
+    char buf[PATH_MAX];
 
-    if (path[0] == '/')
-        return arena_strdup(a, path);
-    if (getcwd(cwd, sizeof(cwd)) == NULL || join_clean(cwd, path, buf, sizeof(buf)) < 0)
+    if (path[0] == '/' || path_abs(NULL, path, buf, sizeof(buf)) < 0)
         return arena_strdup(a, path);
     return arena_strdup(a, buf);
 }
@@ -183,16 +129,13 @@ static char *absolute(struct arena *a, const char *path)
  * file's own directory. */
 static char *types_dir(struct arena *a, const char *dir, const char *abs_file)
 {
-    const char *slash;
+    char buf[PATH_MAX];
 
     if (dir != NULL)
         return arena_strdup(a, dir);
-    slash = strrchr(abs_file, '/');
-    if (slash == NULL)
-        return arena_strdup(a, ".");
-    if (slash == abs_file)
-        return arena_strdup(a, "/");
-    return arena_strndup(a, abs_file, (size_t)(slash - abs_file));
+    if (path_dir(abs_file, buf, sizeof(buf)) < 0)
+        return NULL;
+    return arena_strdup(a, buf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -476,7 +419,7 @@ static bool module_dir(struct desc *d, const yaml_node_t *n, const char *path, c
     s = yaml_text(n);
     if (s[0] == '/')
         return fail(d, n, "%s: must be relative to the app directory, got \"%.60s\"", path, s);
-    if (join_clean(d->dir, s, abs, sizeof(abs)) < 0)
+    if (path_abs(d->dir, s, abs, sizeof(abs)) < 0)
         return fail(d, n, "%s: path too long", path);
     if (stat(abs, &st) < 0)
         return fail(d, n, "%s: %s: %s", path, abs, strerror(errno));
@@ -1335,7 +1278,7 @@ int plan_build(const struct conf *conf, const struct formation *f, const struct 
                struct plan *p, char *err, size_t errlen)
 {
     size_t nf = f != NULL ? f->ntypes : 0, ndotenv = 0;
-    const char *fname = f != NULL && f->file != NULL ? base_name(f->file) : "the formation";
+    const char *fname = f != NULL && f->file != NULL ? path_base(f->file) : "the formation";
     struct conf_kv *dotenv = NULL;
     char where[PATH_MAX + 32], list[1024];
     const char **names;
@@ -1542,7 +1485,7 @@ void plan_print(const struct plan *p, FILE *out)
         fprintf(out, "%-*snone\n", w, "formation");
     else if (p->ignored_file != NULL)
         fprintf(out, "%-*s%s (%s ignored: the %s wins)\n", w, "formation", p->formation_file,
-                base_name(p->ignored_file), base_name(p->formation_file));
+                path_base(p->ignored_file), path_base(p->formation_file));
     else
         fprintf(out, "%-*s%s\n", w, "formation", p->formation_file);
 
