@@ -647,7 +647,7 @@ struct loader {
     const char *file;
     struct arena *arena;
     struct conf *conf;
-    yaml_document_t doc;
+    yaml_document_t *doc;
     struct conf_error errs[MAX_ERRORS];
     int nerr;
     int ndropped;
@@ -722,7 +722,7 @@ static void write_errors(struct loader *ld, char *err, size_t errlen)
 
 static yaml_node_t *node_at(struct loader *ld, int index)
 {
-    return yaml_document_get_node(&ld->doc, index);
+    return yaml_document_get_node(ld->doc, index);
 }
 
 /* PATH: where a value sits, for messages ("processes.web.ready"); NULL is
@@ -1681,48 +1681,17 @@ static int config_dir(const char *file, char *out)
     return realpath(dir, out) != NULL ? 0 : -1;
 }
 
-/* libyaml's complaint at its position; a reader error (bad UTF-8) only has a
- * byte offset, turned into line and column here. */
-static void syntax_error(struct loader *ld, const yaml_parser_t *parser, const char *text, size_t len)
-{
-    int line = (int)parser->problem_mark.line + 1, col = (int)parser->problem_mark.column + 1;
-    const char *problem = parser->problem != NULL ? parser->problem : "syntax error";
-
-    if (parser->error == YAML_MEMORY_ERROR) {
-        oom(ld);
-        return;
-    }
-    if (parser->error == YAML_READER_ERROR) {
-        line = 1;
-        col = 1;
-        for (size_t i = 0; i < parser->problem_offset && i < len; i++) {
-            if (text[i] == '\n') {
-                line++;
-                col = 1;
-            } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
-                col++;
-            }
-        }
-        fail_at(ld, line, col, "%s", problem);
-        return;
-    }
-    if (parser->context != NULL)
-        fail_at(ld, line, col, "%s (%s at %d:%d)", problem, parser->context, (int)parser->context_mark.line + 1,
-                (int)parser->context_mark.column + 1);
-    else
-        fail_at(ld, line, col, "%s", problem);
-}
-
 struct conf *conf_load(const char *file, char *err, size_t errlen)
 {
     struct loader ld;
-    yaml_parser_t parser;
-    bool parser_ok = false, doc_ok = false;
+    struct yaml_reader yr;
+    struct yaml_problem pb;
     char *text = NULL, dir[PATH_MAX], reason[REASON_MAX];
     size_t len = 0;
     yaml_node_t *root;
 
     memset(&ld, 0, sizeof(ld));
+    memset(&yr, 0, sizeof(yr));
     ld.file = file;
     if (read_whole_file(file, MAX_FILE_BYTES, &text, &len, reason, sizeof(reason)) < 0) {
         fail_at(&ld, 0, 0, "%s", reason);
@@ -1742,42 +1711,21 @@ struct conf *conf_load(const char *file, char *err, size_t errlen)
         oom(&ld);
         goto done;
     }
-    if (!yaml_parser_initialize(&parser)) {
-        oom(&ld);
+    if (yaml_reader_open(&yr, text, len, &pb) < 0) {
+        fail_at(&ld, pb.line, pb.col, "%s", pb.msg);
         goto done;
     }
-    parser_ok = true;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &ld.doc)) {
-        syntax_error(&ld, &parser, text, len);
-        goto done;
-    }
-    doc_ok = true;
-    root = yaml_document_get_root_node(&ld.doc);
+    ld.doc = &yr.doc;
+    root = yaml_document_get_root_node(ld.doc);
     if (root != NULL && !yaml_is_null(root))
         load_root(&ld, root);
-
-    /* A second "---" document would be ignored silently: refuse it. */
-    {
-        yaml_document_t extra;
-        yaml_node_t *r2;
-
-        if (!yaml_parser_load(&parser, &extra)) {
-            syntax_error(&ld, &parser, text, len);
-        } else {
-            if ((r2 = yaml_document_get_root_node(&extra)) != NULL)
-                fail(&ld, r2, "only one YAML document is allowed");
-            yaml_document_delete(&extra);
-        }
-    }
+    if (yaml_reader_end(&yr, &pb) < 0)
+        fail_at(&ld, pb.line, pb.col, "%s", pb.msg);
     if (ld.nerr == 0 && add_default_route(ld.conf) < 0)
         oom(&ld);
 
 done:
-    if (doc_ok)
-        yaml_document_delete(&ld.doc);
-    if (parser_ok)
-        yaml_parser_delete(&parser);
+    yaml_reader_close(&yr);
     free(text);
     if (ld.nerr > 0 || ld.ndropped > 0) {
         write_errors(&ld, err, errlen);

@@ -268,7 +268,7 @@ struct desc {
     const char *dir;            /* absolute app dir */
     int version;                /* 2 or 3 */
     struct arena *a;
-    yaml_document_t doc;
+    yaml_document_t *doc;
     char *err;
     size_t errlen;
     bool failed;
@@ -278,12 +278,13 @@ struct desc {
 
 static yaml_node_t *node_at(struct desc *d, int index)
 {
-    return yaml_document_get_node(&d->doc, index);
+    return yaml_document_get_node(d->doc, index);
 }
 
-/* The first error wins; later ones are dropped. Always returns false. */
-__attribute__((format(printf, 3, 4)))
-static bool fail(struct desc *d, const yaml_node_t *n, const char *fmt, ...)
+/* The first error wins; later ones are dropped. LINE 0: no position.
+ * Always returns false. */
+__attribute__((format(printf, 4, 5)))
+static bool fail_at(struct desc *d, int line, int col, const char *fmt, ...)
 {
     va_list ap;
     int used;
@@ -293,9 +294,8 @@ static bool fail(struct desc *d, const yaml_node_t *n, const char *fmt, ...)
     d->failed = true;
     if (d->err == NULL || d->errlen == 0)
         return false;
-    if (n != NULL)
-        used = snprintf(d->err, d->errlen, "%s:%d:%d: ", d->path, (int)n->start_mark.line + 1,
-                        (int)n->start_mark.column + 1);
+    if (line > 0)
+        used = snprintf(d->err, d->errlen, "%s:%d:%d: ", d->path, line, col);
     else
         used = snprintf(d->err, d->errlen, "%s: ", d->path);
     if (used >= 0 && (size_t)used < d->errlen) {
@@ -305,6 +305,20 @@ static bool fail(struct desc *d, const yaml_node_t *n, const char *fmt, ...)
     }
     return false;
 }
+
+/* Where node N starts (1-based); 0 for no node. */
+static int line_of(const yaml_node_t *n)
+{
+    return n != NULL ? (int)n->start_mark.line + 1 : 0;
+}
+
+static int col_of(const yaml_node_t *n)
+{
+    return n != NULL ? (int)n->start_mark.column + 1 : 0;
+}
+
+/* At node N (NULL: no position). */
+#define fail(d, n, ...) fail_at((d), line_of(n), col_of(n), __VA_ARGS__)
 
 static bool oom(struct desc *d)
 {
@@ -916,47 +930,18 @@ static bool desc_version(struct desc *d, const yaml_node_t *root)
     return true;
 }
 
-static void syntax_error(struct desc *d, const yaml_parser_t *parser, const char *text, size_t len)
-{
-    const char *problem = parser->problem != NULL ? parser->problem : "syntax error";
-
-    if (parser->error == YAML_MEMORY_ERROR)
-        oom(d);
-    else if (parser->error == YAML_READER_ERROR) {
-        /* Bad UTF-8 only has a byte offset: count lines and characters. */
-        int line = 1, col = 1;
-
-        for (size_t i = 0; i < parser->problem_offset && i < len; i++) {
-            if (text[i] == '\n') {
-                line++;
-                col = 1;
-            } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
-                col++;
-            }
-        }
-        set_err(d->err, d->errlen, "%s:%d:%d: %s", d->path, line, col, problem);
-    }
-    else if (parser->context != NULL)
-        set_err(d->err, d->errlen, "%s:%d:%d: %s (%s at %d:%d)", d->path, (int)parser->problem_mark.line + 1,
-                (int)parser->problem_mark.column + 1, problem, parser->context,
-                (int)parser->context_mark.line + 1, (int)parser->context_mark.column + 1);
-    else
-        set_err(d->err, d->errlen, "%s:%d:%d: %s", d->path, (int)parser->problem_mark.line + 1,
-                (int)parser->problem_mark.column + 1, problem);
-    d->failed = true;
-}
-
 int formation_parse_app_desc(const char *path, const char *dir, struct formation *f, char *err, size_t errlen)
 {
     struct desc d = {.path = path, .err = err, .errlen = errlen};
-    yaml_parser_t parser;
-    bool parser_ok = false, doc_ok = false;
+    struct yaml_reader yr;
+    struct yaml_problem pb;
     struct module *mods = NULL;
     size_t nmods = 0, len;
     char *text = NULL;
     yaml_node_t *root;
 
     memset(f, 0, sizeof(*f));
+    memset(&yr, 0, sizeof(yr));
     if (read_file(path, &text, &len, err, errlen) < 0)
         return -1;
     if ((f->arena = d.a = arena_new()) == NULL || (f->file = absolute(d.a, path)) == NULL ||
@@ -964,18 +949,12 @@ int formation_parse_app_desc(const char *path, const char *dir, struct formation
         oom(&d);
         goto done;
     }
-    if (!yaml_parser_initialize(&parser)) {
-        oom(&d);
+    if (yaml_reader_open(&yr, text, len, &pb) < 0) {
+        fail_at(&d, pb.line, pb.col, "%s", pb.msg);
         goto done;
     }
-    parser_ok = true;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &d.doc)) {
-        syntax_error(&d, &parser, text, len);
-        goto done;
-    }
-    doc_ok = true;
-    root = yaml_document_get_root_node(&d.doc);
+    d.doc = &yr.doc;
+    root = yaml_document_get_root_node(d.doc);
     if (root == NULL || yaml_is_null(root)) {
         fail(&d, NULL, "empty file; expected spec_version: 2 or specVersion: 3");
         goto done;
@@ -990,20 +969,9 @@ int formation_parse_app_desc(const char *path, const char *dir, struct formation
         fail(&d, NULL, "no process types");
         goto done;
     }
-    {
-        /* A second "---" document would be ignored silently: refuse it. */
-        yaml_document_t extra;
-        yaml_node_t *r2;
-
-        if (!yaml_parser_load(&parser, &extra)) {
-            syntax_error(&d, &parser, text, len);
-            goto done;
-        }
-        if ((r2 = yaml_document_get_root_node(&extra)) != NULL)
-            fail(&d, r2, "only one YAML document is allowed");
-        yaml_document_delete(&extra);
-        if (d.failed)
-            goto done;
+    if (yaml_reader_end(&yr, &pb) < 0) {
+        fail_at(&d, pb.line, pb.col, "%s", pb.msg);
+        goto done;
     }
     if ((f->types = arena_alloc(d.a, d.ntypes * sizeof(*f->types))) == NULL) {
         oom(&d);
@@ -1014,10 +982,7 @@ int formation_parse_app_desc(const char *path, const char *dir, struct formation
     f->ntypes = d.ntypes;
 
 done:
-    if (doc_ok)
-        yaml_document_delete(&d.doc);
-    if (parser_ok)
-        yaml_parser_delete(&parser);
+    yaml_reader_close(&yr);
     free(mods);
     free(d.types);
     free(text);
