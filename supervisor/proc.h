@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "lib/counter.h"
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 #include "supervisor/supervisor.h"
 
 struct logpipe;

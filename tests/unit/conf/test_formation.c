@@ -1,4 +1,4 @@
-/* supervisor/formation.c and dotenv.c: Procfile, app_desc.yaml (v2 and
+/* conf/formation.c and dotenv.c: Procfile, app_desc.yaml (v2 and
  * v3), .env, -m, and the plan built from them and drover.yaml. Every error
  * is checked word for word, file:line(:col) included. Each test writes its
  * files to a fresh mkdtemp directory, removed afterwards. */
@@ -13,7 +13,7 @@
 
 #include "conf/config.h"
 #include "lib/arena.h"
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */

@@ -1,4 +1,4 @@
-/* supervisor/dotenv.c: .env files, the KEY=value lines added to every
+/* conf/dotenv.c: .env files, the KEY=value lines added to every
  * instance's environment (see formation.h).
  *
  * The accepted syntax is the common core of Foreman, docker compose and
@@ -15,7 +15,7 @@
  * be followed by blanks or a # comment. Nothing is expanded: "$HOME" stays
  * "$HOME" (the instance's shell expands what its command mentions). CRLF
  * line ends and a UTF-8 byte order mark are accepted. */
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* supervisor/formation.c: the app's process formation (a Procfile or a
+/* conf/formation.c: the app's process formation (a Procfile or a
  * BlueKing app_desc.yaml) and the plan that combines it with drover.yaml
  * and -m into instance counts, commands, environments and ports.
  *
@@ -10,7 +10,7 @@
  * formation_free() and plan_free() are one call each. A plan copies what it
  * takes from the conf and the formation: it stays valid after both are
  * freed (a reload builds a new conf while the old plan is still running). */
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 
 #include <errno.h>
 #include <fcntl.h>
