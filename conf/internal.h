@@ -1,0 +1,208 @@
+/* conf/internal.h: what the files of conf/ share with each other and with
+ * nothing else. The rest of drover sees config.h and formation.h only.
+ *
+ * How drover.yaml is read: load.c reads the file and hands its one YAML
+ * document to sections.c, which walks the top level and gives each section
+ * to its reader (sections.c, processes.c, routes.c). A section checks its
+ * keys with schema.c, then reads each value with values.c, which turns
+ * text into numbers, durations, sizes (units.c), addresses (addr.c) and
+ * paths, after ${VAR} expansion (expand.c). A bad value is recorded
+ * (schema_fail) and the walk goes on, so one run reports every mistake. */
+#ifndef DROVER_CONF_INTERNAL_H
+#define DROVER_CONF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "conf/config.h"
+
+#define CONF_MAX_FILE_BYTES (4u << 20) /* drover.yaml, a Procfile, app_desc.yaml, .env */
+#define CONF_REASON_MAX 256            /* a value parser's one-phrase reason */
+
+/* ---- Character classes: ASCII only, whatever the locale --------------- */
+
+static inline bool conf_is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline bool conf_is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool conf_is_alnum(int c)
+{
+    return conf_is_alpha(c) || conf_is_digit(c);
+}
+
+static inline int conf_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* S is one or more digits and nothing else. */
+static inline bool conf_all_digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++)
+        if (!conf_is_digit(*s))
+            return false;
+    return true;
+}
+
+/* Process type names, alike in drover.yaml, a Procfile and -m:
+ * [A-Za-z0-9_-]+. */
+static inline bool conf_type_char(int c)
+{
+    return conf_is_alnum(c) || c == '_' || c == '-';
+}
+
+static inline bool conf_type_name_ok(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++)
+        if (!conf_type_char(*s))
+            return false;
+    return true;
+}
+
+/* ---- units.c ---------------------------------------------------------- */
+
+/* The way a config writes a size: "16k", "10M", "1G", else bytes. Returns
+ * BUF. */
+const char *conf_format_size(uint64_t v, char *buf, size_t len);
+
+/* ---- addr.c ----------------------------------------------------------- */
+
+/* A unix socket, or an IPv4 or IPv6 loopback address. */
+bool conf_addr_is_loopback(const struct conf_addr *a);
+
+/* ---- schema.c: the loader, its errors and the keys of a mapping -------- */
+
+#define CONF_MAX_ERRORS 20
+
+struct conf_error {
+    int line, col;              /* 1-based; 0 when the error has no position */
+    int seq;                    /* the order it was found in, for ties */
+    char msg[480];
+};
+
+/* One drover.yaml being loaded. */
+struct loader {
+    const char *file;           /* as given, the prefix of every message */
+    struct arena *arena;        /* the conf's */
+    struct conf *conf;
+    yaml_document_t *doc;
+    struct conf_error errs[CONF_MAX_ERRORS];
+    int nerr;
+    int ndropped;               /* errors past CONF_MAX_ERRORS, counted only */
+};
+
+/* Records an error at LINE:COL (0:0 for none); past CONF_MAX_ERRORS it is
+ * only counted. */
+__attribute__((format(printf, 4, 5)))
+void schema_fail_at(struct loader *ld, int line, int col, const char *fmt, ...);
+
+/* An error at where NODE starts. */
+#define schema_fail(ld, node, ...) \
+    schema_fail_at((ld), (int)(node)->start_mark.line + 1, (int)(node)->start_mark.column + 1, __VA_ARGS__)
+
+void schema_oom(struct loader *ld);
+
+/* Every error, in file order, one "file:line:col: message" per line (no
+ * trailing newline), into ERR. */
+void schema_write_errors(struct loader *ld, char *err, size_t errlen);
+
+yaml_node_t *schema_node(struct loader *ld, int index);
+
+/* Whether N is of KIND; if not, reports "PATH: expected WHAT, got ...".
+ * PATH says where a value sits, for messages ("processes.web.ready");
+ * NULL is the top level. */
+bool schema_expect(struct loader *ld, const yaml_node_t *n, yaml_node_type_t kind, const char *path,
+                   const char *what);
+
+/* The key of PAIR in mapping MAP, or NULL after reporting a key that is not
+ * a plain string or that an earlier pair already used. */
+const char *schema_pair_key(struct loader *ld, const yaml_node_t *map, const yaml_node_pair_t *pair,
+                            const char *path);
+
+/* Checks that MAP is a mapping whose keys are all among NAMES, each at most
+ * once (an unknown one is reported with "did you mean"), and sets vals[i]
+ * to the value of NAMES[i] (NULL when absent or null). A null MAP ("admin:"
+ * alone) is an empty mapping. Returns false when MAP is not a mapping. */
+bool schema_keys(struct loader *ld, const yaml_node_t *map, const char *path, const char *const *names, size_t n,
+                 yaml_node_t **vals);
+
+/* ---- values.c: value readers ------------------------------------------ */
+/* Each reports its own errors and returns false (or NULL) on one, leaving
+ * *out as it was: the default. The value_set_* ones do nothing for a NULL
+ * node (a key not written). */
+
+/* N's text after ${VAR} expansion, in the arena; NULL after an error.
+ * WHAT names the expected value for a list or mapping in its place. */
+char *value_text(struct loader *ld, const yaml_node_t *n, const char *path, const char *what);
+
+/* S (the expanded text of N) as an integer in MIN..MAX. */
+bool value_int_from_text(struct loader *ld, const yaml_node_t *n, const char *s, const char *path, long long min,
+                         long long max, long long *out);
+
+void value_set_int(struct loader *ld, const yaml_node_t *n, const char *path, long long min, long long max,
+                   int *out);
+void value_set_uint(struct loader *ld, const yaml_node_t *n, const char *path, long long min, unsigned *out);
+
+/* A duration; ZERO_OK where 0 means "at once" rather than nonsense. True
+ * when N is NULL or was read. */
+bool value_set_duration(struct loader *ld, const yaml_node_t *n, const char *path, bool zero_ok, int64_t *out);
+
+void value_set_size(struct loader *ld, const yaml_node_t *n, const char *path, uint64_t min, uint64_t max,
+                    uint64_t *out);
+
+/* true/yes/on or false/no/off, any case: 0, or -1 for another word. The
+ * one rule for booleans in drover.yaml and app_desc.yaml. */
+int value_bool_word(const char *s, bool *out);
+
+void value_set_bool(struct loader *ld, const yaml_node_t *n, const char *path, bool *out);
+
+/* One of NAMES (exact), its index in *OUT. */
+bool value_enum(struct loader *ld, const yaml_node_t *n, const char *path, const char *const *names, size_t count,
+                int *out);
+
+void value_set_balance(struct loader *ld, const yaml_node_t *n, const char *path, enum balance_kind *out);
+
+/* S, a path relative to the config dir, made absolute into *OUT. EMPTY_OK:
+ * "" (e.g. an unset ${VAR}) means unset and leaves *OUT alone. */
+void value_file_from_text(struct loader *ld, const yaml_node_t *n, const char *s, const char *path, bool empty_ok,
+                          char **out);
+void value_set_file(struct loader *ld, const yaml_node_t *n, const char *path, bool empty_ok, char **out);
+
+/* An HTTP path for probes: "" is unset (NULL), else it must start with '/'. */
+void value_set_http_path(struct loader *ld, const yaml_node_t *n, const char *path, char **out);
+
+/* S as an address. IN_LISTEN accepts a bare port ("8080" = 0.0.0.0:8080);
+ * a relative unix: path starts at the config dir. */
+bool value_addr_from_text(struct loader *ld, const yaml_node_t *n, const char *s, const char *path,
+                          bool in_listen, struct conf_addr *out);
+
+/* A single address or a list of them (at least one, none twice) into a new
+ * array. */
+bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, bool in_listen,
+                     struct conf_addr **out, size_t *count);
+
+/* ---- The sections ----------------------------------------------------- */
+
+/* sections.c: the top-level mapping ROOT, every section in turn. */
+void sections_load(struct loader *ld, const yaml_node_t *root);
+
+/* processes.c: processes.<type>, and the settings of a type not written. */
+void processes_load(struct loader *ld, const yaml_node_t *n);
+void processes_defaults(struct conf_process *p);
+
+/* routes.c: routes[], after the top-level balance (routes inherit it). */
+void routes_load(struct loader *ld, const yaml_node_t *n);
+
+#endif
