@@ -7,7 +7,12 @@
  * keys with schema.c, then reads each value with values.c, which turns
  * text into numbers, durations, sizes (units.c), addresses (addr.c) and
  * paths, after ${VAR} expansion (expand.c). A bad value is recorded
- * (schema_fail) and the walk goes on, so one run reports every mistake. */
+ * (schema_fail) and the walk goes on, so one run reports every mistake.
+ *
+ * How a formation is read: formation.c picks the file, procfile.c or
+ * app_desc.c parses it (stopping at the first mistake: a formation is a
+ * handful of lines), dotenv.c reads .env files, and plan.c combines all
+ * of it with drover.yaml and -m; print.c prints both for `drover check`. */
 #ifndef DROVER_CONF_INTERNAL_H
 #define DROVER_CONF_INTERNAL_H
 
@@ -17,6 +22,9 @@
 #include <yaml.h>
 
 #include "conf/config.h"
+#include "conf/formation.h"
+
+struct arena;
 
 #define CONF_MAX_FILE_BYTES (4u << 20) /* drover.yaml, a Procfile, app_desc.yaml, .env */
 #define CONF_REASON_MAX 256            /* a value parser's one-phrase reason */
@@ -36,6 +44,11 @@ static inline bool conf_is_alpha(int c)
 static inline bool conf_is_alnum(int c)
 {
     return conf_is_alpha(c) || conf_is_digit(c);
+}
+
+static inline bool conf_is_blank(int c)
+{
+    return c == ' ' || c == '\t';
 }
 
 static inline int conf_lower(int c)
@@ -67,6 +80,18 @@ static inline bool conf_type_name_ok(const char *s)
         return false;
     for (; *s != '\0'; s++)
         if (!conf_type_char(*s))
+            return false;
+    return true;
+}
+
+/* Variable names in a .env file and in app_desc.yaml, S[0..N):
+ * [A-Za-z_][A-Za-z0-9_]*. */
+static inline bool conf_env_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || conf_is_digit(s[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!conf_is_alnum(s[i]) && s[i] != '_')
             return false;
     return true;
 }
@@ -204,5 +229,124 @@ void processes_defaults(struct conf_process *p);
 
 /* routes.c: routes[], after the top-level balance (routes inherit it). */
 void routes_load(struct loader *ld, const yaml_node_t *n);
+
+/* ---- formation.c: what the formation parsers share -------------------- */
+
+#define FORMATION_MAX_TYPE_NAME 63  /* what fits in struct scale_entry.name */
+#define FORMATION_MAX_COUNT 1000    /* instances of one type, from replicas or -m */
+
+/* Formats the message into ERR (when there is one). Always returns -1. */
+__attribute__((format(printf, 3, 4)))
+int formation_error(char *err, size_t errlen, const char *fmt, ...);
+
+/* The whole of PATH in *TEXT (malloc'd, NUL-terminated, *LEN bytes), or -1
+ * with "PATH: reason" in ERR. */
+int formation_read(const char *path, char **text, size_t *len, char *err, size_t errlen);
+
+/* At most 60 bytes of S[0..N) for a message, cut on a UTF-8 boundary, with
+ * "..." when cut. Returns BUF. */
+const char *formation_shorten(const char *s, size_t n, char *buf, size_t len);
+
+/* PATH made absolute (from the current directory) in A, or as given when
+ * that cannot be done. NULL when out of memory. */
+char *formation_absolute(struct arena *a, const char *path);
+
+/* The directory a formation file's types run in, in A: DIR when given,
+ * else the directory of ABS_FILE. NULL when out of memory. */
+char *formation_types_dir(struct arena *a, const char *dir, const char *abs_file);
+
+/* Sets KEY to VALUE in ENV, which has room for one more: replaced where it
+ * first stood, else appended. The one rule for a later duplicate, in
+ * app_desc.yaml env lists, .env files and the plan's merge. */
+void formation_env_set(struct conf_kv *env, size_t *n, char *key, char *value);
+
+/* A line-based file (a Procfile, a .env) walked a meaningful line at a
+ * time. */
+struct formation_lines {
+    const char *p, *end;
+    int lineno;                 /* of the line last returned, 1-based */
+};
+
+/* Starts at TEXT (LEN bytes), past a UTF-8 byte order mark (from a Windows
+ * editor). Returns how many lines TEXT has, a bound for what they hold. */
+size_t formation_lines_start(struct formation_lines *it, const char *text, size_t len);
+
+/* The next line that is neither blank nor a comment ('#' first), without
+ * its line end (LF or CRLF) and surrounding blanks, in [*S, *E). 1, 0 at
+ * the end, or -1 with a reason in REASON for a line over 64 KiB or one
+ * holding a NUL byte. */
+int formation_lines_next(struct formation_lines *it, const char **s, const char **e, char *reason, size_t rlen);
+
+/* ---- app_desc.c and app_desc_procs.c: one app_desc.yaml being read ---- */
+
+/* A type found while parsing, before the list moves into the arena. */
+struct desc_type {
+    struct formation_type t;
+    int col;
+};
+
+struct desc_module {
+    const char *name;           /* NULL for the single "module" */
+    char path[96];              /* for messages: "module", "modules.api", "modules[1]" */
+    yaml_node_t *node;          /* its mapping */
+    yaml_node_t *at;            /* where to point at it */
+    bool is_default;
+};
+
+struct desc {
+    const char *path;           /* the file, as given */
+    const char *dir;            /* absolute app dir */
+    int version;                /* 2 or 3 */
+    struct arena *a;            /* the formation's */
+    yaml_document_t *doc;
+    char *err;
+    size_t errlen;
+    bool failed;
+    struct desc_type *types;    /* malloc'd while parsing */
+    size_t ntypes, cap;
+};
+
+/* Records the error at LINE:COL (0: no position) unless one was recorded
+ * already: the first error wins. Always returns false. */
+__attribute__((format(printf, 4, 5)))
+bool desc_fail_at(struct desc *d, int line, int col, const char *fmt, ...);
+
+/* Where node N starts (1-based); 0 for no node. */
+static inline int desc_line(const yaml_node_t *n)
+{
+    return n != NULL ? (int)n->start_mark.line + 1 : 0;
+}
+
+static inline int desc_col(const yaml_node_t *n)
+{
+    return n != NULL ? (int)n->start_mark.column + 1 : 0;
+}
+
+/* An error at node N (NULL: no position). */
+#define desc_fail(d, n, ...) desc_fail_at((d), desc_line(n), desc_col(n), __VA_ARGS__)
+
+bool desc_oom(struct desc *d);
+yaml_node_t *desc_node(struct desc *d, int index);
+
+/* Whether N is of KIND; if not, the error "PATH: expected WHAT, got ...". */
+bool desc_expect(struct desc *d, const yaml_node_t *n, yaml_node_type_t kind, const char *path, const char *what);
+
+/* The value of KEY in mapping MAP into *OUT (NULL when absent or null);
+ * *KEYNODE (when not NULL) gets the key's node. Only the keys drover reads
+ * are looked up, so only they are checked for duplicates. */
+bool desc_map_get(struct desc *d, const yaml_node_t *map, const char *key, yaml_node_t **out,
+                  yaml_node_t **keynode);
+
+/* A scalar as text in the arena (numbers and booleans as written). */
+bool desc_str(struct desc *d, const yaml_node_t *n, const char *path, char **out);
+
+/* The platform's rule for module and process type names:
+ * ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ */
+bool desc_platform_name(const char *s);
+
+/* app_desc_procs.c: module M's processes PROCS as types that run in DIR
+ * with the module's ENV. */
+bool desc_processes(struct desc *d, const struct desc_module *m, const yaml_node_t *procs, char *dir,
+                    struct conf_kv *env, size_t nenv);
 
 #endif

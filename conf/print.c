@@ -1,14 +1,17 @@
-/* conf/print.c: what `drover check` prints: the resolved config, in the
- * order drover.yaml is documented. */
+/* conf/print.c: what `drover check` prints: the resolved config in the
+ * order drover.yaml is documented (conf_print_plan), then the plan of
+ * process types and instances (plan_print), values in one column. */
 #include "conf/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "conf/formation.h"
 #include "conf/internal.h"
+#include "lib/path.h"
 
-#define PLAN_COL 16 /* where values start */
+#define PLAN_COL 16 /* where values start, in both tables */
 #define PLAN_KEY 18 /* width of the keys inside a section */
 
 static void plan_line(FILE *out, const char *label, const char *key, const char *fmt, va_list ap)
@@ -41,6 +44,14 @@ static void plan_sub(FILE *out, const char *label, const char *key, const char *
     va_start(ap, fmt);
     plan_line(out, label, key, fmt, ap);
     va_end(ap);
+}
+
+/* "A, B, C" and a line end: names only, as values are often secrets. */
+static void print_env_names(const struct conf_kv *env, size_t n, FILE *out)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%s", i > 0 ? ", " : "", env[i].key);
+    fputc('\n', out);
 }
 
 static void route_label(const struct conf_route *r, char *buf, size_t len)
@@ -79,11 +90,8 @@ static void print_process(const struct conf_process *p, FILE *out)
     else
         plan_sub(out, "", "max_inflight", "unlimited");
     if (p->nenv > 0) {
-        /* Names only: values are often secrets. */
         fprintf(out, "%-*s%-*s", PLAN_COL, "", PLAN_KEY, "env");
-        for (size_t i = 0; i < p->nenv; i++)
-            fprintf(out, "%s%s", i > 0 ? ", " : "", p->env[i].key);
-        fputc('\n', out);
+        print_env_names(p->env, p->nenv, out);
     }
 }
 
@@ -169,3 +177,85 @@ void conf_print_plan(const struct conf *c, FILE *out)
     plan_sub(out, "log", "access", "%s", c->log.access);
     plan_sub(out, "", "format", "%s", c->log.format == LOG_FORMAT_JSON ? "json" : "text");
 }
+
+/* A command on one line: control characters shown escaped. */
+static void print_command(const char *s, FILE *out)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('\n', out);
+}
+
+/* The formation, then per type a summary and per instance its port and
+ * command; the first column widens for long type names. */
+void plan_print(const struct plan *p, FILE *out)
+{
+    int w = PLAN_COL;
+    char label[PLAN_COL + 96], a[32], b[32], c[32];
+
+    /* Long type names push the column out for the whole table. */
+    for (size_t i = 0; i < p->ntypes; i++) {
+        int n = snprintf(label, sizeof(label), "  %s.%d", p->types[i].name, p->types[i].count) + 2;
+        int m = snprintf(label, sizeof(label), "%s x%d", p->types[i].name, p->types[i].count) + 2;
+
+        if (n > w)
+            w = n;
+        if (m > w)
+            w = m;
+    }
+    if (p->formation_file == NULL)
+        fprintf(out, "%-*snone\n", w, "formation");
+    else if (p->ignored_file != NULL)
+        fprintf(out, "%-*s%s (%s ignored: the %s wins)\n", w, "formation", p->formation_file,
+                path_base(p->ignored_file), path_base(p->formation_file));
+    else
+        fprintf(out, "%-*s%s\n", w, "formation", p->formation_file);
+
+    for (size_t i = 0; i < p->ntypes; i++) {
+        const struct plan_type *t = &p->types[i];
+        const struct conf_process *s = &t->settings;
+
+        snprintf(label, sizeof(label), "%s x%d", t->name, t->count);
+        fprintf(out, "%-*s", w, label);
+        if (!t->routed)
+            fprintf(out, "not routed");
+        else if (s->ready_path != NULL)
+            fprintf(out, "routed, ready: HTTP GET %s within %s", s->ready_path,
+                    conf_format_duration(s->ready_timeout_ms, a, sizeof(a)));
+        else
+            fprintf(out, "routed, ready: TCP connect within %s",
+                    conf_format_duration(s->ready_timeout_ms, a, sizeof(a)));
+        if (s->command != NULL)
+            fprintf(out, ", command from drover.yaml");
+        fputc('\n', out);
+        fprintf(out, "%-*sdir %s, stop_timeout %s, restart back-off %s..%s", w, "", t->dir != NULL ? t->dir : "?",
+                conf_format_duration(s->stop_timeout_ms, a, sizeof(a)),
+                conf_format_duration(s->restart_min_ms, b, sizeof(b)),
+                conf_format_duration(s->restart_max_ms, c, sizeof(c)));
+        if (s->memory_limit > 0)
+            fprintf(out, ", memory_limit %s", conf_format_size(s->memory_limit, a, sizeof(a)));
+        if (s->max_inflight > 0)
+            fprintf(out, ", max_inflight %u", s->max_inflight);
+        fputc('\n', out);
+        if (t->nenv > 0) {
+            fprintf(out, "%-*senv ", w, "");
+            print_env_names(t->env, t->nenv, out);
+        }
+        for (int slot = 0; slot < t->count; slot++) {
+            snprintf(label, sizeof(label), "  %s.%d", t->name, slot + 1);
+            fprintf(out, "%-*sport %-5d  ", w, label, plan_port(p, t, slot));
+            print_command(t->command != NULL ? t->command : "", out);
+        }
+    }
+}
+

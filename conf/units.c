@@ -49,10 +49,10 @@ static bool trimmed(const char *s, char *buf, size_t len)
 {
     size_t n;
 
-    while (*s == ' ' || *s == '\t')
+    while (conf_is_blank(*s))
         s++;
     n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    while (n > 0 && conf_is_blank(s[n - 1]))
         n--;
     if (n >= len)
         return false;
