@@ -56,15 +56,20 @@ static inline int conf_lower(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* S is one or more digits and nothing else. */
-static inline bool conf_all_digits(const char *s)
+/* S is one or more characters, each of them IS. */
+static inline bool conf_all_of(const char *s, bool (*is)(int))
 {
     if (*s == '\0')
         return false;
     for (; *s != '\0'; s++)
-        if (!conf_is_digit(*s))
+        if (!is(*s))
             return false;
     return true;
+}
+
+static inline bool conf_all_digits(const char *s)
+{
+    return conf_all_of(s, conf_is_digit);
 }
 
 /* Process type names, alike in drover.yaml, a Procfile and -m:
@@ -76,12 +81,7 @@ static inline bool conf_type_char(int c)
 
 static inline bool conf_type_name_ok(const char *s)
 {
-    if (*s == '\0')
-        return false;
-    for (; *s != '\0'; s++)
-        if (!conf_type_char(*s))
-            return false;
-    return true;
+    return conf_all_of(s, conf_type_char);
 }
 
 /* Variable names in a .env file and in app_desc.yaml, S[0..N):
@@ -162,6 +162,14 @@ const char *schema_pair_key(struct loader *ld, const yaml_node_t *map, const yam
  * alone) is an empty mapping. Returns false when MAP is not a mapping. */
 bool schema_keys(struct loader *ld, const yaml_node_t *map, const char *path, const char *const *names, size_t n,
                  yaml_node_t **vals);
+
+/* N, a mapping (KIND YAML_MAPPING_NODE) or a list (YAML_SEQUENCE_NODE),
+ * as a zeroed array in the arena with room for one SIZE-byte item per
+ * entry, their number in *COUNT. NULL when N is NULL or has no entries,
+ * and when it is not of KIND ("PATH: expected WHAT, got ...") or memory
+ * runs out, both reported. */
+void *schema_array(struct loader *ld, const yaml_node_t *n, yaml_node_type_t kind, const char *path,
+                   const char *what, size_t size, size_t *count);
 
 /* ---- values.c: value readers ------------------------------------------ */
 /* Each reports its own errors and returns false (or NULL) on one, leaving

@@ -148,7 +148,8 @@ void conf_print_plan(const struct conf *c, FILE *out)
         plan_row(out, "admin", "%s (%s)", c->admin.listen.text,
                  c->admin.token != NULL && *c->admin.token != '\0' ? "bearer token required" : "no token");
     plan_sub(out, "app", "dir", "%s", c->app.dir);
-    plan_sub(out, "", "procfile", "%s", c->app.procfile != NULL ? c->app.procfile : "auto: Procfile, else app_desc.yaml");
+    plan_sub(out, "", "procfile", "%s",
+             c->app.procfile != NULL ? c->app.procfile : "auto: Procfile, else app_desc.yaml");
     plan_sub(out, "", "env_file", "%s", c->app.env_file != NULL ? c->app.env_file : "none");
     plan_sub(out, "", "base_port", "%d", c->app.base_port);
     if (c->nprocesses == 0)

@@ -16,16 +16,9 @@ static void load_env(struct loader *ld, const yaml_node_t *n, const char *path, 
     size_t total;
     char kpath[160];
 
-    if (n == NULL || !schema_expect(ld, n, YAML_MAPPING_NODE, path, "a mapping of NAME: value"))
+    p->env = schema_array(ld, n, YAML_MAPPING_NODE, path, "a mapping of NAME: value", sizeof(*p->env), &total);
+    if (p->env == NULL)
         return;
-    total = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    if (total == 0)
-        return;
-    p->env = arena_alloc(ld->arena, total * sizeof(*p->env));
-    if (p->env == NULL) {
-        schema_oom(ld);
-        return;
-    }
     for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
         const char *key = schema_pair_key(ld, n, pair, path);
         yaml_node_t *val = schema_node(ld, pair->value);
@@ -121,16 +114,10 @@ void processes_load(struct loader *ld, const yaml_node_t *n)
     struct conf *c = ld->conf;
     size_t total;
 
-    if (n == NULL || !schema_expect(ld, n, YAML_MAPPING_NODE, "processes", "a mapping of process types"))
+    c->processes = schema_array(ld, n, YAML_MAPPING_NODE, "processes", "a mapping of process types",
+                                sizeof(*c->processes), &total);
+    if (c->processes == NULL)
         return;
-    total = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    if (total == 0)
-        return;
-    c->processes = arena_alloc(ld->arena, total * sizeof(*c->processes));
-    if (c->processes == NULL) {
-        schema_oom(ld);
-        return;
-    }
     for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
         const char *name = schema_pair_key(ld, n, pair, "processes");
         yaml_node_t *k = schema_node(ld, pair->key);

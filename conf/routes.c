@@ -125,14 +125,10 @@ void routes_load(struct loader *ld, const yaml_node_t *n)
     size_t total;
     char path[32];
 
-    if (n == NULL || !schema_expect(ld, n, YAML_SEQUENCE_NODE, "routes", "a list of routes"))
+    c->routes = schema_array(ld, n, YAML_SEQUENCE_NODE, "routes", "a list of routes", sizeof(*c->routes), &total);
+    if (c->routes == NULL)
         return;
-    total = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    if (total == 0)
-        return;
-    c->routes = arena_alloc(ld->arena, total * sizeof(*c->routes));
-    balance_set = arena_alloc(ld->arena, total * sizeof(*balance_set));
-    if (c->routes == NULL || balance_set == NULL) {
+    if ((balance_set = arena_alloc(ld->arena, total * sizeof(*balance_set))) == NULL) {
         schema_oom(ld);
         return;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf/internal.h"
+#include "lib/arena.h"
 #include "lib/suggest.h"
 #include "lib/yamlnode.h"
 
@@ -155,3 +156,23 @@ bool schema_keys(struct loader *ld, const yaml_node_t *map, const char *path, co
     return true;
 }
 
+void *schema_array(struct loader *ld, const yaml_node_t *n, yaml_node_type_t kind, const char *path,
+                   const char *what, size_t size, size_t *count)
+{
+    void *arr;
+
+    *count = 0;
+    if (n == NULL || !schema_expect(ld, n, kind, path, what))
+        return NULL;
+    if (kind == YAML_MAPPING_NODE)
+        *count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    else
+        *count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (*count == 0)
+        return NULL;
+    if ((arr = arena_alloc(ld->arena, *count * size)) == NULL) {
+        schema_oom(ld);
+        *count = 0;
+    }
+    return arr;
+}

@@ -44,6 +44,26 @@ static int parse_decimal(const char **pp, int maxfrac, uint64_t *ip, uint64_t *f
     return 0;
 }
 
+/* A decimal (see parse_decimal()), spaces, then a unit's letters at *PP,
+ * the unit in [*U, *U + *ULEN) (empty when none is written). Returns what
+ * parse_decimal() returns. */
+static int number_and_unit(const char **pp, int maxfrac, uint64_t *ip, uint64_t *frac, uint64_t *scale,
+                           const char **u, size_t *ulen)
+{
+    int rc = parse_decimal(pp, maxfrac, ip, frac, scale);
+    const char *p = *pp;
+
+    if (rc < 0)
+        return rc;
+    while (*p == ' ')
+        p++;
+    for (*u = p; conf_is_alpha(*p); p++)
+        ;
+    *ulen = (size_t)(p - *u);
+    *pp = p;
+    return 0;
+}
+
 /* S without surrounding blanks, copied into BUF; false when it does not fit. */
 static bool trimmed(const char *s, char *buf, size_t len)
 {
@@ -100,17 +120,12 @@ int conf_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen)
         uint64_t ip, frac, scale, us = 0, v;
         const char *u;
         size_t ulen;
-        int rc = parse_decimal(&p, 9, &ip, &frac, &scale);
+        int rc = number_and_unit(&p, 9, &ip, &frac, &scale, &u, &ulen);
 
         if (rc == -2)
             goto too_large;
         if (rc < 0)
             goto not_duration;
-        while (*p == ' ')
-            p++;
-        for (u = p; conf_is_alpha(*p); p++)
-            ;
-        ulen = (size_t)(p - u);
         if (ulen == 0) {
             if (*p != '\0')
                 goto not_duration;
@@ -163,16 +178,11 @@ int conf_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen)
 
     if (number_text(s, "size", SIZE_EXAMPLES, t, sizeof(t), err, errlen) < 0)
         return -1;
-    rc = parse_decimal(&p, 6, &ip, &frac, &scale);
+    rc = number_and_unit(&p, 6, &ip, &frac, &scale, &u, &ulen);
     if (rc == -2)
         goto too_large;
     if (rc < 0)
         goto not_size;
-    while (*p == ' ')
-        p++;
-    for (u = p; conf_is_alpha(*p); p++)
-        ;
-    ulen = (size_t)(p - u);
     if (*p != '\0')
         goto not_size;
     if (ulen >= sizeof(unit))
