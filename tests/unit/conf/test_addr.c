@@ -124,3 +124,24 @@ Test(addr, bad)
     addr_err("unix:", "empty unix socket path; write unix:/path/to.sock");
 }
 
+
+static bool loopback(const char *s)
+{
+    struct conf_addr a;
+
+    cr_assert_eq(conf_parse_addr(s, &a, err, sizeof(err)), 0, "\"%s\": %s", s, err);
+    return conf_addr_is_loopback(&a);
+}
+
+Test(addr, loopback)
+{
+    cr_assert(loopback("127.0.0.1:8081"));
+    cr_assert(loopback("127.1.2.3:8081"), "all of 127/8");
+    cr_assert(loopback("[::1]:8081"));
+    cr_assert(loopback("[::ffff:127.0.0.1]:8081"), "IPv4 loopback mapped into IPv6");
+    cr_assert(loopback("unix:/run/admin.sock"), "a unix socket is local");
+    cr_assert_not(loopback("0.0.0.0:8081"));
+    cr_assert_not(loopback("10.0.0.1:8081"));
+    cr_assert_not(loopback("[::]:8081"));
+    cr_assert_not(loopback("[::ffff:10.0.0.1]:8081"));
+}

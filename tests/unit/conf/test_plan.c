@@ -337,3 +337,21 @@ Test(plan, plan_outlives_conf_and_formation)
     cr_assert_str_eq(plan.formation_file, at("Procfile"));
 }
 
+
+Test(plan, unknown_m_type_hint_folds_case)
+{
+    put("Procfile", "web: w\nworker: k\n");
+    load_dir();
+    conf_text("{}\n");
+    build_err("WORKER=2", "-m: unknown process type \"WORKER\"; the formation has: web, worker (did you mean "
+                          "\"worker\"?)");
+}
+
+Test(plan, unknown_m_type_hint_from_a_prefix)
+{
+    put("Procfile", "web: w\nscheduler: s\n");
+    load_dir();
+    conf_text("{}\n");
+    build_err("sched=1", "-m: unknown process type \"sched\"; the formation has: web, scheduler (did you mean "
+                         "\"scheduler\"?)");
+}

@@ -70,3 +70,28 @@ Test(plan_print, print)
     cr_assert_str_eq(buf, want);
     free(buf);
 }
+
+Test(plan_print, settings_and_escaped_commands)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out;
+    char want[PATH_MAX * 2 + 1024];
+
+    put("Procfile", "web: w\n");
+    load_dir();
+    conf_text("processes:\n  web: {memory_limit: 512M, max_inflight: 4, command: \"a\\tb\\nc\\x01\"}\n");
+    build_ok(NULL);
+    out = open_memstream(&buf, &len);
+    plan_print(&plan, out);
+    fclose(out);
+    snprintf(want, sizeof(want),
+             "formation       %s\n"
+             "web x1          routed, ready: TCP connect within 30s, command from drover.yaml\n"
+             "                dir %s, stop_timeout 10s, restart back-off 100ms..30s, memory_limit 512M, "
+             "max_inflight 4\n"
+             "  web.1         port 5000   a\\tb\\nc\\x01\n",
+             at("Procfile"), dir);
+    cr_assert_str_eq(buf, want);
+    free(buf);
+}

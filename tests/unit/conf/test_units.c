@@ -155,3 +155,28 @@ Test(size, overflow)
     cr_assert_eq(size("16777215.5T"), (16777215ULL << 40) + (1ULL << 39));
 }
 
+
+Test(size, format)
+{
+    char b[32];
+
+    cr_assert_str_eq(conf_format_size(0, b, sizeof(b)), "0");
+    cr_assert_str_eq(conf_format_size(1023, b, sizeof(b)), "1023");
+    cr_assert_str_eq(conf_format_size(1024, b, sizeof(b)), "1k");
+    cr_assert_str_eq(conf_format_size(1536, b, sizeof(b)), "1536", "only whole units");
+    cr_assert_str_eq(conf_format_size(16384, b, sizeof(b)), "16k");
+    cr_assert_str_eq(conf_format_size(10485760, b, sizeof(b)), "10M");
+    cr_assert_str_eq(conf_format_size(1073741824, b, sizeof(b)), "1G");
+    cr_assert_str_eq(conf_format_size(2ULL << 40, b, sizeof(b)), "2T");
+    cr_assert_str_eq(conf_format_size(1ULL << 50, b, sizeof(b)), "1024T", "T is the largest unit");
+    cr_assert_str_eq(conf_format_size(UINT64_MAX, b, sizeof(b)), "18446744073709551615");
+}
+
+Test(size, format_parses_back)
+{
+    static const uint64_t values[] = {0, 1, 1023, 1024, 1536, 16384, 1048576, 3ULL << 30, 5ULL << 40};
+    char b[32];
+
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        cr_assert_eq(size(conf_format_size(values[i], b, sizeof(b))), values[i], "%s", b);
+}

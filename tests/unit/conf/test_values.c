@@ -2,6 +2,7 @@
  * ranges, durations, sizes and names, each error at its line and column. */
 #include <criterion/criterion.h>
 
+#include "conf/internal.h"
 #include "conf_test.h"
 
 TestSuite(values, .init = tmp_setup, .fini = tmp_teardown);
@@ -98,3 +99,33 @@ Test(values, bad_balance_with_hint)
                   "4:14: routes[0].balance: unknown value \"fastest\"; use round_robin, least_conn or random2");
 }
 
+
+Test(values, bool_words)
+{
+    static const char *const yes[] = {"true", "yes", "on", "True", "YES", "On"};
+    static const char *const no[] = {"false", "no", "off", "FALSE", "No", "oFF"};
+    static const char *const neither[] = {"1", "0", "y", "n", "", "truthy", "enable"};
+    bool v;
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        v = false;
+        cr_assert_eq(value_bool_word(yes[i], &v), 0, "%s", yes[i]);
+        cr_assert(v, "%s", yes[i]);
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        v = true;
+        cr_assert_eq(value_bool_word(no[i], &v), 0, "%s", no[i]);
+        cr_assert_not(v, "%s", no[i]);
+    }
+    for (size_t i = 0; i < sizeof(neither) / sizeof(neither[0]); i++) {
+        v = true;
+        cr_assert_eq(value_bool_word(neither[i], &v), -1, "%s", neither[i]);
+        cr_assert(v, "left alone");
+    }
+}
+
+Test(values, bad_bool_in_file)
+{
+    expect_errors("routes:\n  - path: /\n    process: web\n    strip_prefix: maybe\n",
+                  "4:19: routes[0].strip_prefix: expected true or false, got \"maybe\"");
+}
