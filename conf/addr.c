@@ -17,6 +17,8 @@
 _Static_assert(sizeof(((struct conf_addr *)0)->text) >= 5 + sizeof(((struct sockaddr_un *)0)->sun_path),
                "conf_addr.text holds \"unix:\" and any sun_path");
 
+/* "unix:PATH": PATH made absolute (from the current directory) and checked
+ * against sun_path's size. */
 static int parse_unix(const char *path, struct conf_addr *addr, char *err, size_t errlen)
 {
     struct sockaddr_un *sun = (struct sockaddr_un *)&addr->ss;

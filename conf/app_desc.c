@@ -111,6 +111,7 @@ bool desc_str(struct desc *d, const yaml_node_t *n, const char *path, char **out
     return true;
 }
 
+/* is_default / isDefault, with drover.yaml's words for true and false. */
 static bool get_bool(struct desc *d, const yaml_node_t *n, const char *path, bool *out)
 {
     char buf[80];

@@ -10,9 +10,10 @@
  * (schema_fail) and the walk goes on, so one run reports every mistake.
  *
  * How a formation is read: formation.c picks the file, procfile.c or
- * app_desc.c parses it (stopping at the first mistake: a formation is a
- * handful of lines), dotenv.c reads .env files, and plan.c combines all
- * of it with drover.yaml and -m; print.c prints both for `drover check`. */
+ * app_desc.c (with app_desc_procs.c for a module's processes) parses it,
+ * stopping at the first mistake: a formation is a handful of lines.
+ * dotenv.c reads .env files, and plan.c combines all of it with
+ * drover.yaml and -m; print.c prints both for `drover check`. */
 #ifndef DROVER_CONF_INTERNAL_H
 #define DROVER_CONF_INTERNAL_H
 

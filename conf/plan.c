@@ -111,6 +111,8 @@ static const char *conf_where(const struct conf *conf, int line, int col, char *
     return buf;
 }
 
+/* A copy of S in A (NULL stays NULL); *OK turns false when out of memory,
+ * so a run of copies is checked once. */
 static char *dup_or_null(struct arena *a, const char *s, bool *ok)
 {
     char *c;

@@ -54,6 +54,7 @@ static void print_env_names(const struct conf_kv *env, size_t n, FILE *out)
     fputc('\n', out);
 }
 
+/* "host/path", "*.suffix/path" or "/path", as the routes table shows it. */
 static void route_label(const struct conf_route *r, char *buf, size_t len)
 {
     if (r->host_match == HOST_EXACT)
@@ -64,6 +65,7 @@ static void route_label(const struct conf_route *r, char *buf, size_t len)
         snprintf(buf, len, "%s", r->path);
 }
 
+/* One processes.<type> entry: what drover.yaml set, or the default. */
 static void print_process(const struct conf_process *p, FILE *out)
 {
     char a[32], b[32];
@@ -95,6 +97,7 @@ static void print_process(const struct conf_process *p, FILE *out)
     }
 }
 
+/* One line per route, the arrows lined up after the widest label. */
 static void print_routes(const struct conf *c, FILE *out)
 {
     char label[320];

@@ -46,6 +46,8 @@ static void load_env(struct loader *ld, const yaml_node_t *n, const char *path, 
     }
 }
 
+/* One processes.<type> mapping into P, which holds the defaults; the
+ * restart back-off is checked as a pair (min at most max). */
 static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_process *p)
 {
     static const char *const keys[] = {"instances",    "command",      "env",     "ready",

@@ -112,6 +112,7 @@ static void load_route(struct loader *ld, const yaml_node_t *n, const char *path
                     "processes.%s.max_inflight", path, r->process != NULL ? r->process : "<type>");
 }
 
+/* The same host rule: both any host, or the same exact or suffix name. */
 static bool same_host(const struct conf_route *a, const struct conf_route *b)
 {
     return a->host_match == b->host_match && (a->host_match == HOST_ANY || strcmp(a->host, b->host) == 0);
