@@ -22,7 +22,7 @@
 #include "router/metrics.h"
 #include "router/router.h"
 #include "router/worker.h"
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 #include "supervisor/supervisor.h"
 
 #define ADMIN_REBIND_DELAY 0.2

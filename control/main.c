@@ -10,7 +10,7 @@
 #include "lib/log.h"
 #include "control/cli.h"
 #include "control/control.h"
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 #include "supervisor/shim.h"
 
 enum { EXIT_CLEAN = 0, EXIT_CONFIG = 1, EXIT_USAGE = 2 };

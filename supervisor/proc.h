@@ -11,8 +11,8 @@
 #include <sys/types.h>
 
 #include "lib/counter.h"
+#include "conf/formation.h"
 #include "lib/probe.h"
-#include "supervisor/formation.h"
 #include "supervisor/supervisor.h"
 
 struct logpipe;

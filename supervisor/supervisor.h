@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 
 struct supervisor;
 

@@ -2,9 +2,9 @@
  * run (Procfile or BlueKing app_desc.yaml, plus .env), and the plan that
  * combines it with drover.yaml and the -m option into instance counts,
  * commands, environments and ports. Pure parsing and arithmetic: no
- * processes are started here (proc.c does that). */
-#ifndef DROVER_SUPERVISOR_FORMATION_H
-#define DROVER_SUPERVISOR_FORMATION_H
+ * processes are started here (supervisor/proc.c does that). */
+#ifndef DROVER_CONF_FORMATION_H
+#define DROVER_CONF_FORMATION_H
 
 #include <stdbool.h>
 #include <stddef.h>

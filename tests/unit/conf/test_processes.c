@@ -1,0 +1,55 @@
+/* conf/processes.c: processes.<type>. */
+#include <criterion/criterion.h>
+
+#include "conf_test.h"
+
+TestSuite(processes, .init = tmp_setup, .fini = tmp_teardown);
+
+Test(processes, restart_min_above_max)
+{
+    expect_errors("processes:\n  web:\n    restart: {min: 1m, max: 10s}\n",
+                  "3:20: processes.web.restart: min (1m) is more than max (10s)");
+    expect_errors("processes:\n  web:\n    restart:\n      min: 1m\n",
+                  "4:12: processes.web.restart: min (1m) is more than max (30s)");
+}
+
+Test(processes, bad_process_name)
+{
+    expect_errors("processes:\n  web/1:\n    instances: 2\n",
+                  "2:3: processes: bad process type name \"web/1\"; use letters, digits, \"_\" and \"-\"");
+}
+
+
+Test(processes, defaults_for_what_is_left_out)
+{
+    struct conf *c = load_ok("processes:\n  web:\n    instances: 3\n  worker: {}\n");
+
+    cr_assert_eq(c->nprocesses, 2);
+    cr_assert_eq(c->processes[0].instances, 3);
+    cr_assert_eq(c->processes[1].instances, -1, "not set");
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(c->processes[i].ready_timeout_ms, 30000);
+        cr_assert_eq(c->processes[i].stop_timeout_ms, 10000);
+        cr_assert_eq(c->processes[i].restart_min_ms, 100);
+        cr_assert_eq(c->processes[i].restart_max_ms, 30000);
+        cr_assert_null(c->processes[i].command);
+    }
+    cr_assert_eq(c->processes[1].line, 4);
+    cr_assert_eq(c->processes[1].col, 3);
+    conf_free(c);
+}
+
+Test(processes, env_values_and_names)
+{
+    struct conf *c = load_ok("processes:\n  web:\n    env:\n      EMPTY:\n      N: 3\n      S: \"a b\"\n");
+
+    cr_assert_eq(c->processes[0].nenv, 3);
+    cr_assert_str_eq(c->processes[0].env[0].key, "EMPTY");
+    cr_assert_str_eq(c->processes[0].env[0].value, "", "a null value is empty");
+    cr_assert_str_eq(c->processes[0].env[1].value, "3");
+    cr_assert_str_eq(c->processes[0].env[2].value, "a b");
+    conf_free(c);
+    expect_errors("processes:\n  web:\n    env: {\"A=B\": 1, OK: [1]}\n",
+                  "3:11: processes.web.env: bad variable name \"A=B\"\n"
+                  "3:25: processes.web.env.OK: expected a string, got a list");
+}
