@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -29,13 +28,13 @@
 #include "llhttp.h"
 #include "control/control.h"
 #include "router/http.h"
+#include "router/listener.h"
 
 #define ADMIN_MAX_HEAD (16 * 1024)
 #define ADMIN_MAX_BODY (64 * 1024)
 #define ADMIN_MAX_TARGET 2048
 #define ADMIN_LINGER_S 2.0
 #define ADMIN_MAX_CONNS 64
-#define ADMIN_BACKLOG 128
 #define ADMIN_TYPE_MAX 63
 #define ADMIN_JSON "application/json"
 #define ADMIN_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -1007,56 +1006,15 @@ static void pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
         ev_io_start(loop, &a->io);
 }
 
-/* A unix socket file at path: gone, or stale (nobody accepts: removed), or
- * live (-1: another drover has it). Anything that is not a socket is left
- * for bind to refuse. */
-static int unix_path_clear(const struct conf_addr *addr, char *err, size_t errlen)
-{
-    const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
-    struct stat st;
-    int fd;
-
-    if (lstat(sun->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-        return 0;
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0 || errno == EAGAIN) {
-        close(fd);
-        snprintf(err, errlen, "cannot listen on %s: another process accepts connections there",
-                 addr->text);
-        return -1;
-    }
-    if (errno == ECONNREFUSED)
-        unlink(sun->sun_path);
-    close(fd);
-    return 0;
-}
-
 /* A listening socket for a->addr; port 0 is replaced by the one chosen. */
 static int admin_bind(struct admin *a, char *err, size_t errlen)
 {
     struct conf_addr *addr = &a->addr;
-    int family = addr->ss.ss_family, one = 1, fd;
+    int family = addr->ss.ss_family, fd;
 
-    if (family == AF_UNIX && unix_path_clear(addr, err, errlen) < 0)
+    fd = listener_bind(addr, false, err, errlen);
+    if (fd < 0)
         return -1;
-    fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
-        return -1;
-    }
-    if (family != AF_UNIX) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    }
-    if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 ||
-        listen(fd, ADMIN_BACKLOG) < 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
-        close(fd);
-        return -1;
-    }
     a->owns_path = family == AF_UNIX;
     if (family != AF_UNIX && addr->port == 0) {
         struct sockaddr_storage ss;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/unixsock.h"
 #include "router/conn.h"
 #include "router/worker.h"
 
@@ -27,10 +28,15 @@ int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_
         return -1;
     }
     if (family == AF_UNIX) {
-        /* A stale socket file from an earlier run would make bind fail. */
-        const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+        /* A stale socket file from an earlier run would make bind fail;
+         * a live one belongs to another process. */
+        char why[128];
 
-        unlink(sun->sun_path);
+        if (unixsock_make_way((const struct sockaddr_un *)&addr->ss, addr->len, why,
+                              sizeof(why)) < 0) {
+            snprintf(err, errlen, "cannot listen on %s: %s", addr->text, why);
+            goto fail;
+        }
     } else {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (reuseport)

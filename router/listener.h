@@ -22,7 +22,9 @@ struct listener {
 };
 
 /* A bound, listening, non-blocking socket for addr. reuseport: allow other
- * workers to bind the same address. Returns the fd, or -1 with err filled. */
+ * workers to bind the same address. A unix socket file left by an earlier
+ * run is removed first, but not one another process accepts on
+ * (unixsock_make_way). Returns the fd, or -1 with err filled. */
 int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen);
 
 /* Adds a listener on fd (taken over) to w; it accepts once w's loop runs. */
