@@ -773,31 +773,23 @@ static void admin_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     for (int i = 0; i < 16; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof(peer);
+        bool exhausted;
         int fd;
 
         if (a->nconns >= ADMIN_MAX_CONNS) {
             ev_io_stop(loop, &a->io); /* resumed when one closes */
             return;
         }
-        fd = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = listener_accept(a->fd, &peer, &len, &exhausted);
         if (fd < 0) {
-            switch (errno) {
-            case EINTR:
-            case ECONNABORTED:
-                continue;
-            case EMFILE:
-            case ENFILE:
-            case ENOBUFS:
-            case ENOMEM:
+            if (exhausted) {
                 log_warn("admin: accept on %s: %s; pausing for 100ms", a->addr.text,
                          strerror(errno));
                 ev_io_stop(loop, &a->io);
                 ev_timer_set(&a->pause, 0.1, 0.);
                 ev_timer_start(loop, &a->pause);
-                return;
-            default:
-                return;
             }
+            return;
         }
         admin_conn_new(a, fd, &peer);
     }

@@ -58,6 +58,19 @@ fail:
     return -1;
 }
 
+int listener_accept(int fd, struct sockaddr_storage *peer, socklen_t *len, bool *exhausted)
+{
+    for (;;) {
+        int c = accept4(fd, (struct sockaddr *)peer, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (c >= 0 || (errno != EINTR && errno != ECONNABORTED)) {
+            *exhausted = c < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                                   errno == ENOMEM);
+            return c;
+        }
+    }
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct listener *l = io->data;
@@ -69,6 +82,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof(peer);
+        bool exhausted;
         int fd;
 
         if (w->nconns >= w->max_conns) {
@@ -76,23 +90,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             worker_accept_pause(w, 0);
             return;
         }
-        fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = listener_accept(l->fd, &peer, &len, &exhausted);
         if (fd < 0) {
-            switch (errno) {
-            case EINTR:
-            case ECONNABORTED:
-                continue;
-            case EMFILE:
-            case ENFILE:
-            case ENOBUFS:
-            case ENOMEM:
+            if (exhausted) {
                 log_warn("accept on %s: %s; pausing accepts for 100ms", l->addr.text,
                          strerror(errno));
                 worker_accept_pause(w, 0.1);
-                return;
-            default:
-                return; /* EAGAIN and the like */
             }
+            return; /* EAGAIN and the like */
         }
         if (peer.ss_family == AF_UNIX)
             port = 0;

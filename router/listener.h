@@ -7,6 +7,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "conf/config.h"
 
@@ -26,6 +27,14 @@ struct listener {
  * run is removed first, but not one another process accepts on
  * (unixsock_make_way). Returns the fd, or -1 with err filled. */
 int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen);
+
+/* One connection from the listening socket fd, non-blocking and
+ * close-on-exec, retried over EINTR and ECONNABORTED; the peer's address
+ * in peer (*len bytes). Returns its fd, or -1 with errno set: *exhausted
+ * tells when it is because descriptors or memory ran out (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM: stop accepting for a moment rather than spin), else
+ * nothing is waiting. */
+int listener_accept(int fd, struct sockaddr_storage *peer, socklen_t *len, bool *exhausted);
 
 /* Adds a listener on fd (taken over) to w; it accepts once w's loop runs. */
 struct listener *listener_add(struct worker *w, const struct conf_addr *addr, int fd,
