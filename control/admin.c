@@ -77,7 +77,7 @@ struct admin_conn {
     char target[ADMIN_MAX_TARGET + 1]; /* for the log */
     char path[ADMIN_MAX_TARGET + 1];
     size_t path_len;
-    struct sbuf body;          /* kept for a routed request only */
+    struct sbuf body;          /* de-chunked, for the handler */
 
     /* The answer. */
     struct sbuf out;
@@ -646,8 +646,11 @@ static bool admin_conn_parse_body(struct admin_conn *c)
         admin_conn_fail_with(c, 413, "request body larger than 64 KiB");
         return false;
     }
-    if (c->verdict == ADMIN_OK)
-        sbuf_put(&c->body, c->in, (size_t)(c->bodyp.w - c->in));
+    sbuf_put(&c->body, c->in, (size_t)(c->bodyp.w - c->in));
+    if (c->body.oom) {
+        admin_conn_fail_with(c, 500, "out of memory");
+        return false;
+    }
     admin_conn_consume(c, (size_t)n);
     if (done)
         c->in_body = false;

@@ -76,6 +76,16 @@ static void reply(struct admin_answer *ans, int status, json_t *doc)
     free(text);
 }
 
+/* A list of strings. */
+static json_t *strings(const char *const *s, size_t n)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        list = add(list, admin_string(s[i]));
+    return list;
+}
+
 /* ---- the answers ---------------------------------------------------------- */
 
 void api_health(const struct api_view *v, struct admin_answer *ans)
@@ -91,110 +101,76 @@ void api_ready(const struct api_view *v, struct admin_answer *ans)
     json_t *doc = put(json_object(), "status",
                       json_string(ready ? "ready" : v->draining ? "draining" : "not ready"));
 
-    if (!ready) {
-        json_t *routes = json_array();
-
-        for (size_t i = 0; i < v->nunready; i++)
-            routes = add(routes, admin_string(v->unready[i]));
-        doc = put(doc, "routes", routes);
-    }
+    if (!ready)
+        doc = put(doc, "routes", strings(v->unready, v->nunready));
     reply(ans, ready ? 200 : 503, doc);
 }
 
+/* The members below are packed by json_pack, which takes the references
+ * of its "o" values, also when it fails (a NULL "o", out of memory, fails
+ * it: the document is then voided). */
+
 static json_t *status_drover(const struct api_view *v)
 {
-    json_t *d = json_object(), *reloads = json_object();
-
-    d = put(d, "version", json_string(DROVER_VERSION));
-    d = put(d, "pid", json_integer(v->pid));
-    d = put(d, "uptime_s", seconds(v->uptime_s));
-    d = put(d, "draining", json_boolean(v->draining));
-    d = put(d, "config", admin_string(v->config));
-    d = put(d, "workers", json_integer(v->workers));
-    reloads = put(reloads, "ok", count(v->reloads_ok));
-    reloads = put(reloads, "failed", count(v->reloads_failed));
-    return put(d, "reloads", reloads);
+    return json_pack("{s:s, s:i, s:o, s:b, s:o, s:I, s:{s:o, s:o}}", "version", DROVER_VERSION,
+                     "pid", v->pid, "uptime_s", seconds(v->uptime_s), "draining", v->draining,
+                     "config", admin_string(v->config), "workers", (json_int_t)v->workers,
+                     "reloads", "ok", count(v->reloads_ok), "failed", count(v->reloads_failed));
 }
 
 static json_t *status_router(const struct api_view *v)
 {
-    json_t *r = json_object(), *listen = json_array();
-
-    r = put(r, "connections", count(v->connections));
-    r = put(r, "upstream_connections", count(v->upstream_connections));
-    r = put(r, "requests", count(v->requests));
-    for (size_t i = 0; i < v->nlisten; i++)
-        listen = add(listen, admin_string(v->listen[i]));
-    return put(r, "listen", listen);
+    return json_pack("{s:o, s:o, s:o, s:o}", "connections", count(v->connections),
+                     "upstream_connections", count(v->upstream_connections), "requests",
+                     count(v->requests), "listen", strings(v->listen, v->nlisten));
 }
 
+/* pid and uptime_s are null for an instance without a process, rss_bytes
+ * when /proc did not tell. */
 static json_t *status_instance(const struct sv_instance_view *in)
 {
-    json_t *o = json_object();
+    bool running = in->pid > 0;
 
-    o = put(o, "name", admin_string(in->name));
-    o = put(o, "pid", in->pid > 0 ? json_integer(in->pid) : json_null());
-    o = put(o, "port", json_integer(in->port));
-    o = put(o, "state", admin_string(in->state));
-    o = put(o, "restarts", json_integer(in->restarts));
-    o = put(o, "uptime_s", in->pid > 0 ? seconds(in->uptime_s) : json_null());
-    o = put(o, "rss_bytes", in->rss_bytes >= 0 ? json_integer(in->rss_bytes) : json_null());
-    o = put(o, "inflight", json_integer(in->inflight));
-    return put(o, "requests", count(in->requests));
+    return json_pack("{s:o, s:o, s:i, s:o, s:I, s:o, s:o, s:I, s:o}", "name",
+                     admin_string(in->name), "pid", running ? json_integer(in->pid) : json_null(),
+                     "port", in->port, "state", admin_string(in->state), "restarts",
+                     (json_int_t)in->restarts, "uptime_s",
+                     running ? seconds(in->uptime_s) : json_null(), "rss_bytes",
+                     in->rss_bytes >= 0 ? json_integer(in->rss_bytes) : json_null(), "inflight",
+                     (json_int_t)in->inflight, "requests", count(in->requests));
 }
 
-static json_t *status_processes(const struct sv_snapshot *snap)
+static json_t *status_type(const struct sv_type_view *t)
 {
-    json_t *list = json_array();
+    json_t *insts = json_array();
 
-    for (size_t i = 0; snap != NULL && i < snap->ntypes; i++) {
-        const struct sv_type_view *t = &snap->types[i];
-        json_t *o = json_object(), *insts = json_array();
-
-        o = put(o, "type", admin_string(t->type));
-        o = put(o, "routed", json_boolean(t->routed));
-        o = put(o, "stopped", json_boolean(t->stopped));
-        o = put(o, "removed", json_boolean(t->removed));
-        o = put(o, "want", json_integer(t->want));
-        o = put(o, "rolling", json_boolean(t->rolling));
-        o = put(o, "restarts", count(t->restarts));
-        o = put(o, "command", admin_string(t->command));
-        for (size_t k = 0; k < t->ninstances; k++)
-            insts = add(insts, status_instance(&t->instances[k]));
-        list = add(list, put(o, "instances", insts));
-    }
-    return list;
+    for (size_t k = 0; k < t->ninstances; k++)
+        insts = add(insts, status_instance(&t->instances[k]));
+    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:b, s:o, s:o, s:o}", "type", admin_string(t->type),
+                     "routed", t->routed, "stopped", t->stopped, "removed", t->removed, "want",
+                     t->want, "rolling", t->rolling, "restarts", count(t->restarts), "command",
+                     admin_string(t->command), "instances", insts);
 }
 
-static json_t *status_backends(const struct api_view *v)
+static json_t *status_backend(const struct api_backend *b)
 {
-    json_t *list = json_array();
-
-    for (size_t i = 0; i < v->nbackends; i++) {
-        const struct api_backend *b = &v->backends[i];
-        json_t *o = json_object();
-
-        o = put(o, "name", admin_string(b->name));
-        o = put(o, "address", admin_string(b->address));
-        o = put(o, "process", admin_string(b->process));
-        o = put(o, "up", json_boolean(b->up));
-        o = put(o, "inflight", json_integer(b->inflight));
-        o = put(o, "requests", count(b->requests));
-        o = put(o, "failures", count(b->failures));
-        list = add(list, put(o, "connections", count(b->connections)));
-    }
-    return list;
+    return json_pack("{s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o}", "name", admin_string(b->name),
+                     "address", admin_string(b->address), "process", admin_string(b->process),
+                     "up", b->up, "inflight", (json_int_t)b->inflight, "requests",
+                     count(b->requests), "failures", count(b->failures), "connections",
+                     count(b->connections));
 }
 
 void api_status(const struct api_view *v, struct admin_answer *ans)
 {
-    json_t *doc = json_object();
+    json_t *procs = json_array(), *backends = json_array();
 
-    doc = put(doc, "drover", status_drover(v));
-    doc = put(doc, "router", status_router(v));
-    doc = put(doc, "processes", status_processes(v->sv));
-    doc = put(doc, "backends", status_backends(v));
-    reply(ans, 200, doc);
+    for (size_t i = 0; v->sv != NULL && i < v->sv->ntypes; i++)
+        procs = add(procs, status_type(&v->sv->types[i]));
+    for (size_t i = 0; i < v->nbackends; i++)
+        backends = add(backends, status_backend(&v->backends[i]));
+    reply(ans, 200, json_pack("{s:o, s:o, s:o, s:o}", "drover", status_drover(v), "router",
+                              status_router(v), "processes", procs, "backends", backends));
 }
 
 void api_formation(const struct api_view *v, struct admin_answer *ans)
