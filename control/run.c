@@ -154,6 +154,8 @@ static struct admin *admin_open(struct control *ctl, const struct conf_addr *add
     return admin_start(ctl->loop, addr, &api, err, errlen);
 }
 
+/* At start: the admin API where conf says (nothing when it is off). 0, or
+ * -1 with err. */
 static int admin_first_open(struct control *ctl, const struct conf *conf, char *err, size_t errlen)
 {
     if (!conf->admin.enabled) {

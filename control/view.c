@@ -66,6 +66,9 @@ static uint64_t total_requests(const struct router *r)
     return n;
 }
 
+/* Counters summed over the workers, the listen addresses, the backends
+ * and the workers' request tables. A list that cannot be allocated is
+ * left empty. */
 static void view_router(struct control *ctl, struct api_view *v)
 {
     const struct router *r = &ctl->router;
