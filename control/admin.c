@@ -1,109 +1,83 @@
-/* The admin API server: see admin.h for what it answers.
+/* The admin HTTP server: see admin.h for what it answers.
  *
- * One connection reads with llhttp, which pauses twice per request: when
- * the head is complete (to decide the route, the auth and the limits
- * before any body byte is kept) and when the message is complete (to
- * answer). The answer is computed at once by control.c and written in the
- * same callback; only when the socket does not take it all does the
- * connection wait for writability, with reading stopped, so requests are
- * answered strictly one at a time. A connection is freed at the end of its
- * own callback, never while a caller up the stack may still use it. */
+ * A connection keeps the bytes of the request being read in in[]. The head
+ * is parsed by http_parse_head over all of them (again when more arrive),
+ * then decided at once: limits, route, auth, before any body byte is kept.
+ * The body, if any, is parsed (and de-chunked in place) by
+ * http_parse_body. The handler answers in the same callback; only when the
+ * socket does not take the whole answer does the connection wait for
+ * writability, with reading stopped, so requests are answered strictly
+ * one at a time. A connection is freed at the end of its own callback,
+ * never while a caller up the stack may still use it. */
 #include "control/admin.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "lib/json.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "llhttp.h"
-#include "control/control.h"
 #include "router/http.h"
+#include "router/listener.h"
 
 #define ADMIN_MAX_HEAD (16 * 1024)
 #define ADMIN_MAX_BODY (64 * 1024)
 #define ADMIN_MAX_TARGET 2048
+#define ADMIN_IDLE_S 10.0
 #define ADMIN_LINGER_S 2.0
-#define ADMIN_MAX_CONNS 64
-#define ADMIN_BACKLOG 128
-#define ADMIN_TYPE_MAX 63
 #define ADMIN_JSON "application/json"
-#define ADMIN_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* What a request asks for, decided from its head alone. */
-enum admin_action {
-    ADMIN_HEALTH,
-    ADMIN_READY,
-    ADMIN_STATUS,
-    ADMIN_METRICS,
-    ADMIN_RELOAD,
-    ADMIN_SCALE,
-    ADMIN_PROCESS,
-    ADMIN_NOT_FOUND,    /* 404 */
-    ADMIN_UNAUTHORIZED, /* 401 */
-    ADMIN_USE_GET,      /* 405, Allow: GET, HEAD */
-    ADMIN_USE_POST,     /* 405, Allow: POST */
+/* What the head decided. */
+enum admin_verdict {
+    ADMIN_OK,                   /* route is set */
+    ADMIN_UNAUTHORIZED,         /* 401 */
+    ADMIN_NOT_FOUND,            /* 404 */
+    ADMIN_WRONG_METHOD,         /* 405, with the methods the path has */
 };
 
-struct admin_route {
-    enum admin_action action;
-    char type[ADMIN_TYPE_MAX + 1]; /* ADMIN_PROCESS: the process type */
-    const char *verb;              /* ADMIN_PROCESS: "restart", "stop" or "start" */
-};
-
-/* How long a connection may take to send a whole request (from the
- * previous answer, or the accept), and an answer may stall. A variable so
- * unit tests can shorten it. */
-static double admin_idle_s = 10.0;
+enum { ALLOW_GET = 1, ALLOW_POST = 2 };
 
 enum admin_conn_state { AC_READ, AC_WRITE, AC_LINGER, AC_CLOSED };
-enum admin_pause { PAUSE_NONE, PAUSE_HEAD, PAUSE_DONE };
-enum admin_hdr { HDR_OTHER, HDR_AUTH, HDR_HOST, HDR_EXPECT };
 
 struct admin_conn {
     struct admin *a;
     struct admin_conn *prev, *next;
     int fd;
     enum admin_conn_state state;
+    bool in_body;              /* the head is done: reading its body */
     ev_io io;
     ev_timer timer;
     char peer[INET6_ADDRSTRLEN];
     llhttp_t parser;
-    enum admin_pause pause;
+    struct http_head head;
+    struct http_body bodyp;
 
-    /* Bytes read and not yet parsed: only pipelined requests wait here. */
+    /* Bytes read and not yet used: the head being read, body bytes, or
+     * the next pipelined request. */
     size_t inlen;
     char in[ADMIN_MAX_HEAD];
 
-    /* The request being read. */
-    size_t head_bytes;
-    bool head_done;
-    char target[ADMIN_MAX_TARGET];
-    size_t target_len;
-    bool target_too_long;
-    char field[16];
-    size_t field_len;          /* > sizeof(field): a name we do not look at */
-    enum admin_hdr cur;
-    struct sbuf auth;          /* the Authorization value */
-    int nauth, nhost;
-    char expect[24];
-    size_t expect_len;
-    bool expect_continue;
-    uint64_t body_bytes;
-    bool body_too_large;
-    struct sbuf body;          /* kept only for POST /scale */
+    /* The request, as decided from its head. */
     uint8_t method, minor;
-    struct admin_route route;
+    bool keep_alive;
+    enum admin_verdict verdict;
+    unsigned allow;
+    const struct admin_route *route;
+    char param[ADMIN_PARAM_MAX + 1];
+    char target[ADMIN_MAX_TARGET + 1]; /* for the log */
+    char path[ADMIN_MAX_TARGET + 1];
+    size_t path_len;
+    struct sbuf body;          /* de-chunked, for the handler */
 
     /* The answer. */
     struct sbuf out;
@@ -114,7 +88,8 @@ struct admin_conn {
 
 struct admin {
     struct ev_loop *loop;
-    struct control *ctl;
+    struct admin_api api;
+    double idle_s;
     struct conf_addr addr;
     int fd;
     bool owns_path;
@@ -122,16 +97,13 @@ struct admin {
     ev_timer pause;            /* accepting paused after EMFILE and the like */
     struct admin_conn *conns;
     unsigned nconns;
-    struct admin_conn *current; /* inside a control_* call for this one */
+    struct admin_conn *current; /* inside a handler for this one */
     bool stopping;             /* admin_stop came during that call */
 };
 
 /* ---- decisions (pure functions) ---------------------------------------- */
 
-/* Equal without an early exit: every byte of the longer of the two is
- * looked at whatever the content, so the time depends on the lengths only
- * (and on the token's only when the guess is shorter). */
-static bool admin_token_equal(const char *given, size_t glen, const char *token, size_t tlen)
+bool admin_token_equal(const char *given, size_t glen, const char *token, size_t tlen)
 {
     size_t n = glen > tlen ? glen : tlen;
     volatile unsigned char diff = glen != tlen;
@@ -167,127 +139,74 @@ static bool admin_bearer_ok(const char *auth, size_t authlen, const char *token)
     return admin_token_equal(given, glen, token, strlen(token)) && auth != NULL;
 }
 
-/* The path of a request target: origin-form up to '?', or the path of an
- * absolute-form target ("http://host/status" → "/status"). */
-static void admin_target_path(const char *t, size_t len, const char **path, size_t *plen)
+static bool admin_param_char(char ch)
 {
-    const char *end = t + len, *q;
-
-    if (len > 7 && (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
-        const char *auth = memchr(t, ':', len) + 3;
-
-        q = auth;
-        while (q < end && *q != '/' && *q != '?')
-            q++;
-        if (q == end || *q == '?') {
-            *path = "/";
-            *plen = 1;
-            return;
-        }
-        t = q;
-    }
-    for (q = t; q < end && *q != '?' && *q != '#'; q++) {
-    }
-    *path = t;
-    *plen = (size_t)(q - t);
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-';
 }
 
-static bool path_is(const char *path, size_t len, const char *want)
+/* path[0..len) against a route's pattern (admin.h); the '*' segment's
+ * text goes to param. */
+static bool admin_path_match(const char *pattern, const char *path, size_t len, char *param)
 {
-    return len == strlen(want) && memcmp(path, want, len) == 0;
-}
+    const char *end = path + len;
 
-/* "/processes/TYPE/VERB" → type and verb; false if path is not that. */
-static bool admin_process_path(const char *path, size_t len, struct admin_route *r)
-{
-    static const char *const verbs[] = {"restart", "stop", "start"};
-    static const char prefix[] = "/processes/";
-    const char *type, *slash, *verb, *end = path + len;
-    size_t tlen, vlen;
+    for (const char *p = pattern;; p++) {
+        if (*p == '*') {
+            size_t n = 0;
 
-    if (len <= sizeof(prefix) - 1 || memcmp(path, prefix, sizeof(prefix) - 1) != 0)
-        return false;
-    type = path + sizeof(prefix) - 1;
-    slash = memchr(type, '/', (size_t)(end - type));
-    if (slash == NULL)
-        return false;
-    tlen = (size_t)(slash - type);
-    if (tlen == 0 || tlen > ADMIN_TYPE_MAX)
-        return false;
-    for (size_t i = 0; i < tlen; i++) {
-        char ch = type[i];
-
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '_' || ch == '-'))
+            while (path + n < end && admin_param_char(path[n]))
+                n++;
+            if (n == 0 || n > ADMIN_PARAM_MAX)
+                return false;
+            memcpy(param, path, n);
+            param[n] = '\0';
+            path += n;
+        } else if (*p == '\0') {
+            return path == end;
+        } else if (path == end || *path != *p) {
             return false;
-    }
-    verb = slash + 1;
-    vlen = (size_t)(end - verb);
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-        if (vlen == strlen(verbs[i]) && memcmp(verb, verbs[i], vlen) == 0) {
-            memcpy(r->type, type, tlen);
-            r->type[tlen] = '\0';
-            r->verb = verbs[i];
-            return true;
+        } else {
+            path++;
         }
     }
-    return false;
 }
 
-/* Maps a request head to what to do: the endpoint, unless the token (when
- * one is in force, token non-empty) is missing or wrong, or the method is
- * not the endpoint's. auth is the Authorization value, NULL when absent.
- * Order: public endpoints need no token; everything else, unknown paths
- * included, is 401 without the right one; then 405 for a wrong method;
- * then 404 for an unknown path. */
-static void admin_route(int method, const char *target, size_t len, const char *auth,
-                        size_t authlen, const char *token, struct admin_route *r)
+/* The route for (method, path), unless the token (when one is in force) is
+ * missing or wrong. The token check follows the route the method selects,
+ * else the first one for the path; an unknown path always needs it. */
+static enum admin_verdict admin_decide(const struct admin *a, int method, const char *path,
+                                       size_t plen, const char *auth, size_t authlen,
+                                       struct admin_conn *c)
 {
-    static const struct {
-        const char *path;
-        enum admin_action action;
-        bool public, post;
-    } endpoints[] = {
-        {"/health", ADMIN_HEALTH, true, false},   {"/ready", ADMIN_READY, true, false},
-        {"/status", ADMIN_STATUS, false, false},  {"/metrics", ADMIN_METRICS, false, false},
-        {"/reload", ADMIN_RELOAD, false, true},   {"/scale", ADMIN_SCALE, false, true},
-    };
-    const char *path;
-    size_t plen;
-    bool public = false, post = true, known = false;
+    const char *token = a->api.token != NULL ? a->api.token(a->api.ctx) : NULL;
+    const struct admin_route *hit = NULL, *first = NULL;
+    bool needs;
 
-    memset(r, 0, sizeof(*r));
-    r->action = ADMIN_NOT_FOUND;
-    admin_target_path(target, len, &path, &plen);
-    for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]) && !known; i++) {
-        if (path_is(path, plen, endpoints[i].path)) {
-            known = true;
-            r->action = endpoints[i].action;
-            public = endpoints[i].public;
-            post = endpoints[i].post;
-        }
-    }
-    if (!known && admin_process_path(path, plen, r)) {
-        known = true;
-        r->action = ADMIN_PROCESS;
-    }
-    if (!public && token != NULL && *token != '\0' && !admin_bearer_ok(auth, authlen, token)) {
-        r->action = ADMIN_UNAUTHORIZED;
-        return;
-    }
-    if (!known) {
-        r->action = ADMIN_NOT_FOUND;
-        return;
-    }
-    if (post && method != HTTP_POST)
-        r->action = ADMIN_USE_POST;
-    else if (!post && method != HTTP_GET && method != HTTP_HEAD)
-        r->action = ADMIN_USE_GET;
-}
+    c->allow = 0;
+    for (size_t i = 0; i < a->api.nroutes; i++) {
+        const struct admin_route *r = &a->api.routes[i];
+        bool get = r->method == ADMIN_GET;
 
-static bool admin_action_is_error(enum admin_action a)
-{
-    return a >= ADMIN_NOT_FOUND;
+        if (!admin_path_match(r->path, path, plen, c->param))
+            continue;
+        if (first == NULL)
+            first = r;
+        c->allow |= get ? ALLOW_GET : ALLOW_POST;
+        if (hit == NULL && (get ? method == HTTP_GET || method == HTTP_HEAD : method == HTTP_POST))
+            hit = r;
+    }
+    needs = hit != NULL ? hit->needs_token : first != NULL ? first->needs_token : true;
+    if (needs && token != NULL && *token != '\0' && !admin_bearer_ok(auth, authlen, token))
+        return ADMIN_UNAUTHORIZED;
+    if (first == NULL)
+        return ADMIN_NOT_FOUND;
+    if (hit == NULL)
+        return ADMIN_WRONG_METHOD;
+    c->param[0] = '\0';
+    admin_path_match(hit->path, path, plen, c->param); /* hit's own '*', if any */
+    c->route = hit;
+    return ADMIN_OK;
 }
 
 enum admin_connection_header { ADMIN_CONN_NONE, ADMIN_CONN_CLOSE, ADMIN_CONN_KEEP_ALIVE };
@@ -322,25 +241,73 @@ static void admin_render(struct sbuf *out, int status, const char *body, size_t 
     }
 }
 
-/* {"error":"<reason>"} */
-static void admin_error_doc(struct sbuf *out, const char *reason)
+json_t *admin_string(const char *s)
 {
-    struct jsonw w;
+    struct sbuf fixed;
+    json_t *j;
 
-    jsonw_init(&w, out);
-    jsonw_object_begin(&w);
-    jsonw_key(&w, "error");
-    jsonw_string(&w, reason);
-    jsonw_object_end(&w);
+    if (s == NULL)
+        return json_null();
+    if ((j = json_string(s)) != NULL)
+        return j;
+    sbuf_init(&fixed);
+    utf8_repair(s, strlen(s), &fixed);
+    j = fixed.oom ? NULL : json_string(fixed.data);
+    sbuf_free(&fixed);
+    return j;
+}
+
+void admin_error(struct admin_answer *ans, int status, const char *fmt, ...)
+{
+    char msg[1024], *text;
+    json_t *doc;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    ans->status = status;
+    ans->content_type = NULL;
+    ans->body.len = 0;
+    doc = json_object();
+    json_object_set_new(doc, "error", admin_string(msg));
+    text = json_dumps(doc, JSON_COMPACT);
+    if (text != NULL)
+        sbuf_puts(&ans->body, text);
+    else
+        ans->body.oom = true;
+    free(text);
+    json_decref(doc);
+}
+
+/* The server's own answer for a refused request (401, 404, 405). */
+static void admin_refusal(enum admin_verdict v, unsigned allow, struct admin_answer *ans,
+                          const char **extra)
+{
+    static const char *const allow_header[] = {NULL, "Allow: GET, HEAD\r\n", "Allow: POST\r\n",
+                                               "Allow: GET, HEAD, POST\r\n"};
+    static const char *const use[] = {NULL, "use GET or HEAD", "use POST",
+                                      "use GET, HEAD or POST"};
+
+    *extra = NULL;
+    if (v == ADMIN_UNAUTHORIZED) {
+        *extra = "WWW-Authenticate: Bearer\r\n";
+        admin_error(ans, 401, "missing or wrong bearer token");
+    } else if (v == ADMIN_WRONG_METHOD) {
+        *extra = allow_header[allow & 3];
+        admin_error(ans, 405, "%s", use[allow & 3]);
+    } else {
+        admin_error(ans, 404, "no such endpoint");
+    }
 }
 
 /* ---- connections -------------------------------------------------------- */
 
-static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
-static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void admin_conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void admin_conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void admin_free(struct admin *a);
 
-static void conn_watch(struct admin_conn *c, int events)
+static void admin_conn_watch(struct admin_conn *c, int events)
 {
     struct ev_loop *loop = c->a->loop;
 
@@ -351,14 +318,14 @@ static void conn_watch(struct admin_conn *c, int events)
     ev_io_start(loop, &c->io);
 }
 
-static void conn_timeout(struct admin_conn *c, double seconds)
+static void admin_conn_timeout(struct admin_conn *c, double seconds)
 {
     c->timer.repeat = seconds;
     ev_timer_again(c->a->loop, &c->timer);
 }
 
 /* Closes c (not freed: whoever owns the current callback frees it). */
-static void conn_close(struct admin_conn *c)
+static void admin_conn_close(struct admin_conn *c)
 {
     struct admin *a = c->a;
 
@@ -378,49 +345,49 @@ static void conn_close(struct admin_conn *c)
     c->prev = c->next = NULL;
     a->nconns--;
     sbuf_free(&c->out);
-    sbuf_free(&c->auth);
     sbuf_free(&c->body);
     if (!a->stopping && a->fd >= 0 && !ev_is_active(&a->io) && !ev_is_active(&a->pause))
         ev_io_start(a->loop, &a->io);
 }
 
-static void conn_req_reset(struct admin_conn *c)
+static void admin_conn_req_reset(struct admin_conn *c)
 {
-    c->pause = PAUSE_NONE;
-    c->head_bytes = 0;
-    c->head_done = false;
-    c->target_len = 0;
-    c->target_too_long = false;
-    c->field_len = 0;
-    c->cur = HDR_OTHER;
-    c->auth.len = 0;
-    c->nauth = c->nhost = 0;
-    c->expect_len = 0;
-    c->expect_continue = false;
-    c->body_bytes = 0;
-    c->body_too_large = false;
-    c->body.len = 0;
+    c->in_body = false;
     c->method = HTTP_GET;
     c->minor = 1;
-    memset(&c->route, 0, sizeof(c->route));
+    c->keep_alive = true;
+    c->verdict = ADMIN_NOT_FOUND;
+    c->allow = 0;
+    c->route = NULL;
+    c->param[0] = '\0';
+    c->target[0] = '\0';
+    c->path_len = 0;
+    c->body.len = 0;
     c->close_after = false;
     c->linger = false;
 }
 
+/* Drops the first n bytes of in[]. */
+static void admin_conn_consume(struct admin_conn *c, size_t n)
+{
+    memmove(c->in, c->in + n, c->inlen - n);
+    c->inlen -= n;
+}
+
 /* Shuts our side and reads what the client still sends for a moment, so
  * our answer is not destroyed by a reset for unread bytes. */
-static void conn_linger(struct admin_conn *c)
+static void admin_conn_linger(struct admin_conn *c)
 {
     shutdown(c->fd, SHUT_WR);
     c->state = AC_LINGER;
     c->inlen = 0;
-    conn_watch(c, EV_READ);
-    conn_timeout(c, ADMIN_LINGER_S);
+    admin_conn_watch(c, EV_READ);
+    admin_conn_timeout(c, ADMIN_LINGER_S);
 }
 
 /* Writes what is left of the answer. When all of it went: closes (or
  * lingers) after a closing answer, else gets ready for the next request. */
-static void conn_flush(struct admin_conn *c)
+static void admin_conn_flush(struct admin_conn *c)
 {
     while (c->out_off < c->out.len) {
         ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
@@ -430,15 +397,15 @@ static void conn_flush(struct admin_conn *c)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 c->state = AC_WRITE;
-                conn_watch(c, EV_WRITE);
+                admin_conn_watch(c, EV_WRITE);
                 return;
             }
-            conn_close(c);
+            admin_conn_close(c);
             return;
         }
         c->out_off += (size_t)n;
         if (c->state == AC_WRITE)
-            conn_timeout(c, admin_idle_s); /* progress */
+            admin_conn_timeout(c, c->a->idle_s); /* progress */
     }
     if (c->out.cap > 256 * 1024)
         sbuf_free(&c->out); /* a big /metrics answer: do not keep it */
@@ -446,32 +413,25 @@ static void conn_flush(struct admin_conn *c)
     c->out_off = 0;
     if (c->close_after) {
         if (c->linger || c->inlen > 0)
-            conn_linger(c);
+            admin_conn_linger(c);
         else
-            conn_close(c);
+            admin_conn_close(c);
         return;
     }
-    conn_req_reset(c);
-    llhttp_resume(&c->parser);
+    admin_conn_req_reset(c);
     c->state = AC_READ;
-    conn_watch(c, EV_READ);
-    conn_timeout(c, admin_idle_s);
+    admin_conn_watch(c, EV_READ);
+    admin_conn_timeout(c, c->a->idle_s);
 }
 
-/* Queues the answer and starts writing it. body NULL: an empty body. */
-static void conn_reply(struct admin_conn *c, int status, const struct sbuf *body, const char *ctype,
-                       const char *extra)
+/* Queues the answer and starts writing it. */
+static void admin_conn_reply(struct admin_conn *c, struct admin_answer *ans, const char *extra)
 {
     enum admin_connection_header hdr = ADMIN_CONN_NONE;
-    struct sbuf err;
-    bool head = c->method == HTTP_HEAD;
 
-    sbuf_init(&err);
-    if (body != NULL && body->oom) {
-        status = 500;
-        admin_error_doc(&err, "out of memory");
-        body = &err;
-        ctype = ADMIN_JSON;
+    if (ans->body.oom) {
+        sbuf_free(&ans->body);
+        admin_error(ans, 500, "out of memory");
         extra = NULL;
     }
     if (c->close_after)
@@ -480,261 +440,241 @@ static void conn_reply(struct admin_conn *c, int status, const struct sbuf *body
         hdr = ADMIN_CONN_KEEP_ALIVE;
     c->out.len = 0;
     c->out_off = 0;
-    admin_render(&c->out, status, body != NULL ? body->data : "", body != NULL ? body->len : 0,
-                 ctype, extra, head, hdr);
-    sbuf_free(&err);
-    log_debug("admin: %s %.*s from %s: %d", llhttp_method_name((llhttp_method_t)c->method),
-              (int)c->target_len, c->target, c->peer, status);
+    admin_render(&c->out, ans->status, ans->body.data != NULL ? ans->body.data : "", ans->body.len,
+                 ans->content_type != NULL ? ans->content_type : ADMIN_JSON, extra,
+                 c->method == HTTP_HEAD, hdr);
+    log_debug("admin: %s %s from %s: %d", llhttp_method_name((llhttp_method_t)c->method),
+              c->target, c->peer, ans->status);
     if (c->out.oom) {
-        conn_close(c);
+        admin_conn_close(c);
         return;
     }
-    conn_timeout(c, admin_idle_s); /* the answer gets the whole delay to drain */
-    conn_flush(c);
+    admin_conn_timeout(c, c->a->idle_s); /* the answer gets the whole delay to drain */
+    admin_conn_flush(c);
 }
 
-/* An error answer that ends the connection (malformed request, limits). */
-static void conn_fail(struct admin_conn *c, int status, const char *reason)
+/* An answer that ends the connection: malformed requests, limits, and
+ * refusals that come before their body. */
+static void admin_conn_fail(struct admin_conn *c, struct admin_answer *ans, const char *extra)
 {
-    struct sbuf body;
-
-    sbuf_init(&body);
-    admin_error_doc(&body, reason);
     c->close_after = true;
     c->linger = true;
-    conn_reply(c, status, &body, ADMIN_JSON, NULL);
-    sbuf_free(&body);
+    admin_conn_reply(c, ans, extra);
+    sbuf_free(&ans->body);
 }
 
-/* The answer for an error action (401, 404, 405). */
-static int admin_error_answer(enum admin_action action, struct sbuf *body, const char **extra)
+static void admin_conn_fail_with(struct admin_conn *c, int status, const char *reason)
 {
-    switch (action) {
-    case ADMIN_UNAUTHORIZED:
-        *extra = "WWW-Authenticate: Bearer\r\n";
-        admin_error_doc(body, "missing or wrong bearer token");
-        return 401;
-    case ADMIN_USE_GET:
-        *extra = "Allow: GET, HEAD\r\n";
-        admin_error_doc(body, "use GET or HEAD");
-        return 405;
-    case ADMIN_USE_POST:
-        *extra = "Allow: POST\r\n";
-        admin_error_doc(body, "use POST");
-        return 405;
-    default:
-        *extra = NULL;
-        admin_error_doc(body, "no such endpoint");
-        return 404;
+    struct admin_answer ans;
+
+    sbuf_init(&ans.body);
+    admin_error(&ans, status, "%s", reason);
+    admin_conn_fail(c, &ans, NULL);
+}
+
+/* The Authorization value (NULL when absent) and how many there were. */
+static const char *admin_auth_header(const struct http_head *h, size_t *len, int *count)
+{
+    const char *v = NULL;
+
+    *len = 0;
+    *count = 0;
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        const struct http_header *hd = &h->hdr[i];
+
+        if (hd->name.len == 13 && strncasecmp(http_str(h, hd->name), "authorization", 13) == 0 &&
+            (*count)++ == 0) {
+            v = http_str(h, hd->value);
+            *len = hd->value.len;
+        }
     }
+    return v;
 }
 
-/* The head is complete: limits, then the route. Returns false when the
- * connection was answered (and is closing) already. */
-static bool conn_head_done(struct admin_conn *c)
+/* "Expect: 100-continue" (RFC 9110 10.1.1). */
+static bool admin_expects_continue(const struct http_head *h)
 {
+    size_t n;
+    const char *v = http_header_value(h, H_EXPECT, &n);
+
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    return v != NULL && n == 12 && strncasecmp(v, "100-continue", 12) == 0;
+}
+
+/* The head is complete (in c->head): limits, then the route. Returns false
+ * when the connection was answered (and is closing) already. */
+static bool admin_conn_head_done(struct admin_conn *c)
+{
+    struct http_head *h = &c->head;
     llhttp_t *p = &c->parser;
-    bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
-    const char *token = control_token(c->a->ctl);
+    enum body_kind body = http_request_body_kind(p);
+    const char *path, *authority, *auth;
+    size_t plen, alen, authlen;
+    int nauth;
 
-    c->method = llhttp_get_method(p);
-    c->minor = llhttp_get_http_minor(p);
-    if (c->head_bytes > ADMIN_MAX_HEAD) {
-        conn_fail(c, 431, "request head larger than 16 KiB");
+    c->method = h->method;
+    c->minor = h->minor;
+    snprintf(c->target, sizeof(c->target), "%.*s", (int)h->target.len, http_str(h, h->target));
+    if (h->target.len > ADMIN_MAX_TARGET) {
+        admin_conn_fail_with(c, 414, "request target longer than 2 KiB");
         return false;
     }
-    if (llhttp_get_http_major(p) != 1) {
-        c->minor = 1;
-        conn_fail(c, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    auth = admin_auth_header(h, &authlen, &nauth);
+    if (nauth > 1) {
+        admin_conn_fail_with(c, 400, "more than one Authorization header");
         return false;
     }
-    if (c->target_too_long) {
-        conn_fail(c, 414, "request target longer than 2 KiB");
+    if (body == BODY_LENGTH && p->content_length > ADMIN_MAX_BODY) {
+        admin_conn_fail_with(c, 413, "request body larger than 64 KiB");
         return false;
     }
-    if (c->nhost > 1 || (c->nhost == 0 && c->minor >= 1)) {
-        conn_fail(c, 400, c->nhost > 1 ? "more than one Host header" : "HTTP/1.1 request without Host");
-        return false;
-    }
-    if (c->nauth > 1) {
-        conn_fail(c, 400, "more than one Authorization header");
-        return false;
-    }
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > ADMIN_MAX_BODY) {
-        conn_fail(c, 413, "request body larger than 64 KiB");
-        return false;
-    }
-    admin_route(c->method, c->target, c->target_len, c->nauth ? c->auth.data : NULL, c->auth.len,
-                token, &c->route);
-    if (has_body && admin_action_is_error(c->route.action)) {
+    c->keep_alive = (c->minor == 1 ? !h->conn_close : h->conn_keep_alive && !h->conn_close) &&
+                    !(h->conn_upgrade && h->count[H_UPGRADE] > 0);
+    http_target_parts(h, &path, &plen, &authority, &alen);
+    memcpy(c->path, path, plen);
+    c->path_len = plen;
+    c->verdict = admin_decide(c->a, c->method, path, plen, auth, authlen, c);
+    if (body != BODY_NONE && c->verdict != ADMIN_OK) {
         /* Refused before its body came: answer now rather than read it. */
-        struct sbuf body;
+        struct admin_answer ans;
         const char *extra;
-        int status;
 
-        sbuf_init(&body);
-        status = admin_error_answer(c->route.action, &body, &extra);
-        c->close_after = true;
-        c->linger = true;
-        conn_reply(c, status, &body, ADMIN_JSON, extra);
-        sbuf_free(&body);
+        sbuf_init(&ans.body);
+        admin_refusal(c->verdict, c->allow, &ans, &extra);
+        admin_conn_fail(c, &ans, extra);
         return false;
     }
-    if (has_body && c->expect_continue && c->minor >= 1) {
+    if (body != BODY_NONE && c->minor >= 1 && admin_expects_continue(h)) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
         /* Into an idle socket's empty buffer: it fits, or the peer is gone. */
         if (send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(cont) - 1) {
-            conn_close(c);
+            admin_conn_close(c);
             return false;
         }
+    }
+    if (body != BODY_NONE) {
+        llhttp_resume(p);
+        http_body_init(p, &c->bodyp, ADMIN_MAX_HEAD);
+        c->in_body = true;
     }
     return true;
 }
 
-/* POST /scale: the body must be a JSON object. */
-static int admin_scale(struct control *ctl, const struct sbuf *in, struct sbuf *out)
-{
-    struct json_doc doc;
-    char err[160], msg[200];
-    int status;
-
-    if (in->len == 0) {
-        admin_error_doc(out, "body: empty; send a JSON object like {\"web\": 4}");
-        return 400;
-    }
-    if (json_parse(in->data, in->len, &doc, err, sizeof(err)) < 0) {
-        snprintf(msg, sizeof(msg), "body: %s", err);
-        admin_error_doc(out, msg);
-        return 400;
-    }
-    if (doc.root->type != JSON_OBJECT) {
-        json_free(&doc);
-        admin_error_doc(out, "body: not a JSON object; send one like {\"web\": 4}");
-        return 400;
-    }
-    status = control_scale(ctl, doc.root, out);
-    json_free(&doc);
-    return status;
-}
-
-/* The message is complete: ask control.c and answer. Returns false when
- * admin_stop came during the control call: c and its admin are freed. */
-static bool conn_dispatch(struct admin_conn *c)
+/* The request is complete: the handler (or the refusal) answers. Returns
+ * false when admin_stop came during the handler: c and its admin are
+ * freed. */
+static bool admin_conn_dispatch(struct admin_conn *c)
 {
     struct admin *a = c->a;
-    struct control *ctl = a->ctl;
-    const char *ctype = ADMIN_JSON, *extra = NULL;
-    struct sbuf body;
-    int status;
+    struct admin_request req = {c->path, c->path_len, c->param[0] != '\0' ? c->param : NULL,
+                                c->body.data != NULL ? c->body.data : "", c->body.len};
+    struct admin_answer ans = {.status = 200};
+    const char *extra = NULL;
 
-    c->close_after = !llhttp_should_keep_alive(&c->parser) || llhttp_get_upgrade(&c->parser);
-    sbuf_init(&body);
-    a->current = c;
-    switch (c->route.action) {
-    case ADMIN_HEALTH:
-        status = control_health(ctl, &body);
-        break;
-    case ADMIN_READY:
-        status = control_ready(ctl, &body);
-        break;
-    case ADMIN_STATUS:
-        status = control_status(ctl, &body);
-        break;
-    case ADMIN_METRICS:
-        status = control_metrics(ctl, &body);
-        if (status == 200)
-            ctype = ADMIN_METRICS_TYPE;
-        break;
-    case ADMIN_RELOAD:
-        status = control_reload(ctl, &body);
-        break;
-    case ADMIN_SCALE:
-        status = admin_scale(ctl, &c->body, &body);
-        break;
-    case ADMIN_PROCESS:
-        status = control_process(ctl, c->route.type, c->route.verb, &body);
-        break;
-    default:
-        status = admin_error_answer(c->route.action, &body, &extra);
-        break;
+    c->close_after = !c->keep_alive;
+    sbuf_init(&ans.body);
+    if (c->verdict == ADMIN_OK) {
+        a->current = c;
+        c->route->handler(a->api.ctx, &req, &ans);
+        a->current = NULL;
+    } else {
+        admin_refusal(c->verdict, c->allow, &ans, &extra);
     }
-    a->current = NULL;
     if (a->stopping) {
-        /* admin_stop was called by the control function (a reload that
-         * moved admin.listen): answer once, as far as the socket takes it,
-         * then everything goes. */
+        /* admin_stop was called by the handler (a reload that moved
+         * admin.listen): answer once, as far as the socket takes it, then
+         * everything goes. */
         c->close_after = true;
-        conn_reply(c, status, &body, ctype, extra);
-        sbuf_free(&body);
-        conn_close(c);
+        admin_conn_reply(c, &ans, extra);
+        sbuf_free(&ans.body);
+        admin_conn_close(c);
         free(c);
         admin_free(a);
         return false;
     }
-    conn_reply(c, status, &body, ctype, extra);
-    sbuf_free(&body);
+    admin_conn_reply(c, &ans, extra);
+    sbuf_free(&ans.body);
     return true;
 }
 
-/* Runs the parser over the bytes read, answering each complete request in
- * turn. Returns false when the admin is gone (see conn_dispatch). */
-static bool conn_process(struct admin_conn *c)
+/* Reads as much of the head in in[] as is there. Returns false when the
+ * head is not complete yet or the connection was answered. */
+static bool admin_conn_parse_head(struct admin_conn *c)
 {
-    bool resumed = false;
+    int r;
 
-    /* After the head pause the parser runs again even without new bytes:
-     * a request without a body completes there. */
-    while (c->state == AC_READ && (c->inlen > 0 || resumed)) {
-        llhttp_errno_t e = llhttp_execute(&c->parser, c->in, c->inlen);
-        size_t used = c->inlen;
+    /* RFC 9112 2.2: empty lines before a request line are ignored. */
+    while (c->inlen >= 2 && c->in[0] == '\r' && c->in[1] == '\n')
+        admin_conn_consume(c, 2);
+    if (c->inlen == 0)
+        return false;
+    r = http_parse_head(&c->parser, HTTP_REQUEST, &c->head, c->in, c->inlen);
+    if (r == HTTP_HEAD_AGAIN) {
+        if (c->inlen == sizeof(c->in))
+            admin_conn_fail_with(c, 431, "request head larger than 16 KiB");
+        return false;
+    }
+    if (r == HTTP_HEAD_BAD) {
+        int status = c->head.err_status;
 
-        resumed = false;
+        admin_conn_fail_with(c, status, status == 414 ? "request target longer than 2 KiB"
+                                                      : c->head.err_reason);
+        return false;
+    }
+    if (!admin_conn_head_done(c))
+        return false;
+    admin_conn_consume(c, c->head.len);
+    return true;
+}
 
-        if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
-            used = (size_t)(llhttp_get_error_pos(&c->parser) - c->in);
-        } else if (e != HPE_OK) {
-            if (c->body_too_large)
-                conn_fail(c, 413, "request body larger than 64 KiB");
-            else if (e == HPE_INVALID_VERSION)
-                conn_fail(c, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
-            else {
-                char why[160];
+/* Reads as much of the body in in[] as is there (de-chunked in place).
+ * Returns true when the body is complete. */
+static bool admin_conn_parse_body(struct admin_conn *c)
+{
+    bool done;
+    long n;
 
-                snprintf(why, sizeof(why), "malformed request (%s)",
-                         llhttp_get_error_reason(&c->parser));
-                conn_fail(c, 400, why);
-            }
+    c->bodyp.w = c->in;
+    n = http_parse_body(&c->parser, c->in, c->inlen, &done);
+    if (n < 0) {
+        admin_conn_fail_with(c, c->bodyp.err_status, c->bodyp.err_reason);
+        return false;
+    }
+    if (c->bodyp.bytes > ADMIN_MAX_BODY) {
+        admin_conn_fail_with(c, 413, "request body larger than 64 KiB");
+        return false;
+    }
+    sbuf_put(&c->body, c->in, (size_t)(c->bodyp.w - c->in));
+    if (c->body.oom) {
+        admin_conn_fail_with(c, 500, "out of memory");
+        return false;
+    }
+    admin_conn_consume(c, (size_t)n);
+    if (done)
+        c->in_body = false;
+    return done;
+}
+
+/* Parses what in[] holds, answering each complete request in turn.
+ * Returns false when the admin is gone (see admin_conn_dispatch). */
+static bool admin_conn_process(struct admin_conn *c)
+{
+    while (c->state == AC_READ) {
+        if (!c->in_body && !admin_conn_parse_head(c))
             return true;
-        }
-        if (!c->head_done || c->pause == PAUSE_HEAD)
-            c->head_bytes += used;
-        memmove(c->in, c->in + used, c->inlen - used);
-        c->inlen -= used;
-        if (e == HPE_OK) {
-            if (!c->head_done && c->head_bytes > ADMIN_MAX_HEAD)
-                conn_fail(c, 431, "request head larger than 16 KiB");
+        if (c->in_body && (c->inlen == 0 || !admin_conn_parse_body(c)))
             return true;
-        }
-        if (e == HPE_PAUSED_UPGRADE || c->pause == PAUSE_DONE) {
-            c->pause = PAUSE_NONE;
-            if (!conn_dispatch(c))
-                return false;
-            continue; /* the next pipelined request, if the answer went out */
-        }
-        c->pause = PAUSE_NONE;
-        if (!conn_head_done(c))
-            return true;
-        llhttp_resume(&c->parser);
-        resumed = true;
+        if (!admin_conn_dispatch(c))
+            return false;
     }
     return true;
 }
 
 /* Returns false when the admin is gone. */
-static bool conn_read(struct admin_conn *c)
+static bool admin_conn_read(struct admin_conn *c)
 {
-    size_t room = sizeof(c->in) - c->inlen;
     ssize_t n;
 
     if (c->state == AC_LINGER) {
@@ -742,184 +682,55 @@ static bool conn_read(struct admin_conn *c)
 
         n = read(c->fd, drop, sizeof(drop));
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-            conn_close(c);
+            admin_conn_close(c);
         return true;
     }
-    if (room == 0) {
-        /* Not reached: every byte read is parsed at once while reading. */
-        conn_fail(c, 431, "request head larger than 16 KiB");
-        return true;
-    }
-    n = read(c->fd, c->in + c->inlen, room);
+    /* Never full here: every byte read is parsed at once, and a full
+     * buffer without a complete head was answered 431. */
+    n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR)
-            conn_close(c);
+            admin_conn_close(c);
         return true;
     }
     if (n == 0) {
-        conn_close(c);
+        admin_conn_close(c);
         return true;
     }
     c->inlen += (size_t)n;
-    return conn_process(c);
+    return admin_conn_process(c);
 }
 
-static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void admin_conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct admin_conn *c = io->data;
 
     (void)loop;
     (void)revents;
     if (c->state == AC_WRITE) {
-        conn_flush(c);
-        if (c->state == AC_READ && !conn_process(c))
+        admin_conn_flush(c);
+        if (c->state == AC_READ && !admin_conn_process(c))
             return;
-    } else if (!conn_read(c)) {
+    } else if (!admin_conn_read(c)) {
         return;
     }
     if (c->state == AC_CLOSED)
         free(c);
 }
 
-static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+static void admin_conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct admin_conn *c = t->data;
 
     (void)loop;
     (void)revents;
-    conn_close(c);
+    admin_conn_close(c);
     free(c);
 }
 
-/* ---- llhttp callbacks --------------------------------------------------- */
-
-static int on_url(llhttp_t *p, const char *at, size_t len)
-{
-    struct admin_conn *c = p->data;
-
-    if (c->target_too_long || len > sizeof(c->target) - c->target_len) {
-        c->target_too_long = true;
-        return 0;
-    }
-    memcpy(c->target + c->target_len, at, len);
-    c->target_len += len;
-    return 0;
-}
-
-static int on_header_field(llhttp_t *p, const char *at, size_t len)
-{
-    struct admin_conn *c = p->data;
-
-    if (c->field_len + len <= sizeof(c->field))
-        memcpy(c->field + c->field_len, at, len);
-    c->field_len += len;
-    return 0;
-}
-
-static bool field_is(const struct admin_conn *c, const char *name)
-{
-    return c->field_len == strlen(name) && strncasecmp(c->field, name, c->field_len) == 0;
-}
-
-static int on_header_field_complete(llhttp_t *p)
-{
-    struct admin_conn *c = p->data;
-
-    c->cur = HDR_OTHER;
-    if (field_is(c, "authorization")) {
-        c->cur = HDR_AUTH;
-        if (c->nauth++ == 0)
-            c->auth.len = 0;
-    } else if (field_is(c, "host")) {
-        c->nhost++;
-    } else if (field_is(c, "expect")) {
-        c->cur = HDR_EXPECT;
-        c->expect_len = 0;
-    }
-    c->field_len = 0;
-    return 0;
-}
-
-static int on_header_value(llhttp_t *p, const char *at, size_t len)
-{
-    struct admin_conn *c = p->data;
-
-    if (c->cur == HDR_AUTH && c->nauth == 1) {
-        sbuf_put(&c->auth, at, len);
-    } else if (c->cur == HDR_EXPECT) {
-        if (c->expect_len + len <= sizeof(c->expect))
-            memcpy(c->expect + c->expect_len, at, len);
-        c->expect_len += len;
-    }
-    return 0;
-}
-
-static int on_header_value_complete(llhttp_t *p)
-{
-    struct admin_conn *c = p->data;
-
-    if (c->cur == HDR_AUTH && c->auth.oom)
-        return -1;
-    if (c->cur == HDR_EXPECT) {
-        size_t n = c->expect_len;
-
-        while (n > 0 && (c->expect[n - 1] == ' ' || c->expect[n - 1] == '\t'))
-            n--;
-        if (n == 12 && strncasecmp(c->expect, "100-continue", 12) == 0)
-            c->expect_continue = true;
-    }
-    c->cur = HDR_OTHER;
-    return 0;
-}
-
-static int on_headers_complete(llhttp_t *p)
-{
-    struct admin_conn *c = p->data;
-
-    c->head_done = true;
-    c->pause = PAUSE_HEAD;
-    return HPE_PAUSED;
-}
-
-static int on_body(llhttp_t *p, const char *at, size_t len)
-{
-    struct admin_conn *c = p->data;
-
-    c->body_bytes += len;
-    if (c->body_bytes > ADMIN_MAX_BODY) {
-        c->body_too_large = true;
-        return -1;
-    }
-    if (c->route.action == ADMIN_SCALE) {
-        sbuf_put(&c->body, at, len);
-        if (c->body.oom)
-            return -1;
-    }
-    return 0;
-}
-
-static int on_message_complete(llhttp_t *p)
-{
-    struct admin_conn *c = p->data;
-
-    c->pause = PAUSE_DONE;
-    return HPE_PAUSED;
-}
-
-static const llhttp_settings_t admin_http_settings = {
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_field_complete = on_header_field_complete,
-    .on_header_value = on_header_value,
-    .on_header_value_complete = on_header_value_complete,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
-
 /* ---- listening ----------------------------------------------------------- */
 
-static void conn_new(struct admin *a, int fd, const struct sockaddr_storage *peer)
+static void admin_conn_new(struct admin *a, int fd, const struct sockaddr_storage *peer)
 {
     struct admin_conn *c = calloc(1, sizeof(*c));
     int one = 1;
@@ -940,16 +751,13 @@ static void conn_new(struct admin *a, int fd, const struct sockaddr_storage *pee
     } else {
         strcpy(c->peer, "unix");
     }
-    sbuf_init(&c->auth);
     sbuf_init(&c->body);
     sbuf_init(&c->out);
-    conn_req_reset(c);
-    llhttp_init(&c->parser, HTTP_REQUEST, &admin_http_settings);
-    c->parser.data = c;
+    admin_conn_req_reset(c);
     c->state = AC_READ;
-    ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
+    ev_io_init(&c->io, admin_conn_io_cb, fd, EV_READ);
     c->io.data = c;
-    ev_init(&c->timer, conn_timer_cb);
+    ev_init(&c->timer, admin_conn_timer_cb);
     c->timer.data = c;
     c->next = a->conns;
     if (a->conns != NULL)
@@ -957,10 +765,10 @@ static void conn_new(struct admin *a, int fd, const struct sockaddr_storage *pee
     a->conns = c;
     a->nconns++;
     ev_io_start(a->loop, &c->io);
-    conn_timeout(c, admin_idle_s);
+    admin_conn_timeout(c, a->idle_s);
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void admin_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct admin *a = io->data;
 
@@ -968,37 +776,29 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     for (int i = 0; i < 16; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof(peer);
+        bool exhausted;
         int fd;
 
         if (a->nconns >= ADMIN_MAX_CONNS) {
             ev_io_stop(loop, &a->io); /* resumed when one closes */
             return;
         }
-        fd = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = listener_accept(a->fd, &peer, &len, &exhausted);
         if (fd < 0) {
-            switch (errno) {
-            case EINTR:
-            case ECONNABORTED:
-                continue;
-            case EMFILE:
-            case ENFILE:
-            case ENOBUFS:
-            case ENOMEM:
+            if (exhausted) {
                 log_warn("admin: accept on %s: %s; pausing for 100ms", a->addr.text,
                          strerror(errno));
                 ev_io_stop(loop, &a->io);
                 ev_timer_set(&a->pause, 0.1, 0.);
                 ev_timer_start(loop, &a->pause);
-                return;
-            default:
-                return;
             }
+            return;
         }
-        conn_new(a, fd, &peer);
+        admin_conn_new(a, fd, &peer);
     }
 }
 
-static void pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
+static void admin_pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct admin *a = t->data;
 
@@ -1007,56 +807,15 @@ static void pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
         ev_io_start(loop, &a->io);
 }
 
-/* A unix socket file at path: gone, or stale (nobody accepts: removed), or
- * live (-1: another drover has it). Anything that is not a socket is left
- * for bind to refuse. */
-static int unix_path_clear(const struct conf_addr *addr, char *err, size_t errlen)
-{
-    const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
-    struct stat st;
-    int fd;
-
-    if (lstat(sun->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-        return 0;
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0 || errno == EAGAIN) {
-        close(fd);
-        snprintf(err, errlen, "cannot listen on %s: another process accepts connections there",
-                 addr->text);
-        return -1;
-    }
-    if (errno == ECONNREFUSED)
-        unlink(sun->sun_path);
-    close(fd);
-    return 0;
-}
-
 /* A listening socket for a->addr; port 0 is replaced by the one chosen. */
 static int admin_bind(struct admin *a, char *err, size_t errlen)
 {
     struct conf_addr *addr = &a->addr;
-    int family = addr->ss.ss_family, one = 1, fd;
+    int family = addr->ss.ss_family, fd;
 
-    if (family == AF_UNIX && unix_path_clear(addr, err, errlen) < 0)
+    fd = listener_bind(addr, false, err, errlen);
+    if (fd < 0)
         return -1;
-    fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
-        return -1;
-    }
-    if (family != AF_UNIX) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    }
-    if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 ||
-        listen(fd, ADMIN_BACKLOG) < 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
-        close(fd);
-        return -1;
-    }
     a->owns_path = family == AF_UNIX;
     if (family != AF_UNIX && addr->port == 0) {
         struct sockaddr_storage ss;
@@ -1076,8 +835,8 @@ static int admin_bind(struct admin *a, char *err, size_t errlen)
     return fd;
 }
 
-struct admin *admin_start(struct ev_loop *loop, const struct conf_addr *addr, struct control *ctl,
-                          char *err, size_t errlen)
+struct admin *admin_start(struct ev_loop *loop, const struct conf_addr *addr,
+                          const struct admin_api *api, char *err, size_t errlen)
 {
     struct admin *a = calloc(1, sizeof(*a));
 
@@ -1086,16 +845,17 @@ struct admin *admin_start(struct ev_loop *loop, const struct conf_addr *addr, st
         return NULL;
     }
     a->loop = loop;
-    a->ctl = ctl;
+    a->api = *api;
+    a->idle_s = api->idle_s > 0 ? api->idle_s : ADMIN_IDLE_S;
     a->addr = *addr;
     a->fd = admin_bind(a, err, errlen);
     if (a->fd < 0) {
         free(a);
         return NULL;
     }
-    ev_io_init(&a->io, accept_cb, a->fd, EV_READ);
+    ev_io_init(&a->io, admin_accept_cb, a->fd, EV_READ);
     a->io.data = a;
-    ev_init(&a->pause, pause_cb);
+    ev_init(&a->pause, admin_pause_cb);
     a->pause.data = a;
     ev_io_start(loop, &a->io);
     return a;
@@ -1107,7 +867,7 @@ const struct conf_addr *admin_addr(const struct admin *a)
 }
 
 /* Closes the listening socket (and removes its unix path). */
-static void stop_listening(struct admin *a)
+static void admin_stop_listening(struct admin *a)
 {
     ev_io_stop(a->loop, &a->io);
     ev_timer_stop(a->loop, &a->pause);
@@ -1121,11 +881,11 @@ static void stop_listening(struct admin *a)
 
 static void admin_free(struct admin *a)
 {
-    stop_listening(a);
+    admin_stop_listening(a);
     while (a->conns != NULL) {
         struct admin_conn *c = a->conns;
 
-        conn_close(c);
+        admin_conn_close(c);
         free(c);
     }
     free(a);
@@ -1139,14 +899,14 @@ void admin_stop(struct admin *a)
         admin_free(a);
         return;
     }
-    /* Called from the control function conn_dispatch is in: close the rest
-     * now, and leave that connection and the struct to conn_dispatch. */
+    /* Called from the handler admin_conn_dispatch is in: close the rest
+     * now, and leave that connection and the struct to dispatch. */
     a->stopping = true;
-    stop_listening(a);
+    admin_stop_listening(a);
     for (struct admin_conn *c = a->conns, *next; c != NULL; c = next) {
         next = c->next;
         if (c != a->current) {
-            conn_close(c);
+            admin_conn_close(c);
             free(c);
         }
     }

@@ -1,5 +1,6 @@
 /* The control commands: `drover status|scale|restart|stop|start|reload`,
- * clients of a running drover's admin API (see admin.h).
+ * clients of a running drover's admin API (see api.h) through client.h,
+ * printing what table.h makes of its answers.
  *
  *   drover status [--json]             GET /status, as a table
  *   drover scale TYPE=N [TYPE=N ...]   POST /scale (also TYPE=N,TYPE=N)
@@ -20,8 +21,14 @@
 #ifndef DROVER_CONTROL_CLI_H
 #define DROVER_CONTROL_CLI_H
 
+#include "lib/sbuf.h"
+
 /* argv[0] is the command ("status", "scale", ...), as given after
- * "drover". Returns the exit code. */
+ * "drover". Prints on stdout and stderr; returns the exit code. */
 int cli_main(int argc, char **argv);
+
+/* What cli_main does, with what it would print on stdout appended to out
+ * and on stderr to err instead. argv is permuted (options first). */
+int cli_run(int argc, char **argv, struct sbuf *out, struct sbuf *err);
 
 #endif

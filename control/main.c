@@ -1,6 +1,7 @@
 /* drover: the command line. `run` and `check` load the config and plan
- * (control.c), control commands talk to a running drover (cli.c), and
- * `__instance` is the shim every instance runs under (shim.c). */
+ * (load.c; run.c runs them), control commands talk to a running drover
+ * (cli.c), and `__instance` is the shim every instance runs under
+ * (shim.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/unixsock.h"
+
 #define LISTEN_BACKLOG 4096
 
 int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen)
@@ -22,10 +24,15 @@ int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_
         return -1;
     }
     if (family == AF_UNIX) {
-        /* A stale socket file from an earlier run would make bind fail. */
-        const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+        /* A stale socket file from an earlier run would make bind fail;
+         * a live one belongs to another process. */
+        char why[128];
 
-        unlink(sun->sun_path);
+        if (unixsock_make_way((const struct sockaddr_un *)&addr->ss, addr->len, why,
+                              sizeof(why)) < 0) {
+            snprintf(err, errlen, "cannot listen on %s: %s", addr->text, why);
+            goto fail;
+        }
     } else {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (reuseport)
@@ -47,26 +54,25 @@ fail:
     return -1;
 }
 
+int listener_accept(int fd, struct sockaddr_storage *peer, socklen_t *len, bool *exhausted)
+{
+    for (;;) {
+        int c = accept4(fd, (struct sockaddr *)peer, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (c >= 0 || (errno != EINTR && errno != ECONNABORTED)) {
+            *exhausted = c < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                                   errno == ENOMEM);
+            return c;
+        }
+    }
+}
+
 static void ready_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct listener *l = io->data;
     (void)loop;
     (void)revents;
     l->on_ready(l);
-}
-
-int listener_accept(struct listener *l, struct sockaddr_storage *peer, uint16_t *port)
-{
-    for (;;) {
-        socklen_t len = sizeof(*peer);
-        int fd = accept4(l->fd, (struct sockaddr *)peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
-            continue;
-        if (fd >= 0)
-            *port = peer->ss_family == AF_UNIX ? 0 : (uint16_t)l->addr.port;
-        return fd;
-    }
 }
 
 struct listener *listener_new(struct ev_loop *loop, const struct conf_addr *addr, int fd,

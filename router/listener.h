@@ -7,6 +7,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "conf/config.h"
 
@@ -22,7 +23,9 @@ struct listener {
 };
 
 /* A bound, listening, non-blocking socket for addr. reuseport: allow other
- * workers to bind the same address. Returns the fd, or -1 with err filled. */
+ * workers to bind the same address. A unix socket file left by an earlier
+ * run is removed first, but not one another process accepts on
+ * (unixsock_make_way). Returns the fd, or -1 with err filled. */
 int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen);
 
 /* A listener on fd (taken over) for loop; once started, on_ready(l) runs
@@ -31,10 +34,13 @@ int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_
 struct listener *listener_new(struct ev_loop *loop, const struct conf_addr *addr, int fd,
                               bool owns_path, void (*on_ready)(struct listener *l), void *data);
 
-/* The next waiting connection: its fd (non-blocking, close-on-exec), its
- * peer in peer/port (port 0 on a unix socket), or -1 with errno (EAGAIN
- * when none waits; EINTR and ECONNABORTED are retried here). */
-int listener_accept(struct listener *l, struct sockaddr_storage *peer, uint16_t *port);
+/* One connection from the listening socket fd, non-blocking and
+ * close-on-exec, retried over EINTR and ECONNABORTED; the peer's address
+ * in peer (*len bytes). Returns its fd, or -1 with errno set: *exhausted
+ * tells when it is because descriptors or memory ran out (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM: stop accepting for a moment rather than spin), else
+ * nothing is waiting. */
+int listener_accept(int fd, struct sockaddr_storage *peer, socklen_t *len, bool *exhausted);
 
 void listener_start(struct listener *l);
 void listener_stop(struct listener *l);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "lib/counter.h"
-#include "lib/json.h"
+#include "lib/sbuf.h"
 
 #define METRICS_MAX_SERIES 4096
 #define METRICS_MAX_HISTS 256

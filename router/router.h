@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "conf/config.h"
-#include "lib/json.h"
+#include "lib/sbuf.h"
 #include "router/backend.h"
 #include "router/route.h"
 

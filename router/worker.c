@@ -233,13 +233,14 @@ static void accept_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     (void)loop;
     (void)revents;
-    if (w->nconns < w->max_conns)
-        worker_accept_resume(w);
+    /* accept_ready looks again (and pauses again while nothing can go). */
+    worker_accept_resume(w);
 }
 
 #define ACCEPT_BATCH 64
 #define ADMIT_IDLE_MIN 1.0      /* seconds idle before a keep-alive client goes first */
 #define ADMIT_SCAN 1024         /* connections looked at, oldest first, per admission */
+#define ADMIT_RETRY 0.05        /* seconds between looks while every connection is busy */
 
 LOG_LIMIT(table_full, "connection table full", 10.0);
 
@@ -291,7 +292,8 @@ static void accept_ready(struct listener *l)
 
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         struct sockaddr_storage peer;
-        uint16_t port;
+        socklen_t len = sizeof(peer);
+        bool exhausted;
         int fd;
 
         if (w->nconns >= w->max_conns) {
@@ -301,27 +303,23 @@ static void accept_ready(struct listener *l)
                 return;
             if (!make_room(w)) {
                 /* Every connection is busy: the rest wait in the kernel
-                 * backlog until one ends. */
-                worker_accept_pause(w, 0);
+                 * backlog until one ends or turns idle (looked at again
+                 * every ADMIT_RETRY). */
+                worker_accept_pause(w, ADMIT_RETRY);
                 return;
             }
         }
-        fd = listener_accept(l, &peer, &port);
+        fd = listener_accept(l->fd, &peer, &len, &exhausted);
         if (fd < 0) {
-            switch (errno) {
-            case EMFILE:
-            case ENFILE:
-            case ENOBUFS:
-            case ENOMEM:
+            if (exhausted) {
                 log_limited(&accept_paused, LOG_WARN, "accept on %s: %s; pausing accepts for 100ms",
                             l->addr.text, strerror(errno));
                 worker_accept_pause(w, 0.1);
-                return;
-            default:
-                return; /* EAGAIN and the like */
             }
+            return; /* EAGAIN and the like */
         }
-        conn_accept(w, fd, (struct sockaddr *)&peer, port);
+        conn_accept(w, fd, (struct sockaddr *)&peer,
+                    peer.ss_family == AF_UNIX ? 0 : (uint16_t)l->addr.port);
     }
 }
 

@@ -1,13 +1,12 @@
-/* The admin API server and the control commands, without a running drover:
- * the pure decisions (route, auth, rendering, argument parsing, the status
- * table), then the real server on a loop thread answered by a stub of
- * control.c, talked to with raw sockets and with the CLI's own client. */
+/* control/admin: the admin HTTP server with a handler table of the test's
+ * own, running on a loop thread and talked to with raw sockets: routing,
+ * the token, methods, bodies, limits, keep-alive, malformed input, the
+ * listener. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,671 +16,133 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* The units under test, static functions included. */
-#include "control/admin.c"
-#include "control/cli.c"
-
-/* ---- a stub of control.c ------------------------------------------------ */
-
-struct control {
-    const char *token;
-    int reload_status;          /* 200 or 422 */
-    bool stop_admin_in_reload;  /* admin_stop from inside control_reload */
-    struct admin *admin;
-    int scale_calls, process_calls, reload_calls;
-    char last_type[64], last_action[16];
-    char scale_seen[256];
-};
-
-static struct control ctl = {.reload_status = 200};
-
-int control_health(struct control *c, struct sbuf *out)
-{
-    (void)c;
-    sbuf_puts(out, "{\"status\":\"ok\"}");
-    return 200;
-}
-
-int control_ready(struct control *c, struct sbuf *out)
-{
-    (void)c;
-    sbuf_puts(out, "{\"status\":\"not ready\",\"routes\":[\"/api/\"]}");
-    return 503;
-}
-
-static const char status_doc[] =
-    "{\"drover\":{\"pid\":4242,\"version\":\"0.1.0\",\"uptime_s\":3723.9,\"draining\":false},"
-    "\"router\":{\"connections\":3,\"requests\":1000},"
-    "\"processes\":["
-    "{\"type\":\"web\",\"wanted\":2,\"stopped\":false,\"instances\":["
-    "{\"name\":\"web.1\",\"pid\":101,\"port\":5000,\"state\":\"ready\",\"restarts\":0,"
-    "\"uptime_s\":192.4,\"rss_bytes\":12897484,\"inflight\":1,\"requests\":420},"
-    "{\"name\":\"web.2\",\"pid\":102,\"port\":5001,\"state\":\"ready\",\"restarts\":2,"
-    "\"uptime_s\":45,\"rss_bytes\":1048576,\"inflight\":0,\"requests\":410}]},"
-    "{\"type\":\"worker\",\"wanted\":1,\"stopped\":false,\"instances\":["
-    "{\"name\":\"worker.1\",\"pid\":null,\"port\":5100,\"state\":\"backoff\",\"restarts\":7,"
-    "\"uptime_s\":null,\"rss_bytes\":null}]},"
-    "{\"type\":\"clock\",\"wanted\":0,\"stopped\":true,\"instances\":[]}],"
-    "\"backends\":["
-    "{\"name\":\"web.1\",\"process\":\"web\",\"address\":\"127.0.0.1:5000\",\"up\":true,"
-    "\"inflight\":1,\"requests\":420,\"failures\":0},"
-    "{\"name\":\"10.0.0.5:80\",\"address\":\"10.0.0.5:80\",\"route\":\"/api/\",\"up\":false,"
-    "\"inflight\":0,\"requests\":17,\"failures\":3}]}";
-
-int control_status(struct control *c, struct sbuf *out)
-{
-    (void)c;
-    sbuf_puts(out, status_doc);
-    return 200;
-}
-
-int control_scale(struct control *c, const struct json_value *body, struct sbuf *out)
-{
-    struct jsonw w;
-
-    c->scale_calls++;
-    c->scale_seen[0] = '\0';
-    for (size_t i = 0; i < body->nchildren; i++) {
-        const struct json_value *v = &body->children[i];
-
-        if (strcmp(v->key, "web") != 0 && strcmp(v->key, "worker") != 0) {
-            sbuf_printf(out, "{\"error\":\"no process type \\\"%s\\\"\"}", v->key);
-            return 404;
-        }
-        if (v->type != JSON_NUMBER || !v->integer || v->intval < 0 || v->intval > 1000) {
-            sbuf_printf(out, "{\"error\":\"%s: the count must be an integer from 0 to 1000\"}",
-                        v->key);
-            return 400;
-        }
-        snprintf(c->scale_seen + strlen(c->scale_seen), sizeof(c->scale_seen) - strlen(c->scale_seen),
-                 "%s=%lld;", v->key, v->intval);
-    }
-    jsonw_init(&w, out);
-    jsonw_object_begin(&w);
-    jsonw_key(&w, "formation");
-    jsonw_object_begin(&w);
-    for (size_t i = 0; i < body->nchildren; i++) {
-        jsonw_key(&w, body->children[i].key);
-        jsonw_int(&w, body->children[i].intval);
-    }
-    jsonw_object_end(&w);
-    jsonw_object_end(&w);
-    return 200;
-}
-
-int control_process(struct control *c, const char *type, const char *action, struct sbuf *out)
-{
-    c->process_calls++;
-    snprintf(c->last_type, sizeof(c->last_type), "%s", type);
-    snprintf(c->last_action, sizeof(c->last_action), "%s", action);
-    if (strcmp(type, "web") != 0 && strcmp(type, "worker") != 0) {
-        sbuf_printf(out, "{\"error\":\"no process type \\\"%s\\\"\"}", type);
-        return 404;
-    }
-    sbuf_printf(out, "{\"type\":\"%s\",\"action\":\"%s\"}", type, action);
-    return 202;
-}
-
-int control_reload(struct control *c, struct sbuf *out)
-{
-    c->reload_calls++;
-    if (c->stop_admin_in_reload) {
-        admin_stop(c->admin);
-        c->admin = NULL;
-    }
-    if (c->reload_status == 422) {
-        sbuf_puts(out, "{\"error\":\"/app/drover.yaml:3:5: unknown key \\\"lisen\\\"\"}");
-        return 422;
-    }
-    sbuf_puts(out, "{\"changes\":[\"web: 2 → 3 instances\",\"timeouts.connect: 3s → 1s\"]}");
-    return 200;
-}
-
-int control_metrics(struct control *c, struct sbuf *out)
-{
-    (void)c;
-    sbuf_puts(out, "# TYPE drover_up gauge\ndrover_up 1\n");
-    return 200;
-}
-
-const char *control_token(struct control *c)
-{
-    return c->token;
-}
-
-/* ---- decisions ------------------------------------------------------------ */
-
-Test(admin_auth, token_compare)
-{
-    cr_assert(admin_token_equal("secret", 6, "secret", 6));
-    cr_assert(!admin_token_equal("secreT", 6, "secret", 6));
-    cr_assert(!admin_token_equal("secre", 5, "secret", 6));
-    cr_assert(!admin_token_equal("secrets", 7, "secret", 6));
-    cr_assert(!admin_token_equal("", 0, "secret", 6));
-    cr_assert(!admin_token_equal("secret\0", 7, "secret", 6));
-    cr_assert(admin_token_equal("", 0, "", 0));
-}
-
-Test(admin_auth, bearer_header)
-{
-    const char *t = "s3cret";
-
-#define OK(h) admin_bearer_ok((h), strlen(h), t)
-    cr_assert(OK("Bearer s3cret"));
-    cr_assert(OK("bearer s3cret"), "the scheme is case-insensitive");
-    cr_assert(OK("BEARER   s3cret  "), "extra spaces around the token");
-    cr_assert(!OK("Bearer S3cret"), "the token is case-sensitive");
-    cr_assert(!OK("Bearer s3cre"));
-    cr_assert(!OK("Bearer s3crett"));
-    cr_assert(!OK("Bearer"));
-    cr_assert(!OK("Bearer "));
-    cr_assert(!OK("Bearers3cret"));
-    cr_assert(!OK("Basic s3cret"));
-    cr_assert(!OK("s3cret"));
-#undef OK
-    cr_assert(!admin_bearer_ok(NULL, 0, t));
-}
-
-static enum admin_action route(int method, const char *target, const char *auth, const char *token)
-{
-    struct admin_route r;
-
-    admin_route(method, target, strlen(target), auth, auth ? strlen(auth) : 0, token, &r);
-    return r.action;
-}
-
-Test(admin_route, endpoints_and_methods_without_a_token)
-{
-    cr_assert_eq(route(HTTP_GET, "/health", NULL, NULL), ADMIN_HEALTH);
-    cr_assert_eq(route(HTTP_HEAD, "/health", NULL, ""), ADMIN_HEALTH);
-    cr_assert_eq(route(HTTP_GET, "/ready", NULL, NULL), ADMIN_READY);
-    cr_assert_eq(route(HTTP_GET, "/status", NULL, NULL), ADMIN_STATUS);
-    cr_assert_eq(route(HTTP_GET, "/metrics", NULL, NULL), ADMIN_METRICS);
-    cr_assert_eq(route(HTTP_POST, "/reload", NULL, NULL), ADMIN_RELOAD);
-    cr_assert_eq(route(HTTP_POST, "/scale", NULL, NULL), ADMIN_SCALE);
-    cr_assert_eq(route(HTTP_POST, "/processes/web/restart", NULL, NULL), ADMIN_PROCESS);
-    cr_assert_eq(route(HTTP_POST, "/health", NULL, NULL), ADMIN_USE_GET);
-    cr_assert_eq(route(HTTP_DELETE, "/status", NULL, NULL), ADMIN_USE_GET);
-    cr_assert_eq(route(HTTP_GET, "/reload", NULL, NULL), ADMIN_USE_POST);
-    cr_assert_eq(route(HTTP_HEAD, "/scale", NULL, NULL), ADMIN_USE_POST);
-    cr_assert_eq(route(HTTP_PUT, "/processes/web/stop", NULL, NULL), ADMIN_USE_POST);
-    cr_assert_eq(route(HTTP_GET, "/nope", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST, "/nope", NULL, NULL), ADMIN_NOT_FOUND);
-}
-
-Test(admin_route, paths)
-{
-    cr_assert_eq(route(HTTP_GET, "/status?verbose=1", NULL, NULL), ADMIN_STATUS);
-    cr_assert_eq(route(HTTP_GET, "http://localhost:8081/status", NULL, NULL), ADMIN_STATUS);
-    cr_assert_eq(route(HTTP_GET, "http://localhost:8081", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_GET, "/status/", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_GET, "/STATUS", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_GET, "/", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_GET, "*", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_GET, "/healthz", NULL, NULL), ADMIN_NOT_FOUND);
-}
-
-Test(admin_route, process_paths)
-{
-    struct admin_route r;
-    const char *t = "/processes/my_worker-2/stop?x";
-
-    admin_route(HTTP_POST, t, strlen(t), NULL, 0, NULL, &r);
-    cr_assert_eq(r.action, ADMIN_PROCESS);
-    cr_assert_str_eq(r.type, "my_worker-2");
-    cr_assert_str_eq(r.verb, "stop");
-    cr_assert_eq(route(HTTP_POST, "/processes/web/start", NULL, NULL), ADMIN_PROCESS);
-    cr_assert_eq(route(HTTP_POST, "/processes/web/kill", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST, "/processes/web/restart/now", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST, "/processes//restart", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST, "/processes/web", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST, "/processes/", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST, "/processes/w%20b/restart", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST, "/processes/../restart", NULL, NULL), ADMIN_NOT_FOUND);
-    cr_assert_eq(route(HTTP_POST,
-                       "/processes/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/stop",
-                       NULL, NULL),
-                 ADMIN_NOT_FOUND, "64 characters is one too many");
-}
-
-Test(admin_route, token_guards_all_but_health_and_ready)
-{
-    const char *tok = "s3cret", *good = "Bearer s3cret", *bad = "Bearer nope";
-
-    cr_assert_eq(route(HTTP_GET, "/health", NULL, tok), ADMIN_HEALTH);
-    cr_assert_eq(route(HTTP_GET, "/ready", bad, tok), ADMIN_READY);
-    cr_assert_eq(route(HTTP_POST, "/health", NULL, tok), ADMIN_USE_GET);
-    cr_assert_eq(route(HTTP_GET, "/status", NULL, tok), ADMIN_UNAUTHORIZED);
-    cr_assert_eq(route(HTTP_GET, "/status", bad, tok), ADMIN_UNAUTHORIZED);
-    cr_assert_eq(route(HTTP_GET, "/status", good, tok), ADMIN_STATUS);
-    cr_assert_eq(route(HTTP_GET, "/metrics", NULL, tok), ADMIN_UNAUTHORIZED);
-    /* Auth before the method: a GET /reload without the token is 401. */
-    cr_assert_eq(route(HTTP_GET, "/reload", NULL, tok), ADMIN_UNAUTHORIZED);
-    cr_assert_eq(route(HTTP_GET, "/reload", good, tok), ADMIN_USE_POST);
-    cr_assert_eq(route(HTTP_POST, "/reload", good, tok), ADMIN_RELOAD);
-    cr_assert_eq(route(HTTP_POST, "/scale", bad, tok), ADMIN_UNAUTHORIZED);
-    cr_assert_eq(route(HTTP_POST, "/processes/web/restart", NULL, tok), ADMIN_UNAUTHORIZED);
-    cr_assert_eq(route(HTTP_POST, "/processes/web/restart", good, tok), ADMIN_PROCESS);
-    /* Unknown paths reveal nothing without the token. */
-    cr_assert_eq(route(HTTP_GET, "/nope", NULL, tok), ADMIN_UNAUTHORIZED);
-    cr_assert_eq(route(HTTP_GET, "/nope", good, tok), ADMIN_NOT_FOUND);
-    /* An empty token is no token. */
-    cr_assert_eq(route(HTTP_GET, "/status", NULL, ""), ADMIN_STATUS);
-}
-
-Test(admin_render, answers)
-{
-    struct sbuf out;
-
-    sbuf_init(&out);
-    admin_render(&out, 200, "{\"a\":1}", 7, ADMIN_JSON, NULL, false, ADMIN_CONN_NONE);
-    cr_assert_str_eq(out.data, "HTTP/1.1 200 OK\r\n"
-                               "Content-Type: application/json\r\n"
-                               "Content-Length: 8\r\n"
-                               "Cache-Control: no-store\r\n"
-                               "\r\n"
-                               "{\"a\":1}\n");
-    out.len = 0;
-    admin_render(&out, 401, "{}", 2, ADMIN_JSON, "WWW-Authenticate: Bearer\r\n", true,
-                 ADMIN_CONN_CLOSE);
-    cr_assert_str_eq(out.data, "HTTP/1.1 401 Unauthorized\r\n"
-                               "Content-Type: application/json\r\n"
-                               "Content-Length: 3\r\n"
-                               "Cache-Control: no-store\r\n"
-                               "WWW-Authenticate: Bearer\r\n"
-                               "Connection: close\r\n"
-                               "\r\n");
-    out.len = 0;
-    admin_render(&out, 200, "m 1\n", 4, ADMIN_METRICS_TYPE, NULL, false, ADMIN_CONN_KEEP_ALIVE);
-    cr_assert_str_eq(out.data, "HTTP/1.1 200 OK\r\n"
-                               "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                               "Content-Length: 4\r\n"
-                               "Cache-Control: no-store\r\n"
-                               "Connection: keep-alive\r\n"
-                               "\r\n"
-                               "m 1\n");
-    sbuf_free(&out);
-}
-
-Test(admin_render, scale_body_errors)
-{
-    struct sbuf in, out;
-
-    sbuf_init(&in);
-    sbuf_init(&out);
-    cr_assert_eq(admin_scale(&ctl, &in, &out), 400);
-    cr_assert_str_eq(out.data, "{\"error\":\"body: empty; send a JSON object like {\\\"web\\\": 4}\"}");
-    out.len = 0;
-    sbuf_puts(&in, "not json");
-    cr_assert_eq(admin_scale(&ctl, &in, &out), 400);
-    cr_assert_str_eq(out.data,
-                     "{\"error\":\"body: line 1 column 1: unexpected 'n'; expected a value\"}");
-    out.len = in.len = 0;
-    sbuf_puts(&in, "[1]");
-    cr_assert_eq(admin_scale(&ctl, &in, &out), 400);
-    cr_assert(strstr(out.data, "body: not a JSON object") != NULL, "%s", out.data);
-    out.len = in.len = 0;
-    sbuf_puts(&in, "{\"web\":3}");
-    cr_assert_eq(admin_scale(&ctl, &in, &out), 200);
-    cr_assert_str_eq(out.data, "{\"formation\":{\"web\":3}}");
-    cr_assert_eq(ctl.scale_calls, 1);
-    sbuf_free(&in);
-    sbuf_free(&out);
-}
-
-/* ---- the CLI's pure parts -------------------------------------------------- */
-
-static char *fmt_dur(double s)
-{
-    static char buf[CLI_CELL];
-
-    cli_fmt_duration(s, buf, sizeof(buf));
-    return buf;
-}
-
-static char *fmt_bytes(double b)
-{
-    static char buf[CLI_CELL];
-
-    cli_fmt_bytes(b, buf, sizeof(buf));
-    return buf;
-}
-
-Test(cli_format, durations_and_sizes)
-{
-    cr_assert_str_eq(fmt_dur(0), "0s");
-    cr_assert_str_eq(fmt_dur(-3), "0s");
-    cr_assert_str_eq(fmt_dur(45.9), "45s");
-    cr_assert_str_eq(fmt_dur(60), "1m00s");
-    cr_assert_str_eq(fmt_dur(192), "3m12s");
-    cr_assert_str_eq(fmt_dur(3599), "59m59s");
-    cr_assert_str_eq(fmt_dur(7500), "2h05m");
-    cr_assert_str_eq(fmt_dur(86399), "23h59m");
-    cr_assert_str_eq(fmt_dur(3 * 86400 + 4 * 3600 + 59), "3d4h");
-    cr_assert_str_eq(fmt_bytes(512), "512B");
-    cr_assert_str_eq(fmt_bytes(1536), "1.5K");
-    cr_assert_str_eq(fmt_bytes(12.3 * 1024 * 1024), "12.3M");
-    cr_assert_str_eq(fmt_bytes(1.5 * 1024 * 1024 * 1024), "1.5G");
-}
-
-static int scale_body(const char *const *args, int n, char *out, size_t outlen, char *err)
-{
-    struct sbuf b;
-    int r;
-
-    sbuf_init(&b);
-    r = cli_scale_body((char **)args, n, &b, err, 256);
-    snprintf(out, outlen, "%s", b.data != NULL ? b.data : "");
-    sbuf_free(&b);
-    return r;
-}
-
-Test(cli_args, scale_bodies)
-{
-    char out[256], err[256];
-    const char *a1[] = {"web=4"};
-    const char *a2[] = {"web=4", "worker=1,clock=0"};
-    const char *bad[] = {"web", "web=", "=4", "web=-1", "web=4,", "we b=1", "web=1x", "web=1234567",
-                         ",web=1", "web=1,web=2"};
-
-    cr_assert_eq(scale_body(a1, 1, out, sizeof(out), err), CLI_OK);
-    cr_assert_str_eq(out, "{\"web\":4}");
-    cr_assert_eq(scale_body(a2, 2, out, sizeof(out), err), CLI_OK);
-    cr_assert_str_eq(out, "{\"web\":4,\"worker\":1,\"clock\":0}");
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        cr_assert_eq(scale_body(&bad[i], 1, out, sizeof(out), err), CLI_USAGE, "%s accepted", bad[i]);
-    cr_assert_eq(scale_body(bad + 4, 1, out, sizeof(out), err), CLI_USAGE);
-    cr_assert_str_eq(err, "\"\" is not TYPE=N (like web=4)");
-    cr_assert_eq(scale_body(bad + 9, 1, out, sizeof(out), err), CLI_USAGE);
-    cr_assert_str_eq(err, "web is given twice");
-    cr_assert_eq(scale_body((const char *[]){"web=1", "web=2"}, 2, out, sizeof(out), err), CLI_USAGE);
-}
-
-static int parse_args(struct cli_opts *o, char *err, int argc, ...)
-{
-    static char *argv[16];
-    va_list ap;
-
-    va_start(ap, argc);
-    for (int i = 0; i < argc; i++)
-        argv[i] = va_arg(ap, char *);
-    va_end(ap);
-    argv[argc] = NULL;
-    return cli_parse_args(argc, argv, o, err, 256);
-}
-
-Test(cli_args, options_anywhere)
-{
-    struct cli_opts o;
-    char err[256];
-
-    cr_assert_eq(parse_args(&o, err, 3, "status", "--json", "--admin=unix:/run/d.sock"), CLI_OK,
-                 "%s", err);
-    cr_assert(o.json);
-    cr_assert_str_eq(o.admin, "unix:/run/d.sock");
-    cr_assert_eq(o.nargs, 0);
-    cr_assert_str_eq(o.dir, ".");
-    cr_assert_eq(parse_args(&o, err, 6, "scale", "web=4", "-c", "f.yaml", "worker=2", "-d/app"),
-                 CLI_OK, "%s", err);
-    cr_assert_str_eq(o.config, "f.yaml");
-    cr_assert_str_eq(o.dir, "/app");
-    cr_assert_eq(o.nargs, 2);
-    cr_assert_str_eq(o.args[0], "web=4");
-    cr_assert_str_eq(o.args[1], "worker=2");
-    cr_assert_eq(parse_args(&o, err, 4, "restart", "--admin", "127.0.0.1:9", "web"), CLI_OK);
-    cr_assert_str_eq(o.args[0], "web");
-    cr_assert_eq(parse_args(&o, err, 2, "reload", "-h"), CLI_OK);
-    cr_assert(o.help);
-}
-
-Test(cli_args, usage_errors)
-{
-    struct cli_opts o;
-    char err[256];
-
-    cr_assert_eq(parse_args(&o, err, 2, "status", "--frob"), CLI_USAGE);
-    cr_assert_str_eq(err, "unknown option --frob");
-    cr_assert_eq(parse_args(&o, err, 2, "status", "-x"), CLI_USAGE);
-    cr_assert_str_eq(err, "unknown option -x");
-    cr_assert_eq(parse_args(&o, err, 2, "status", "--admin"), CLI_USAGE);
-    cr_assert_str_eq(err, "option --admin needs a value");
-    cr_assert_eq(parse_args(&o, err, 2, "status", "web"), CLI_USAGE);
-    cr_assert_str_eq(err, "unexpected argument \"web\"");
-    cr_assert_eq(parse_args(&o, err, 1, "restart"), CLI_USAGE);
-    cr_assert_str_eq(err, "which process type?");
-    cr_assert_eq(parse_args(&o, err, 3, "stop", "web", "worker"), CLI_USAGE);
-    cr_assert_eq(parse_args(&o, err, 2, "start", "we/b"), CLI_USAGE);
-    cr_assert_eq(parse_args(&o, err, 1, "scale"), CLI_USAGE);
-    cr_assert_str_eq(err, "TYPE=N expected");
-    cr_assert_eq(parse_args(&o, err, 1, "frob"), CLI_USAGE);
-}
-
-/* The /status document rendered, checked line by line. */
-static char *render(const char *json)
-{
-    struct json_doc doc;
-    struct sbuf out;
-    char err[128];
-
-    cr_assert_eq(json_parse(json, strlen(json), &doc, err, sizeof(err)), 0, "%s", err);
-    sbuf_init(&out);
-    cli_render_status(doc.root, &out);
-    json_free(&doc);
-    return out.data; /* the caller frees it */
-}
-
-Test(cli_status, table)
-{
-    char *t = render(status_doc);
-
-    cr_assert_str_eq(t,
-        "TYPE    INSTANCE  PID  PORT  STATE    RESTARTS  UPTIME  RSS    IN-FLIGHT  REQUESTS\n"
-        "web     web.1     101  5000  ready    0         3m12s   12.3M  1          420\n"
-        "web     web.2     102  5001  ready    2         45s     1.0M   0          410\n"
-        "worker  worker.1  -    5100  backoff  7         -       -      -          -\n"
-        "clock   -         -    -     stopped  -         -       -      -          -\n"
-        "\n"
-        "BACKEND  ADDRESS      STATE  IN-FLIGHT  REQUESTS  FAILURES\n"
-        "/api/    10.0.0.5:80  down   0          17        3\n"
-        "\n"
-        "drover pid 4242, up 1h02m, 3 connections, serving\n");
-    free(t);
-}
-
-Test(cli_status, flat_instances_counters_from_backends_and_draining)
-{
-    char *t = render("{\"drover\":{\"pid\":1,\"uptime\":5,\"state\":\"draining\"},"
-                     "\"router\":{\"active_connections\":1},"
-                     "\"processes\":[{\"type\":\"web\",\"instance\":\"web.1\",\"pid\":9,"
-                     "\"port\":5000,\"state\":\"running\",\"restarts\":0,\"uptime\":5,\"rss\":2048}],"
-                     "\"backends\":[{\"name\":\"web.1\",\"process\":\"web\",\"inflight\":2,"
-                     "\"requests\":7}]}");
-
-    cr_assert_str_eq(t,
-        "TYPE  INSTANCE  PID  PORT  STATE    RESTARTS  UPTIME  RSS   IN-FLIGHT  REQUESTS\n"
-        "web   web.1     9    5000  running  0         5s      2.0K  2          7\n"
-        "\n"
-        "drover pid 1, up 5s, 1 connection, draining\n");
-    free(t);
-}
-
-Test(cli_status, nothing_supervised)
-{
-    char *t = render("{\"drover\":{\"pid\":7},\"processes\":[],"
-                     "\"backends\":[{\"address\":\"unix:/run/a.sock\",\"routes\":[\"/\",\"/x/\"],"
-                     "\"state\":\"up\",\"inflight\":0,\"requests\":1,\"errors\":0}]}");
-
-    cr_assert_str_eq(t, "no processes\n"
-                        "\n"
-                        "BACKEND  ADDRESS           STATE  IN-FLIGHT  REQUESTS  FAILURES\n"
-                        "/,/x/    unix:/run/a.sock  up     0          1         0\n"
-                        "\n"
-                        "drover pid 7, serving\n");
-    free(t);
-}
-
-Test(cli_status, other_answers)
-{
-    struct json_doc doc;
-    struct sbuf out;
-    char err[128];
-    const char *scale = "{\"formation\":{\"web\":4,\"worker\":1}}";
-    const char *reload = "{\"changes\":[\"a\",\"b\"]}";
-
-    sbuf_init(&out);
-    cr_assert_eq(json_parse(scale, strlen(scale), &doc, err, sizeof(err)), 0);
-    cli_render_answer("scale", "", doc.root, &out);
-    json_free(&doc);
-    cr_assert_str_eq(out.data, "web=4 worker=1\n");
-    out.len = 0;
-    cr_assert_eq(json_parse(reload, strlen(reload), &doc, err, sizeof(err)), 0);
-    cli_render_answer("reload", "", doc.root, &out);
-    json_free(&doc);
-    cr_assert_str_eq(out.data, "a\nb\n");
-    out.len = 0;
-    cr_assert_eq(json_parse("{\"changes\":[]}", 14, &doc, err, sizeof(err)), 0);
-    cli_render_answer("reload", "", doc.root, &out);
-    cli_render_answer("restart", "web", doc.root, &out);
-    cli_render_answer("stop", "web", doc.root, &out);
-    cli_render_answer("start", "web", doc.root, &out);
-    json_free(&doc);
-    cr_assert_str_eq(out.data, "no changes\n"
-                               "restarting web (rolling, in the background)\n"
-                               "stopping web (in the background)\n"
-                               "starting web (in the background)\n");
-    sbuf_free(&out);
-}
-
-/* ---- where the CLI connects ------------------------------------------------- */
-
-static char tmpdir[64];
-
-static void mkdir_tmp(void)
-{
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/drover-cli-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void write_yaml(const char *name, const char *text)
-{
-    char path[128];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void rm_tmp(void)
-{
-    static const char *const names[] = {"drover.yaml", "off.yaml", "unix.yaml"};
-    char path[128];
-
-    if (tmpdir[0] == '\0')
-        return;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
-        unlink(path);
-    }
-    rmdir(tmpdir);
-}
-
-TestSuite(cli_resolve, .fini = rm_tmp);
-
-static int resolve(struct cli_opts *o, struct conf_addr *addr, char **token, char *err)
-{
-    return cli_resolve(o, addr, token, err, 4096);
-}
-
-Test(cli_resolve, defaults_config_and_env)
-{
-    struct cli_opts o = {.cmd = "status", .dir = "/nonexistent"};
-    struct conf_addr addr;
-    char *token, err[4096], path[128];
-
-    unsetenv("DROVER_ADMIN_TOKEN");
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_OK, "%s", err);
-    cr_assert_str_eq(addr.text, "127.0.0.1:8081");
-    cr_assert_null(token);
-
-    mkdir_tmp();
-    write_yaml("drover.yaml", "admin:\n  listen: 127.0.0.1:9191\n  token: fromfile\n");
-    o.dir = tmpdir;
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_OK, "%s", err);
-    cr_assert_str_eq(addr.text, "127.0.0.1:9191");
-    cr_assert_str_eq(token, "fromfile");
-    free(token);
-
-    setenv("DROVER_ADMIN_TOKEN", "fromenv", 1);
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_OK, "%s", err);
-    cr_assert_str_eq(token, "fromenv");
-    free(token);
-
-    /* --admin with the token from the environment: the config is not read. */
-    write_yaml("drover.yaml", "admin: [broken\n");
-    o.admin = "[::1]:7000";
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_OK, "%s", err);
-    cr_assert_str_eq(addr.text, "[::1]:7000");
-    free(token);
-    unsetenv("DROVER_ADMIN_TOKEN");
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_FAIL);
-    snprintf(path, sizeof(path), "%s/drover.yaml:", tmpdir);
-    cr_assert(strncmp(err, path, strlen(path)) == 0, "%s", err);
-
-    o.admin = "nope";
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_USAGE);
-    cr_assert(strncmp(err, "--admin nope: ", 14) == 0, "%s", err);
-}
-
-Test(cli_resolve, admin_off_and_explicit_file)
-{
-    struct cli_opts o = {.cmd = "status", .dir = "."};
-    struct conf_addr addr;
-    char *token, err[4096], path[128], want[256];
-
-    unsetenv("DROVER_ADMIN_TOKEN");
-    mkdir_tmp();
-    write_yaml("off.yaml", "admin:\n  listen: off\n");
-    snprintf(path, sizeof(path), "%s/off.yaml", tmpdir);
-    o.config = path;
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_FAIL);
-    snprintf(want, sizeof(want), "admin API disabled in %s (admin.listen: off); use --admin ADDR",
-             path);
-    cr_assert_str_eq(err, want);
-    o.admin = "127.0.0.1:1";
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_OK, "%s", err);
-    cr_assert_null(token);
-
-    write_yaml("unix.yaml", "admin:\n  listen: unix:/tmp/x-admin.sock\n");
-    snprintf(path, sizeof(path), "%s/unix.yaml", tmpdir);
-    o.admin = NULL;
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_OK, "%s", err);
-    cr_assert_str_eq(addr.text, "unix:/tmp/x-admin.sock");
-
-    setenv("DROVER_ADMIN_TOKEN", "bad\r\nX-Evil: 1", 1);
-    cr_assert_eq(resolve(&o, &addr, &token, err), CLI_FAIL);
-    cr_assert_str_eq(err, "the admin token holds a control character");
-    unsetenv("DROVER_ADMIN_TOKEN");
-}
-
-/* ---- the server, live on a loop thread ------------------------------------ */
+#include "control/admin.h"
+
+/* ---- the handlers ------------------------------------------------------- */
+
+/* What the handlers were given (written on the loop thread before the
+ * answer goes out, read by the test after it came). */
+static struct {
+    int calls;
+    char path[256];
+    char param[ADMIN_PARAM_MAX + 1];
+    bool had_param;
+    char body[70000];
+    size_t body_len;
+} seen;
 
 static struct {
     struct ev_loop *loop;
     ev_async stop;
     pthread_t thread;
     bool running;
+    struct admin *admin;
+    const char *token;
     char addr[128];
 } live;
+
+static void record(const struct admin_request *req)
+{
+    seen.calls++;
+    snprintf(seen.path, sizeof(seen.path), "%.*s", (int)req->path_len, req->path);
+    seen.had_param = req->param != NULL;
+    snprintf(seen.param, sizeof(seen.param), "%s", req->param != NULL ? req->param : "");
+    seen.body_len = req->body_len < sizeof(seen.body) ? req->body_len : sizeof(seen.body) - 1;
+    memcpy(seen.body, req->body, seen.body_len);
+    seen.body[seen.body_len] = '\0';
+}
+
+static void h_hello(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    sbuf_puts(&ans->body, "{\"hello\":true}");
+}
+
+static void h_secret(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    ans->status = 203;
+    sbuf_puts(&ans->body, "{\"secret\":1}");
+}
+
+static void h_text(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    ans->content_type = "text/plain; version=0.0.4";
+    sbuf_puts(&ans->body, "m 1\n");
+}
+
+/* The body's length and bytes back. */
+static void h_echo(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    ans->status = 201;
+    sbuf_printf(&ans->body, "%zu:%s", req->body_len, req->body);
+}
+
+static void h_poke(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    ans->status = 202;
+    sbuf_printf(&ans->body, "{\"item\":\"%s\"}", req->param);
+}
+
+static void h_oom(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    sbuf_puts(&ans->body, "{\"half\":");
+    ans->body.oom = true;
+}
+
+static void h_refuse(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    admin_error(ans, 422, "bad \"%s\"\tthere \xff", "thing");
+}
+
+static void h_stop_admin(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    record(req);
+    admin_stop(live.admin);
+    live.admin = NULL;
+    sbuf_puts(&ans->body, "{\"stopped\":true}");
+}
+
+static const struct admin_route routes[] = {
+    {ADMIN_GET, "/hello", false, h_hello},
+    {ADMIN_GET, "/secret", true, h_secret},
+    {ADMIN_GET, "/text", true, h_text},
+    {ADMIN_POST, "/echo", true, h_echo},
+    {ADMIN_POST, "/items/*/poke", true, h_poke},
+    {ADMIN_GET, "/both", true, h_hello},
+    {ADMIN_POST, "/both", true, h_echo},
+    {ADMIN_GET, "/oom", false, h_oom},
+    {ADMIN_POST, "/refuse", false, h_refuse},
+    {ADMIN_POST, "/stop-admin", false, h_stop_admin},
+};
+
+static const char *token_of(void *ctx)
+{
+    (void)ctx;
+    return live.token;
+}
+
+/* ---- the server on a loop thread ----------------------------------------- */
 
 static void live_stop_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
     (void)w;
     (void)revents;
-    admin_stop(ctl.admin);
-    ctl.admin = NULL;
+    admin_stop(live.admin);
+    live.admin = NULL;
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -692,30 +153,44 @@ static void *live_main(void *arg)
     return NULL;
 }
 
-/* admin_start on a loop of its own, run by a thread until the test ends. */
-static void live_start(const char *addrtext, const char *token)
+static struct conf_addr parse_addr(const char *text)
 {
     struct conf_addr addr;
     char err[256];
 
-    ctl.token = token;
-    if (strcmp(addrtext, "127.0.0.1:0") == 0) {
+    if (strcmp(text, "127.0.0.1:0") == 0) {
         /* The config refuses port 0; admin_start takes it (any free port). */
         cr_assert_eq(conf_parse_addr("127.0.0.1:1", &addr, err, sizeof(err)), 0, "%s", err);
         ((struct sockaddr_in *)&addr.ss)->sin_port = 0;
         addr.port = 0;
         snprintf(addr.text, sizeof(addr.text), "127.0.0.1:0");
     } else {
-        cr_assert_eq(conf_parse_addr(addrtext, &addr, err, sizeof(err)), 0, "%s", err);
+        cr_assert_eq(conf_parse_addr(text, &addr, err, sizeof(err)), 0, "%s", err);
     }
+    return addr;
+}
+
+/* admin_start on a loop of its own, run by a thread until the test ends. */
+static void live_start_idle(const char *addrtext, const char *token, double idle_s)
+{
+    struct conf_addr addr = parse_addr(addrtext);
+    struct admin_api api = {routes, sizeof(routes) / sizeof(routes[0]), token_of, NULL, idle_s};
+    char err[256];
+
+    live.token = token;
     live.loop = ev_loop_new(EVFLAG_AUTO);
-    ctl.admin = admin_start(live.loop, &addr, &ctl, err, sizeof(err));
-    cr_assert_not_null(ctl.admin, "%s", err);
-    snprintf(live.addr, sizeof(live.addr), "%s", admin_addr(ctl.admin)->text);
+    live.admin = admin_start(live.loop, &addr, &api, err, sizeof(err));
+    cr_assert_not_null(live.admin, "%s", err);
+    snprintf(live.addr, sizeof(live.addr), "%s", admin_addr(live.admin)->text);
     ev_async_init(&live.stop, live_stop_cb);
     ev_async_start(live.loop, &live.stop);
     cr_assert_eq(pthread_create(&live.thread, NULL, live_main, NULL), 0);
     live.running = true;
+}
+
+static void live_start(const char *addrtext, const char *token)
+{
+    live_start_idle(addrtext, token, 0);
 }
 
 static void live_end(void)
@@ -728,9 +203,9 @@ static void live_end(void)
     live.running = false;
 }
 
-TestSuite(live, .fini = live_end);
+TestSuite(admin, .fini = live_end);
 
-static int live_connect_to(const char *text)
+static int connect_to(const char *text)
 {
     struct conf_addr addr;
     char err[256];
@@ -748,15 +223,15 @@ static int live_connect_to(const char *text)
 
 static int live_connect(void)
 {
-    int fd = live_connect_to(live.addr);
+    int fd = connect_to(live.addr);
 
     cr_assert(fd >= 0, "connect %s: %s", live.addr, strerror(errno));
     return fd;
 }
 
-static void send_str(int fd, const char *s)
+static void send_bytes(int fd, const char *s, size_t n)
 {
-    size_t n = strlen(s), off = 0;
+    size_t off = 0;
 
     while (off < n) {
         ssize_t w = send(fd, s + off, n - off, MSG_NOSIGNAL);
@@ -766,16 +241,19 @@ static void send_str(int fd, const char *s)
     }
 }
 
+static void send_str(int fd, const char *s)
+{
+    send_bytes(fd, s, strlen(s));
+}
+
 /* One byte within 3 s: 1, 0 at EOF (or reset), -1 on timeout. */
 static int read_byte(int fd, char *c)
 {
     struct pollfd p = {fd, POLLIN, 0};
-    ssize_t n;
 
     if (poll(&p, 1, 3000) != 1)
         return -1;
-    n = read(fd, c, 1);
-    return n == 1 ? 1 : 0;
+    return read(fd, c, 1) == 1 ? 1 : 0;
 }
 
 struct resp {
@@ -852,177 +330,315 @@ static bool still_open(int fd)
     return poll(&p, 1, 200) == 0;
 }
 
-static void exchange(const char *req, struct resp *r)
+/* One request on a connection of its own; the answer's status. */
+static int exchange(const char *req, struct resp *r)
 {
     int fd = live_connect();
 
     send_str(fd, req);
     read_resp(fd, r, strncmp(req, "HEAD ", 5) == 0);
     close(fd);
+    return r->status;
 }
 
-Test(live, health_ready_and_the_common_headers)
+/* exchange, with the body checked and freed. */
+static void expect(const char *req, int status, const char *body)
+{
+    struct resp r;
+
+    cr_assert_eq(exchange(req, &r), status, "%s → %d %s", req, r.status, r.body);
+    if (body != NULL)
+        cr_assert_str_eq(r.body, body, "%s", req);
+    free(r.body);
+}
+
+#define GET(path, extra) "GET " path " HTTP/1.1\r\nHost: t\r\n" extra "\r\n"
+#define POST(path, extra) "POST " path " HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n" extra "\r\n"
+#define AUTH "Authorization: Bearer s3cret\r\n"
+
+/* ---- pure functions ------------------------------------------------------- */
+
+Test(admin, token_compare)
+{
+    cr_assert(admin_token_equal("secret", 6, "secret", 6));
+    cr_assert(!admin_token_equal("secreT", 6, "secret", 6));
+    cr_assert(!admin_token_equal("secre", 5, "secret", 6));
+    cr_assert(!admin_token_equal("secrets", 7, "secret", 6));
+    cr_assert(!admin_token_equal("", 0, "secret", 6));
+    cr_assert(!admin_token_equal("secret\0", 7, "secret", 6));
+    cr_assert(!admin_token_equal("xecret", 6, "secret", 6), "the first byte counts too");
+    cr_assert(admin_token_equal("", 0, "", 0));
+}
+
+Test(admin, error_documents_are_valid_json_whatever_the_message)
+{
+    struct admin_answer ans = {.status = 200};
+    json_t *s;
+
+    sbuf_init(&ans.body);
+    sbuf_puts(&ans.body, "{\"partial\":");
+    admin_error(&ans, 409, "drover is draining: no %s", "reload");
+    cr_assert_eq(ans.status, 409);
+    cr_assert_str_eq(ans.body.data, "{\"error\":\"drover is draining: no reload\"}",
+                     "what the handler wrote before is replaced");
+    admin_error(&ans, 400, "a \"quoted\"\nline with a \\ and caf\xc3\xa9 and \xe9");
+    cr_assert_str_eq(ans.body.data,
+                     "{\"error\":\"a \\\"quoted\\\"\\nline with a \\\\ and caf\xc3\xa9 and "
+                     "\xc3\xa9\"}",
+                     "a stray byte is read as Latin-1: %s", ans.body.data);
+    sbuf_free(&ans.body);
+    s = admin_string("\xff");
+    cr_assert_str_eq(json_string_value(s), "\xc3\xbf");
+    json_decref(s);
+    s = admin_string(NULL);
+    cr_assert(json_is_null(s));
+    json_decref(s);
+}
+
+/* ---- answers and routing ----------------------------------------------------- */
+
+Test(admin, answers_have_the_common_headers_and_keep_alive)
 {
     struct resp r;
     int fd;
 
     live_start("127.0.0.1:0", NULL);
     fd = live_connect();
-    send_str(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    send_str(fd, GET("/hello", ""));
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 200);
+    cr_assert(strncmp(r.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
     cr_assert_str_eq(hdr(&r, "Content-Type"), "application/json");
     cr_assert_str_eq(hdr(&r, "Cache-Control"), "no-store");
-    cr_assert_str_eq(r.body, "{\"status\":\"ok\"}\n");
+    cr_assert_str_eq(hdr(&r, "Content-Length"), "15");
+    cr_assert_str_eq(r.body, "{\"hello\":true}\n", "a final newline is added");
     cr_assert_null(hdr(&r, "Connection"), "HTTP/1.1 keep-alive is the default");
     free(r.body);
-    /* Same connection. */
-    send_str(fd, "GET /ready HTTP/1.1\r\nHost: t\r\n\r\n");
+    send_str(fd, GET("/text", ""));
     read_resp(fd, &r, false);
-    cr_assert_eq(r.status, 503);
-    cr_assert(strstr(r.head, "HTTP/1.1 503 Service Unavailable\r\n") == r.head);
-    cr_assert_str_eq(r.body, "{\"status\":\"not ready\",\"routes\":[\"/api/\"]}\n");
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(hdr(&r, "Content-Type"), "text/plain; version=0.0.4");
+    cr_assert_str_eq(r.body, "m 1\n", "no second newline");
     free(r.body);
     cr_assert(still_open(fd));
     close(fd);
+    cr_assert_eq(seen.calls, 2);
 }
 
-Test(live, token_method_and_unknown_paths)
+Test(admin, handler_statuses_refusals_and_out_of_memory)
+{
+    live_start("127.0.0.1:0", NULL);
+    expect(GET("/secret", ""), 203, "{\"secret\":1}\n");
+    expect(POST("/refuse", ""), 422, "{\"error\":\"bad \\\"thing\\\"\\tthere \xc3\xbf\"}\n");
+    expect(GET("/oom", ""), 500, "{\"error\":\"out of memory\"}\n");
+}
+
+Test(admin, the_token_guards_the_routes_that_need_it)
 {
     struct resp r;
 
     live_start("127.0.0.1:0", "s3cret");
-    exchange("GET /health HTTP/1.1\r\nHost: t\r\n\r\n", &r);
-    cr_assert_eq(r.status, 200, "/health needs no token");
-    free(r.body);
-    exchange("GET /status HTTP/1.1\r\nHost: t\r\n\r\n", &r);
-    cr_assert_eq(r.status, 401);
+    cr_assert_eq(exchange(GET("/secret", ""), &r), 401);
     cr_assert_str_eq(hdr(&r, "WWW-Authenticate"), "Bearer");
     cr_assert_str_eq(r.body, "{\"error\":\"missing or wrong bearer token\"}\n");
     free(r.body);
-    exchange("GET /status HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer wrong\r\n\r\n", &r);
-    cr_assert_eq(r.status, 401);
-    free(r.body);
-    exchange("GET /status HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer s3cret\r\n\r\n", &r);
-    cr_assert_eq(r.status, 200);
-    cr_assert_eq(r.body_len, strlen(status_doc) + 1);
-    cr_assert(strncmp(r.body, status_doc, strlen(status_doc)) == 0);
-    free(r.body);
-    exchange("GET /reload HTTP/1.1\r\nHost: t\r\n\r\n", &r);
-    cr_assert_eq(r.status, 401, "auth comes before the method");
-    free(r.body);
-    exchange("GET /reload HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer s3cret\r\n\r\n", &r);
-    cr_assert_eq(r.status, 405);
+    expect(GET("/secret", AUTH), 203, "{\"secret\":1}\n");
+    expect(GET("/secret", "Authorization: bearer s3cret\r\n"), 203, NULL);
+    expect(GET("/secret", "Authorization: BEARER   s3cret  \r\n"), 203, NULL);
+    expect(GET("/secret", "Authorization: Bearer S3cret\r\n"), 401, NULL);
+    expect(GET("/secret", "Authorization: Bearer s3cre\r\n"), 401, NULL);
+    expect(GET("/secret", "Authorization: Bearer s3crett\r\n"), 401, NULL);
+    expect(GET("/secret", "Authorization: Bearer\r\n"), 401, NULL);
+    expect(GET("/secret", "Authorization: Bearers3cret\r\n"), 401, NULL);
+    expect(GET("/secret", "Authorization: Basic s3cret\r\n"), 401, NULL);
+    expect(GET("/secret", "Authorization: s3cret\r\n"), 401, NULL);
+    /* A public route needs none, and a wrong one does not hurt. */
+    expect(GET("/hello", ""), 200, NULL);
+    expect(GET("/hello", "Authorization: Bearer nope\r\n"), 200, NULL);
+}
+
+Test(admin, no_token_in_force_opens_every_route)
+{
+    live_start("127.0.0.1:0", "");
+    expect(GET("/secret", ""), 203, NULL);
+    expect(GET("/secret", "Authorization: Bearer anything\r\n"), 203, NULL);
+}
+
+Test(admin, auth_then_method_then_path)
+{
+    struct resp r;
+
+    live_start("127.0.0.1:0", "s3cret");
+    /* Without the token a wrong method and an unknown path are both 401. */
+    expect(GET("/echo", ""), 401, NULL);
+    expect(GET("/nope", ""), 401, NULL);
+    expect(POST("/nope", ""), 401, NULL);
+    cr_assert_eq(exchange(GET("/echo", AUTH), &r), 405);
     cr_assert_str_eq(hdr(&r, "Allow"), "POST");
     cr_assert_str_eq(r.body, "{\"error\":\"use POST\"}\n");
     free(r.body);
-    exchange("POST /status HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer s3cret\r\n"
-             "Content-Length: 0\r\n\r\n",
-             &r);
-    cr_assert_eq(r.status, 405);
+    /* A public path: 405 without a token. */
+    cr_assert_eq(exchange(POST("/hello", ""), &r), 405);
     cr_assert_str_eq(hdr(&r, "Allow"), "GET, HEAD");
+    cr_assert_str_eq(r.body, "{\"error\":\"use GET or HEAD\"}\n");
     free(r.body);
-    exchange("GET /nope HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer s3cret\r\n\r\n", &r);
-    cr_assert_eq(r.status, 404);
-    cr_assert_str_eq(r.body, "{\"error\":\"no such endpoint\"}\n");
+    cr_assert_eq(exchange("DELETE /both HTTP/1.1\r\nHost: t\r\n" AUTH "\r\n", &r), 405);
+    cr_assert_str_eq(hdr(&r, "Allow"), "GET, HEAD, POST");
     free(r.body);
-    cr_assert_eq(ctl.reload_calls, 0);
+    expect(GET("/nope", AUTH), 404, "{\"error\":\"no such endpoint\"}\n");
+    /* One path, two methods, two handlers. */
+    expect(GET("/both", AUTH), 200, "{\"hello\":true}\n");
+    expect(POST("/both", AUTH), 201, "0:\n");
+    cr_assert_eq(seen.calls, 2);
 }
 
-Test(live, head_has_the_headers_and_no_body)
+Test(admin, routes_match_the_path_only)
+{
+    live_start("127.0.0.1:0", NULL);
+    expect(GET("/hello?verbose=1&x=/secret", ""), 200, NULL);
+    cr_assert_str_eq(seen.path, "/hello", "the handler sees the path without the query");
+    cr_assert(!seen.had_param);
+    expect("GET http://localhost:8081/hello HTTP/1.1\r\nHost: localhost:8081\r\n\r\n", 200, NULL);
+    expect("GET http://localhost:8081 HTTP/1.1\r\nHost: localhost:8081\r\n\r\n", 404, NULL);
+    expect(GET("/hello/", ""), 404, NULL);
+    expect(GET("/HELLO", ""), 404, NULL);
+    expect(GET("/", ""), 404, NULL);
+    expect(GET("/hellox", ""), 404, NULL);
+    cr_assert_eq(seen.calls, 2);
+}
+
+Test(admin, a_pattern_passes_its_segment)
+{
+    char req[256], seg[65];
+
+    live_start("127.0.0.1:0", NULL);
+    expect(POST("/items/my_worker-2/poke?x", ""), 202, "{\"item\":\"my_worker-2\"}\n");
+    cr_assert(seen.had_param);
+    cr_assert_str_eq(seen.param, "my_worker-2");
+    cr_assert_str_eq(seen.path, "/items/my_worker-2/poke");
+    expect(POST("/items//poke", ""), 404, NULL);
+    expect(POST("/items/a%20b/poke", ""), 404, NULL);
+    expect(POST("/items/../poke", ""), 404, NULL);
+    expect(POST("/items/a.b/poke", ""), 404, NULL);
+    expect(POST("/items/web/poke/now", ""), 404, NULL);
+    expect(POST("/items/web", ""), 404, NULL);
+    memset(seg, 'a', 64);
+    seg[64] = '\0';
+    snprintf(req, sizeof(req), POST("/items/%s/poke", ""), seg);
+    expect(req, 404, NULL); /* 64 characters: one too many */
+    seg[63] = '\0';
+    snprintf(req, sizeof(req), POST("/items/%s/poke", ""), seg);
+    expect(req, 202, NULL);
+    cr_assert_eq(strlen(seen.param), 63);
+}
+
+Test(admin, head_has_the_headers_and_no_body)
 {
     struct resp r;
     int fd;
 
     live_start("127.0.0.1:0", NULL);
     fd = live_connect();
-    send_str(fd, "HEAD /status HTTP/1.1\r\nHost: t\r\n\r\n");
+    send_str(fd, "HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n");
     read_resp(fd, &r, true);
     cr_assert_eq(r.status, 200);
-    cr_assert_eq(strtoul(hdr(&r, "Content-Length"), NULL, 10), strlen(status_doc) + 1);
+    cr_assert_str_eq(hdr(&r, "Content-Length"), "15");
     free(r.body);
     /* Had a body been sent, it would be read as this answer's head. */
-    send_str(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    send_str(fd, GET("/hello", ""));
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 200);
     free(r.body);
     close(fd);
 }
 
-Test(live, pipelined_requests_answered_in_order_then_close)
+Test(admin, pipelined_requests_answered_in_order_then_close)
 {
     struct resp r;
     int fd;
 
     live_start("127.0.0.1:0", NULL);
     fd = live_connect();
-    send_str(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
-                 "POST /processes/web/restart HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
-                 "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    send_str(fd, GET("/hello", "")
+                 "\r\n" /* a stray empty line between requests is ignored */
+                 "POST /items/web/poke HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+                 "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "2\r\nhi\r\n0\r\n\r\n"
+                 "GET /text HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 200);
     free(r.body);
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 202);
-    cr_assert_str_eq(r.body, "{\"type\":\"web\",\"action\":\"restart\"}\n");
+    cr_assert_str_eq(r.body, "{\"item\":\"web\"}\n");
+    free(r.body);
+    read_resp(fd, &r, false);
+    cr_assert_eq(r.status, 201);
+    cr_assert_str_eq(r.body, "2:hi\n");
     free(r.body);
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 200);
-    cr_assert_str_eq(hdr(&r, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     cr_assert_str_eq(hdr(&r, "Connection"), "close");
-    cr_assert_str_eq(r.body, "# TYPE drover_up gauge\ndrover_up 1\n");
+    cr_assert_str_eq(r.body, "m 1\n");
     free(r.body);
     cr_assert(closed_soon(fd));
     close(fd);
-    cr_assert_eq(ctl.process_calls, 1);
-    cr_assert_str_eq(ctl.last_action, "restart");
+    cr_assert_eq(seen.calls, 4);
 }
 
-Test(live, scale_bodies)
+Test(admin, bodies_reach_the_handler_whole)
 {
     struct resp r;
+    char *big = malloc(65536 + 256), want[32];
     int fd;
 
     live_start("127.0.0.1:0", NULL);
-    exchange("POST /scale HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nnot json", &r);
-    cr_assert_eq(r.status, 400);
-    cr_assert_str_eq(r.body,
-                     "{\"error\":\"body: line 1 column 1: unexpected 'n'; expected a value\"}\n");
-    free(r.body);
-    exchange("POST /scale HTTP/1.1\r\nHost: t\r\nContent-Length: 21\r\n\r\n{\"web\":3, \"worker\":0}",
-             &r);
-    cr_assert_eq(r.status, 200);
-    cr_assert_str_eq(r.body, "{\"formation\":{\"web\":3,\"worker\":0}}\n");
-    free(r.body);
-    cr_assert_str_eq(ctl.scale_seen, "web=3;worker=0;");
-    exchange("POST /scale HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "5\r\n{\"web\r\n4\r\n\":7}\r\n0\r\n\r\n",
-             &r);
-    cr_assert_eq(r.status, 200);
-    cr_assert_str_eq(r.body, "{\"formation\":{\"web\":7}}\n");
-    free(r.body);
-    exchange("POST /scale HTTP/1.1\r\nHost: t\r\nContent-Length: 12\r\n\r\n{\"nope\":1}  ", &r);
-    cr_assert_eq(r.status, 404);
-    free(r.body);
-
-    /* Expect: 100-continue gets its interim answer before the body is sent. */
+    expect("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\n\r\n{\"web\":3}", 201,
+           "9:{\"web\":3}\n");
+    /* Chunked, in pieces: de-chunked for the handler. */
     fd = live_connect();
-    send_str(fd, "POST /scale HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n");
-    {
-        char got[26] = {0};
-
-        for (size_t i = 0; i < 25; i++)
-            cr_assert_eq(read_byte(fd, &got[i]), 1);
-        cr_assert_str_eq(got, "HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    send_str(fd, "{\"web\":1}");
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"we");
+    usleep(50 * 1000);
+    send_str(fd, "b\r\n4\r\n\":7}\r\n0\r\n\r\n");
     read_resp(fd, &r, false);
-    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "9:{\"web\":7}\n");
+    free(r.body);
+    close(fd);
+    /* Exactly 64 KiB, larger than the read buffer. */
+    memset(big, 'x', 65536);
+    fd = live_connect();
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 65536\r\n\r\n");
+    send_bytes(fd, big, 65536);
+    read_resp(fd, &r, false);
+    snprintf(want, sizeof(want), "65536:xxxx");
+    cr_assert(strncmp(r.body, want, strlen(want)) == 0);
+    cr_assert_eq(seen.body_len, 65536);
+    free(r.body);
+    close(fd);
+    free(big);
+}
+
+Test(admin, expect_100_continue_gets_its_interim_answer)
+{
+    struct resp r;
+    char got[26] = {0};
+    int fd;
+
+    live_start("127.0.0.1:0", NULL);
+    fd = live_connect();
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+    for (size_t i = 0; i < 25; i++)
+        cr_assert_eq(read_byte(fd, &got[i]), 1);
+    cr_assert_str_eq(got, "HTTP/1.1 100 Continue\r\n\r\n");
+    send_str(fd, "ok");
+    read_resp(fd, &r, false);
+    cr_assert_eq(r.status, 201);
+    cr_assert_str_eq(r.body, "2:ok\n");
     free(r.body);
     close(fd);
 }
 
-Test(live, limits_and_malformed_requests_close)
+Test(admin, limits_413_431_414)
 {
     struct resp r;
     char *big = malloc(20000);
@@ -1031,19 +647,19 @@ Test(live, limits_and_malformed_requests_close)
     live_start("127.0.0.1:0", NULL);
     /* Body over 64 KiB by Content-Length: refused at once, unread. */
     fd = live_connect();
-    send_str(fd, "POST /scale HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n");
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 65537\r\n\r\n");
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 413);
     cr_assert_str_eq(hdr(&r, "Connection"), "close");
+    cr_assert_str_eq(r.body, "{\"error\":\"request body larger than 64 KiB\"}\n");
     free(r.body);
     cr_assert(closed_soon(fd));
     close(fd);
 
     /* Chunked over 64 KiB. */
     fd = live_connect();
-    send_str(fd, "POST /scale HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
     memset(big, 'a', 16384);
-    big[16384] = '\0';
     for (int i = 0; i < 5; i++) {
         send_str(fd, "4000\r\n");
         if (send(fd, big, 16384, MSG_NOSIGNAL) < 0 || send(fd, "\r\n", 2, MSG_NOSIGNAL) < 0)
@@ -1057,46 +673,67 @@ Test(live, limits_and_malformed_requests_close)
     /* Head over 16 KiB. */
     fd = live_connect();
     memset(big, 'x', 17000);
-    big[17000] = '\0';
-    send_str(fd, "GET /health HTTP/1.1\r\nHost: t\r\nX-Big: ");
-    send(fd, big, 17000, MSG_NOSIGNAL);
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\nX-Big: ");
+    send_bytes(fd, big, 17000);
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 431);
+    cr_assert_str_eq(r.body, "{\"error\":\"request head larger than 16 KiB\"}\n");
     free(r.body);
     close(fd);
 
-    fd = live_connect();
-    send_str(fd, "\x16\x03\x01 garbage\r\n\r\n");
-    read_resp(fd, &r, false);
-    cr_assert_eq(r.status, 400);
-    cr_assert(strstr(r.body, "malformed request") != NULL, "%s", r.body);
-    free(r.body);
-    cr_assert(closed_soon(fd));
-    close(fd);
+    /* A target over 2 KiB, and over the router's own 8 KiB. */
+    for (size_t len = 2100; len <= 9000; len += 6900) {
+        char *req = malloc(len + 64);
 
-    exchange("GET /health HTTP/1.1\r\n\r\n", &r);
-    cr_assert_eq(r.status, 400);
-    cr_assert_str_eq(r.body, "{\"error\":\"HTTP/1.1 request without Host\"}\n");
-    free(r.body);
-    exchange("GET /status HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer a\r\n"
-             "Authorization: Bearer b\r\n\r\n",
-             &r);
-    cr_assert_eq(r.status, 400);
-    free(r.body);
-    exchange("GET /health HTTP/2.0\r\nHost: t\r\n\r\n", &r);
-    cr_assert_eq(r.status, 505);
-    free(r.body);
+        memset(big, 'p', len);
+        snprintf(req, len + 64, "GET /%.*s HTTP/1.1\r\nHost: t\r\n\r\n", (int)len, big);
+        expect(req, 414, "{\"error\":\"request target longer than 2 KiB\"}\n");
+        free(req);
+    }
+    cr_assert_eq(seen.calls, 0);
     free(big);
 }
 
-Test(live, http10_keep_alive_rules)
+Test(admin, malformed_requests_get_400_and_close)
 {
     struct resp r;
     int fd;
 
     live_start("127.0.0.1:0", NULL);
     fd = live_connect();
-    send_str(fd, "GET /health HTTP/1.0\r\n\r\n");
+    send_str(fd, "\x16\x03\x01 garbage\r\n\r\n");
+    read_resp(fd, &r, false);
+    cr_assert_eq(r.status, 400);
+    cr_assert_str_eq(hdr(&r, "Connection"), "close");
+    free(r.body);
+    cr_assert(closed_soon(fd));
+    close(fd);
+
+    expect("GET /hello HTTP/1.1\r\n\r\n", 400, "{\"error\":\"missing Host header\"}\n");
+    expect("GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400,
+           "{\"error\":\"more than one Host header\"}\n");
+    expect("GET /secret HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer a\r\n"
+           "Authorization: Bearer b\r\n\r\n",
+           400, "{\"error\":\"more than one Authorization header\"}\n");
+    expect("GET /hello HTTP/1.1\nHost: t\n\n", 400, NULL);
+    expect("GET /hello HTTP/1.1\r\nHost: t\r\n folded\r\n\r\n", 400, NULL);
+    expect("GET /hello HTTP/2.0\r\nHost: t\r\n\r\n", 505,
+           "{\"error\":\"only HTTP/1.0 and HTTP/1.1 are supported\"}\n");
+    expect("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400,
+           NULL);
+    expect("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+           400, NULL);
+    cr_assert_eq(seen.calls, 0);
+}
+
+Test(admin, http10_keep_alive_rules)
+{
+    struct resp r;
+    int fd;
+
+    live_start("127.0.0.1:0", NULL);
+    fd = live_connect();
+    send_str(fd, "GET /hello HTTP/1.0\r\n\r\n");
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(hdr(&r, "Connection"), "close");
@@ -1104,7 +741,7 @@ Test(live, http10_keep_alive_rules)
     cr_assert(closed_soon(fd));
     close(fd);
     fd = live_connect();
-    send_str(fd, "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    send_str(fd, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     read_resp(fd, &r, false);
     cr_assert_str_eq(hdr(&r, "Connection"), "keep-alive");
     free(r.body);
@@ -1112,169 +749,59 @@ Test(live, http10_keep_alive_rules)
     close(fd);
 }
 
-Test(live, refused_before_the_body_is_read)
+Test(admin, refused_before_the_body_is_read)
 {
     struct resp r;
     int fd;
 
     live_start("127.0.0.1:0", "s3cret");
     fd = live_connect();
-    send_str(fd, "POST /scale HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 401);
     cr_assert_str_eq(hdr(&r, "Connection"), "close");
     free(r.body);
     close(fd);
-    cr_assert_eq(ctl.scale_calls, 0);
+    fd = live_connect();
+    send_str(fd, "POST /nope HTTP/1.1\r\nHost: t\r\n" AUTH "Content-Length: 10\r\n\r\n");
+    read_resp(fd, &r, false);
+    cr_assert_eq(r.status, 404);
+    free(r.body);
+    close(fd);
+    cr_assert_eq(seen.calls, 0);
 }
 
-Test(live, admin_stop_inside_a_control_call_still_answers)
+Test(admin, admin_stop_inside_a_handler_still_answers)
 {
     struct resp r;
     int idle, fd;
 
     live_start("127.0.0.1:0", NULL);
     idle = live_connect();
-    ctl.stop_admin_in_reload = true;
     fd = live_connect();
-    send_str(fd, "POST /reload HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    send_str(fd, POST("/stop-admin", ""));
     read_resp(fd, &r, false);
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(hdr(&r, "Connection"), "close");
+    cr_assert_str_eq(r.body, "{\"stopped\":true}\n");
     free(r.body);
     cr_assert(closed_soon(fd));
     cr_assert(closed_soon(idle), "other connections are closed too");
     close(fd);
     close(idle);
-    cr_assert_lt(live_connect_to(live.addr), 0, "still listening");
-    cr_assert_null(ctl.admin);
+    cr_assert_lt(connect_to(live.addr), 0, "still listening");
+    cr_assert_null(live.admin);
 }
 
-/* ---- the CLI against the live server ---------------------------------------- */
+/* ---- the listener --------------------------------------------------------- */
 
-static int run_cli(struct sbuf *out, struct sbuf *err, const char *admin, int argc, ...)
+Test(admin, unix_socket_stale_file_live_file_and_cleanup)
 {
-    struct cli_opts o;
-    char *argv[16], e[256];
-    va_list ap;
-    int r;
-
-    va_start(ap, argc);
-    for (int i = 0; i < argc; i++)
-        argv[i] = va_arg(ap, char *);
-    va_end(ap);
-    argv[argc] = NULL;
-    r = cli_parse_args(argc, argv, &o, e, sizeof(e));
-    cr_assert_eq(r, CLI_OK, "%s", e);
-    o.admin = admin;
-    o.dir = "/nonexistent";
-    out->len = err->len = 0;
-    if (out->data)
-        out->data[0] = '\0';
-    if (err->data)
-        err->data[0] = '\0';
-    return cli_exec(&o, out, err);
-}
-
-Test(live, cli_commands)
-{
-    struct sbuf out, err;
-    char want[256];
-
-    sbuf_init(&out);
-    sbuf_init(&err);
-    live_start("127.0.0.1:0", "s3cret");
-    setenv("DROVER_ADMIN_TOKEN", "s3cret", 1);
-
-    cr_assert_eq(run_cli(&out, &err, live.addr, 1, "status"), 0, "%s", err.data);
-    cr_assert(strstr(out.data, "web     web.1     101") != NULL, "%s", out.data);
-    cr_assert(strstr(out.data, "drover pid 4242, up 1h02m, 3 connections, serving\n") != NULL);
-    cr_assert_eq(run_cli(&out, &err, live.addr, 2, "status", "--json"), 0);
-    cr_assert_eq(out.len, strlen(status_doc) + 1);
-
-    cr_assert_eq(run_cli(&out, &err, live.addr, 3, "scale", "web=4", "worker=1"), 0, "%s", err.data);
-    cr_assert_str_eq(out.data, "web=4 worker=1\n");
-    cr_assert_eq(run_cli(&out, &err, live.addr, 2, "scale", "nosuch=1"), 1);
-    cr_assert_str_eq(err.data, "no process type \"nosuch\"\n");
-
-    cr_assert_eq(run_cli(&out, &err, live.addr, 2, "restart", "web"), 0, "%s", err.data);
-    cr_assert_str_eq(out.data, "restarting web (rolling, in the background)\n");
-    cr_assert_eq(run_cli(&out, &err, live.addr, 2, "restart", "nosuchtype"), 1);
-    cr_assert_str_eq(err.data, "no process type \"nosuchtype\"\n");
-    cr_assert_eq(run_cli(&out, &err, live.addr, 2, "stop", "worker"), 0);
-    cr_assert_str_eq(ctl.last_type, "worker");
-    cr_assert_str_eq(ctl.last_action, "stop");
-
-    cr_assert_eq(run_cli(&out, &err, live.addr, 1, "reload"), 0);
-    cr_assert_str_eq(out.data, "web: 2 → 3 instances\ntimeouts.connect: 3s → 1s\n");
-    ctl.reload_status = 422;
-    cr_assert_eq(run_cli(&out, &err, live.addr, 1, "reload"), 1);
-    cr_assert_str_eq(err.data, "/app/drover.yaml:3:5: unknown key \"lisen\"\n");
-
-    setenv("DROVER_ADMIN_TOKEN", "wrong", 1);
-    cr_assert_eq(run_cli(&out, &err, live.addr, 1, "status"), 1);
-    snprintf(want, sizeof(want),
-             "the admin API at %s refused the token (set DROVER_ADMIN_TOKEN)\n", live.addr);
-    cr_assert_str_eq(err.data, want);
-    cr_assert_eq(out.len, 0);
-    unsetenv("DROVER_ADMIN_TOKEN");
-    cr_assert_eq(run_cli(&out, &err, live.addr, 1, "status"), 1);
-    snprintf(want, sizeof(want), "the admin API at %s needs a token (set DROVER_ADMIN_TOKEN)\n",
-             live.addr);
-    cr_assert_str_eq(err.data, want);
-    sbuf_free(&out);
-    sbuf_free(&err);
-}
-
-Test(cli_net, unreachable_and_timeout)
-{
-    struct sbuf out, err;
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sin);
-    char addr[64], want[256];
-    int fd;
-
-    sbuf_init(&out);
-    sbuf_init(&err);
-    /* A port nobody listens on. */
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    getsockname(fd, (struct sockaddr *)&sin, &len);
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", ntohs(sin.sin_port));
-    close(fd);
-    cr_assert_eq(run_cli(&out, &err, addr, 1, "status"), 1);
-    snprintf(want, sizeof(want),
-             "cannot reach the admin API at %s: Connection refused (is drover running?)\n", addr);
-    cr_assert_str_eq(err.data, want);
-    cr_assert_eq(run_cli(&out, &err, "unix:/nonexistent/admin.sock", 1, "reload"), 1);
-    cr_assert_str_eq(err.data, "cannot reach the admin API at unix:/nonexistent/admin.sock: No "
-                               "such file or directory (is drover running?)\n");
-
-    /* Listening, never answering. */
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sin.sin_port = 0;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    cr_assert_eq(listen(fd, 8), 0);
-    len = sizeof(sin);
-    getsockname(fd, (struct sockaddr *)&sin, &len);
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", ntohs(sin.sin_port));
-    cli_timeout_ms = 300;
-    cr_assert_eq(run_cli(&out, &err, addr, 1, "status"), 1);
-    snprintf(want, sizeof(want), "the admin API at %s did not answer within 300ms\n", addr);
-    cr_assert_str_eq(err.data, want);
-    close(fd);
-    sbuf_free(&out);
-    sbuf_free(&err);
-}
-
-Test(live, unix_socket_stale_file_live_file_and_cleanup)
-{
-    char path[96], text[128], err[256];
+    char path[96], text[128], err[256], want[256];
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct admin_api api = {routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL, 0};
     struct conf_addr addr;
     struct ev_loop *other;
-    struct sbuf out, errout;
     struct stat st;
     int fd;
 
@@ -1291,54 +818,52 @@ Test(live, unix_socket_stale_file_live_file_and_cleanup)
     live_start(text, NULL);
     /* A second admin on the same live path is refused, and leaves it be. */
     other = ev_loop_new(EVFLAG_AUTO);
-    cr_assert_eq(conf_parse_addr(text, &addr, err, sizeof(err)), 0);
-    cr_assert_null(admin_start(other, &addr, &ctl, err, sizeof(err)));
-    cr_assert(strstr(err, "another process accepts connections there") != NULL, "%s", err);
+    addr = parse_addr(text);
+    cr_assert_null(admin_start(other, &addr, &api, err, sizeof(err)));
+    snprintf(want, sizeof(want), "cannot listen on %s: another process accepts connections there",
+             text);
+    cr_assert_str_eq(err, want);
     ev_loop_destroy(other);
-
-    sbuf_init(&out);
-    sbuf_init(&errout);
-    cr_assert_eq(run_cli(&out, &errout, text, 2, "restart", "web"), 0, "%s", errout.data);
-    cr_assert_str_eq(out.data, "restarting web (rolling, in the background)\n");
-    sbuf_free(&out);
-    sbuf_free(&errout);
+    expect(GET("/hello", ""), 200, NULL);
 
     live_end();
     cr_assert_neq(stat(path, &st), 0, "admin_stop removes the socket file");
 }
 
-Test(live, address_in_use)
+Test(admin, address_in_use_and_port_0)
 {
+    struct admin_api api = {routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL, 0};
     struct conf_addr addr;
     char err[256], want[256];
     struct ev_loop *other;
 
     live_start("127.0.0.1:0", NULL);
+    cr_assert(strncmp(live.addr, "127.0.0.1:", 10) == 0 && atoi(live.addr + 10) > 0,
+              "admin_addr has the port the kernel chose: %s", live.addr);
     other = ev_loop_new(EVFLAG_AUTO);
-    cr_assert_eq(conf_parse_addr(live.addr, &addr, err, sizeof(err)), 0);
-    cr_assert_null(admin_start(other, &addr, &ctl, err, sizeof(err)));
+    addr = parse_addr(live.addr);
+    cr_assert_null(admin_start(other, &addr, &api, err, sizeof(err)));
     snprintf(want, sizeof(want), "cannot listen on %s: Address already in use", live.addr);
     cr_assert_str_eq(err, want);
     ev_loop_destroy(other);
 }
 
-Test(live, idle_and_slow_requests_are_closed)
+Test(admin, idle_and_slow_requests_are_closed)
 {
     struct resp r;
     int idle, slow, used;
     long long t0;
 
-    admin_idle_s = 0.3;
-    live_start("127.0.0.1:0", NULL);
+    live_start_idle("127.0.0.1:0", NULL, 0.3);
     idle = live_connect();
     slow = live_connect();
     used = live_connect();
-    send_str(used, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    send_str(used, GET("/hello", ""));
     read_resp(used, &r, false);
     free(r.body);
     /* A head trickled byte by byte does not push the deadline back. */
     t0 = (long long)(ev_time() * 1000);
-    for (const char *s = "GET /health HTTP/1.1\r\nHost: t\r\n"; *s; s++) {
+    for (const char *s = "GET /hello HTTP/1.1\r\nHost: t\r\n"; *s; s++) {
         if (send(slow, s, 1, MSG_NOSIGNAL) < 0)
             break;
         usleep(50 * 1000);
@@ -1352,7 +877,7 @@ Test(live, idle_and_slow_requests_are_closed)
     close(used);
 }
 
-Test(live, connections_beyond_the_cap_wait_in_the_backlog)
+Test(admin, connections_beyond_the_cap_wait_in_the_backlog)
 {
     int fds[ADMIN_MAX_CONNS], extra;
     struct resp r;
@@ -1361,11 +886,11 @@ Test(live, connections_beyond_the_cap_wait_in_the_backlog)
     for (int i = 0; i < ADMIN_MAX_CONNS; i++)
         fds[i] = live_connect();
     /* Make sure every one of them was accepted. */
-    send_str(fds[ADMIN_MAX_CONNS - 1], "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    send_str(fds[ADMIN_MAX_CONNS - 1], GET("/hello", ""));
     read_resp(fds[ADMIN_MAX_CONNS - 1], &r, false);
     free(r.body);
     extra = live_connect();
-    send_str(extra, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    send_str(extra, GET("/hello", ""));
     cr_assert(still_open(extra), "answered beyond the cap");
     close(fds[0]);
     read_resp(extra, &r, false);
