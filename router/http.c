@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "lib/rng.h"
+#include "router/http_syntax.h"
 
 enum { CB_NONE, CB_FIELD, CB_VALUE };
 
@@ -216,151 +217,11 @@ const llhttp_settings_t http_head_settings = {
     .on_message_complete = on_message_complete,
 };
 
-/* Body parsing state (struct http_body in http.h). The payload is counted
- * and, when w is set, moved down over the chunk framing in place: the
- * write position never passes the bytes still to be parsed. */
-static int on_body(llhttp_t *p, const char *at, size_t len)
-{
-    struct http_body *b = p->data;
-
-    b->bytes += len;
-    if (b->w != NULL) {
-        memmove(b->w, at, len);
-        b->w += len;
-    }
-    return 0;
-}
-
-/* The last chunk: pause, so that http_parse_body learns where the trailer
- * section starts and scans it itself. */
-static int on_chunk_header(llhttp_t *p)
-{
-    struct http_body *b = p->data;
-
-    if (p->content_length != 0)
-        return 0;
-    b->trailer = TRAILER_LINE;
-    return HPE_PAUSED;
-}
-
-static int on_body_complete(llhttp_t *p)
-{
-    struct http_body *b = p->data;
-
-    b->complete = true;
-    return HPE_PAUSED;
-}
-
-const llhttp_settings_t http_body_settings = {
-    .on_body = on_body,
-    .on_chunk_header = on_chunk_header,
-    .on_message_complete = on_body_complete,
-};
-
 static int bad(struct http_head *h, int status, const char *reason)
 {
     h->err_status = status;
     h->err_reason = reason;
     return HTTP_HEAD_BAD;
-}
-
-/* RFC 9110 5.6.2 tchar, as a table: header names are checked byte by byte. */
-static const uint8_t tchar[256] = {
-    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
-    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
-};
-
-/* A field value byte: VCHAR, obs-text, SP or HTAB (RFC 9110 5.5). */
-static bool value_byte(unsigned char c)
-{
-    return (c >= 0x20 && c != 0x7f) || c == '\t';
-}
-
-static bool body_bad(struct http_body *b, int status, const char *reason)
-{
-    b->err_status = status;
-    b->err_reason = reason;
-    return false;
-}
-
-/* A field that frames or routes the message has no place in a trailer
- * section (RFC 9110 6.5.1); a recipient that merges trailers into the head
- * could read it. */
-static bool trailer_name_forbidden(const struct http_body *b)
-{
-    static const char *const names[] = {"content-length", "transfer-encoding", "host"};
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (b->name_len == strlen(names[i]) && memcmp(b->name, names[i], b->name_len) == 0)
-            return true;
-    return false;
-}
-
-/* Bodies: the bytes are forwarded as they came (chunk framing and trailer
- * section included), so the trailer section is held to a head's rules
- * (scan_header_lines) byte by byte as it arrives, in any pieces. */
-static bool scan_trailer(struct http_body *b, const char *s, const char *end)
-{
-    if (b->max_trailer != 0 && (size_t)(end - s) > b->max_trailer - b->trailer_bytes)
-        return body_bad(b, 431, "trailer section larger than limits.max_header_bytes");
-    b->trailer_bytes += (uint32_t)(end - s);
-    for (; s < end; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        switch (b->trailer) {
-        case TRAILER_LINE:
-            if (c == '\r') {
-                b->trailer = TRAILER_END_CR;
-                break;
-            }
-            if (c == ' ' || c == '\t')
-                return body_bad(b, 400, "obsolete line folding in a trailer field");
-            b->name_len = 0;
-            b->trailer = TRAILER_NAME;
-            /* fall through */
-        case TRAILER_NAME:
-            if (c == ':' && b->name_len > 0) {
-                if (trailer_name_forbidden(b))
-                    return body_bad(b, 400, "framing or routing field in the trailer section");
-                b->trailer = TRAILER_VALUE;
-            } else if (c == ' ' || c == '\t') {
-                return body_bad(b, 400, "whitespace before the colon of a trailer field");
-            } else if (!tchar[c]) {
-                return body_bad(b, 400, "invalid trailer field name");
-            } else {
-                if (b->name_len < sizeof(b->name))
-                    b->name[b->name_len] = (char)(c | 0x20);
-                if (b->name_len < UINT8_MAX)
-                    b->name_len++;
-            }
-            break;
-        case TRAILER_VALUE:
-            if (c == '\r')
-                b->trailer = TRAILER_CR;
-            else if (!value_byte(c))
-                return body_bad(b, 400, "invalid byte in a trailer field");
-            break;
-        case TRAILER_CR:
-        case TRAILER_END_CR:
-            if (c != '\n')
-                return body_bad(b, 400, "CR without LF in the trailer section");
-            b->trailer = b->trailer == TRAILER_CR ? TRAILER_LINE : TRAILER_DONE;
-            break;
-        default:
-            return body_bad(b, 400, "bytes after the trailer section");
-        }
-    }
-    return true;
 }
 
 /* Line endings in bytes that may be an incomplete head: NUL anywhere, a CR
@@ -407,14 +268,14 @@ static int scan_header_lines(struct http_head *h, const char *data, size_t len)
             break; /* the blank line: the head ends */
         if (*p == ' ' || *p == '\t')
             return bad(h, 400, "obsolete line folding in a header");
-        for (q = p; q < eol && tchar[(unsigned char)*q]; q++) {
+        for (q = p; q < eol && http_tchar[(unsigned char)*q]; q++) {
         }
         if (q < eol && (*q == ' ' || *q == '\t'))
             return bad(h, 400, "whitespace before the colon of a header");
         if (q == p || q == eol || *q != ':')
             return bad(h, 400, "invalid header name");
         for (q++; q < eol; q++)
-            if (!value_byte((unsigned char)*q))
+            if (!http_value_byte((unsigned char)*q))
                 return bad(h, 400, "invalid byte in a header value");
         p = eol + 2;
     }
@@ -508,15 +369,9 @@ static bool host_valid(const char *s, size_t len)
     return digits >= 1 && digits <= 5;
 }
 
-struct target_split {
-    size_t auth, authlen, path, query;
-};
-
-static struct target_split split_target(const char *s, size_t n);
-
 static int check_request(struct http_head *h, const char *data)
 {
-    struct target_split t = split_target(http_str(h, h->target), h->target.len);
+    struct target_split t = http_split_target(http_str(h, h->target), h->target.len);
     const char *host;
     size_t hostlen;
 
@@ -586,7 +441,7 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
             const char *reason = http_str(h, h->target);
 
             for (uint32_t i = 0; i < h->target.len; i++)
-                if (!value_byte((unsigned char)reason[i]))
+                if (!http_value_byte((unsigned char)reason[i]))
                     return bad(h, 502, "invalid byte in the reason phrase");
             return scan_header_lines(h, data, h->len) == HTTP_HEAD_DONE ? HTTP_HEAD_DONE
                                                                         : HTTP_HEAD_BAD;
@@ -630,71 +485,6 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
     }
 }
 
-enum body_kind http_request_body_kind(const llhttp_t *p)
-{
-    if (p->flags & F_CHUNKED)
-        return BODY_CHUNKED;
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0)
-        return BODY_LENGTH;
-    return BODY_NONE;
-}
-
-enum body_kind http_response_body_kind(const llhttp_t *p, bool head_request, int status)
-{
-    if (head_request || status == 204 || status == 304)
-        return BODY_NONE;
-    if (p->flags & F_CHUNKED)
-        return BODY_CHUNKED;
-    if (p->flags & F_TRANSFER_ENCODING)
-        return BODY_EOF;
-    if (p->flags & F_CONTENT_LENGTH)
-        return p->content_length > 0 ? BODY_LENGTH : BODY_NONE;
-    return BODY_EOF;
-}
-
-void http_body_init(llhttp_t *p, struct http_body *b, uint32_t max_trailer)
-{
-    memset(b, 0, sizeof(*b));
-    b->max_trailer = max_trailer;
-    p->settings = (void *)&http_body_settings;
-    p->data = b;
-}
-
-long http_parse_body(llhttp_t *p, const char *data, size_t len, bool *done)
-{
-    struct http_body *b = p->data;
-    const char *pos = data, *end = data + len;
-
-    *done = false;
-    for (;;) {
-        bool in_trailer = b->trailer != TRAILER_OFF;
-        llhttp_errno_t err = llhttp_execute(p, pos, (size_t)(end - pos));
-        const char *stop = err == HPE_PAUSED ? llhttp_get_error_pos(p) : end;
-
-        if (err != HPE_OK && err != HPE_PAUSED) {
-            /* llhttp refused a byte: the scan up to it names the fault. */
-            const char *at = llhttp_get_error_pos(p);
-            const char *upto = at != NULL && at >= pos && at < end ? at + 1 : end;
-
-            if (!in_trailer || scan_trailer(b, pos, upto))
-                body_bad(b, 400, in_trailer ? "malformed trailer section"
-                                            : "malformed chunked body");
-            return -1;
-        }
-        if (in_trailer && !scan_trailer(b, pos, stop))
-            return -1;
-        if (err == HPE_OK)
-            return (long)len;
-        if (b->complete) {
-            *done = true;
-            return (long)(stop - data);
-        }
-        /* Paused at the last chunk: the trailer section starts at stop. */
-        llhttp_resume(p);
-        pos = stop;
-    }
-}
-
 const char *http_header_value(const struct http_head *h, enum http_hdr_kind kind, size_t *len)
 {
     int i = h->first[kind];
@@ -735,12 +525,12 @@ void http_request_id_generate(uint64_t *rng, char out[33])
     out[32] = '\0';
 }
 
-/* Offsets into the target (struct target_split above): [auth,
+/* Offsets into the target (struct target_split, http_syntax.h): [auth,
  * auth+authlen) is the authority of an absolute-form target (authlen 0
  * otherwise), [path, query) the path and [query, end) the query with its
  * '?'. */
 
-static struct target_split split_target(const char *s, size_t n)
+struct target_split http_split_target(const char *s, size_t n)
 {
     struct target_split t = {0, 0, 0, 0};
     size_t i = 0;
@@ -766,7 +556,7 @@ void http_target_parts(const struct http_head *h, const char **path, size_t *pat
                        const char **authority, size_t *authlen)
 {
     const char *s = http_str(h, h->target);
-    struct target_split t = split_target(s, h->target.len);
+    struct target_split t = http_split_target(s, h->target.len);
 
     *authority = t.authlen > 0 ? s + t.auth : NULL;
     *authlen = t.authlen;
@@ -778,293 +568,3 @@ void http_target_parts(const struct http_head *h, const char **path, size_t *pat
     }
 }
 
-struct out {
-    char *p;
-    size_t len, cap;
-    bool overflow;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    if (o->overflow || n > o->cap - o->len) {
-        o->overflow = true;
-        return;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-static void put_uint(struct out *o, unsigned long long v)
-{
-    char tmp[24];
-    size_t i = sizeof(tmp);
-
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put(o, tmp + i, sizeof(tmp) - i);
-}
-
-/* Where header i's line ends (its CRLF included): the next line starts
- * there, or the head's final CRLF does. */
-static uint32_t line_end(const struct http_head *h, unsigned i)
-{
-    return i + 1 < h->nhdr ? h->hdr[i + 1].name.off : h->len - 2;
-}
-
-/* Origin-form target with the route's prefix stripped; the query is kept. */
-static void put_target(struct out *o, const struct http_head *h, size_t strip)
-{
-    const char *s = http_str(h, h->target);
-    size_t n = h->target.len;
-    struct target_split t;
-    const char *path;
-    size_t pathlen;
-
-    if (n == 1 && s[0] == '*') {
-        put(o, "*", 1);
-        return;
-    }
-    t = split_target(s, n);
-    path = s + t.path;
-    pathlen = t.query - t.path;
-    if (strip > pathlen)
-        strip = pathlen;
-    path += strip;
-    pathlen -= strip;
-    if (pathlen == 0 || path[0] != '/')
-        put(o, "/", 1);
-    put(o, path, pathlen);
-    put(o, s + t.query, n - t.query);
-}
-
-/* Hop-by-hop headers are dropped in both directions; Connection and Upgrade
- * survive only on a tunnel (WebSocket) handshake. */
-static bool hop_by_hop(const struct http_header *hd, bool tunnel)
-{
-    switch ((enum http_hdr_kind)hd->kind) {
-    case H_CONNECTION:
-    case H_UPGRADE:
-        return !tunnel;
-    case H_KEEP_ALIVE:
-    case H_PROXY_CONNECTION:
-    case H_TE:
-    case H_TRAILER:
-        return true;
-    default:
-        return hd->drop;
-    }
-}
-
-/* Copies the original bytes of a run of kept header lines [from, to). */
-static void put_run(struct out *o, const struct http_head *h, uint32_t *run, uint32_t to)
-{
-    if (*run != UINT32_MAX)
-        put(o, h->base + *run, to - *run);
-    *run = UINT32_MAX;
-}
-
-size_t http_write_request(const struct http_head *h, const struct http_request_rewrite *rw,
-                          char *out, size_t cap)
-{
-    struct out o = {out, 0, cap, false};
-    const char *target = http_str(h, h->target);
-    struct target_split t = split_target(target, h->target.len);
-    uint32_t run = UINT32_MAX;
-
-    puts_(&o, llhttp_method_name((llhttp_method_t)h->method));
-    put(&o, " ", 1);
-    put_target(&o, h, rw->strip);
-    put(&o, " HTTP/1.1\r\n", 11);
-    /* Header lines drover keeps go out as they came, a run at a time. */
-    for (unsigned i = 0; i < h->nhdr; i++) {
-        const struct http_header *hd = &h->hdr[i];
-
-        switch ((enum http_hdr_kind)hd->kind) {
-        case H_X_FORWARDED_FOR:
-        case H_X_FORWARDED_PROTO:
-        case H_X_FORWARDED_PORT:
-        case H_X_REQUEST_START:
-        case H_X_REQUEST_ID:
-            put_run(&o, h, &run, hd->name.off);
-            continue; /* set below */
-        case H_CONNECTION:
-            put_run(&o, h, &run, hd->name.off);
-            if (rw->tunnel)
-                puts_(&o, "Connection: upgrade\r\n");
-            continue;
-        case H_HOST:
-            /* RFC 9112 3.2.2: an absolute-form target's authority replaces
-             * Host, so the backend sees the host drover routed on. */
-            if (t.authlen > 0) {
-                put_run(&o, h, &run, hd->name.off);
-                puts_(&o, "Host: ");
-                put(&o, target + t.auth, t.authlen);
-                put(&o, "\r\n", 2);
-                continue;
-            }
-            break;
-        default:
-            break;
-        }
-        if (hop_by_hop(hd, rw->tunnel)) {
-            put_run(&o, h, &run, hd->name.off);
-            continue;
-        }
-        if (run == UINT32_MAX)
-            run = hd->name.off;
-    }
-    if (h->nhdr > 0)
-        put_run(&o, h, &run, line_end(h, h->nhdr - 1));
-    if (h->count[H_HOST] == 0 && t.authlen > 0) {
-        puts_(&o, "Host: ");
-        put(&o, target + t.auth, t.authlen);
-        put(&o, "\r\n", 2);
-    } else if (h->count[H_HOST] == 0 && rw->host != NULL) {
-        puts_(&o, "Host: ");
-        puts_(&o, rw->host);
-        put(&o, "\r\n", 2);
-    }
-    /* Every X-Forwarded-For the client sent merged into one, the client last. */
-    puts_(&o, "X-Forwarded-For: ");
-    for (unsigned i = 0; i < h->nhdr; i++) {
-        const struct http_header *hd = &h->hdr[i];
-
-        if (hd->kind != H_X_FORWARDED_FOR || hd->value.len == 0)
-            continue;
-        put(&o, http_str(h, hd->value), hd->value.len);
-        put(&o, ", ", 2);
-    }
-    puts_(&o, rw->client_ip);
-    puts_(&o, "\r\nX-Forwarded-Proto: http\r\n");
-    if (rw->listen_port != 0) {
-        puts_(&o, "X-Forwarded-Port: ");
-        put_uint(&o, rw->listen_port);
-        put(&o, "\r\n", 2);
-    }
-    puts_(&o, "X-Request-Start: t=");
-    put_uint(&o, (unsigned long long)rw->start_ms);
-    puts_(&o, "\r\nX-Request-Id: ");
-    put(&o, rw->request_id, rw->request_id_len);
-    put(&o, "\r\n\r\n", 4);
-    return o.overflow ? 0 : o.len;
-}
-
-size_t http_write_response(const struct http_head *h, const struct http_response_rewrite *rw,
-                           char *out, size_t cap)
-{
-    struct out o = {out, 0, cap, false};
-    uint32_t run = UINT32_MAX;
-
-    puts_(&o, "HTTP/1.1 ");
-    put_uint(&o, h->status);
-    put(&o, " ", 1);
-    if (h->target.len > 0)
-        put(&o, http_str(h, h->target), h->target.len);
-    else
-        puts_(&o, http_status_phrase(h->status));
-    put(&o, "\r\n", 2);
-    for (unsigned i = 0; i < h->nhdr; i++) {
-        const struct http_header *hd = &h->hdr[i];
-
-        if (hop_by_hop(hd, rw->tunnel) || (hd->kind == H_TRANSFER_ENCODING && rw->dechunk) ||
-            (rw->interim && (hd->kind == H_CONTENT_LENGTH || hd->kind == H_TRANSFER_ENCODING))) {
-            put_run(&o, h, &run, hd->name.off);
-            continue;
-        }
-        if (hd->kind == H_CONNECTION) {
-            put_run(&o, h, &run, hd->name.off);
-            puts_(&o, "Connection: upgrade\r\n");
-            continue;
-        }
-        if (run == UINT32_MAX)
-            run = hd->name.off;
-    }
-    if (h->nhdr > 0)
-        put_run(&o, h, &run, line_end(h, h->nhdr - 1));
-    if (h->count[H_X_REQUEST_ID] == 0 && rw->request_id != NULL) {
-        puts_(&o, "X-Request-Id: ");
-        put(&o, rw->request_id, rw->request_id_len);
-        put(&o, "\r\n", 2);
-    }
-    if (!rw->tunnel && rw->connection == HTTP_CONN_CLOSE)
-        puts_(&o, "Connection: close\r\n");
-    else if (!rw->tunnel && rw->connection == HTTP_CONN_KEEP_ALIVE)
-        puts_(&o, "Connection: keep-alive\r\n");
-    put(&o, "\r\n", 2);
-    return o.overflow ? 0 : o.len;
-}
-
-const char *http_status_phrase(int status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
-    }
-}
-
-size_t http_write_error(int status, const char *reason, const char *request_id,
-                        enum http_conn_header connection, char *out, size_t cap)
-{
-    char body[512];
-    int blen, n;
-
-    blen = snprintf(body, sizeof(body), "%d %s: %s\n%s%s%s", status, http_status_phrase(status),
-                    reason, request_id != NULL ? "request id: " : "",
-                    request_id != NULL ? request_id : "", request_id != NULL ? "\n" : "");
-    if (blen < 0)
-        return 0;
-    if ((size_t)blen >= sizeof(body))
-        blen = sizeof(body) - 1;
-    n = snprintf(out, cap,
-                 "HTTP/1.1 %d %s\r\n"
-                 "Content-Type: text/plain; charset=utf-8\r\n"
-                 "Content-Length: %d\r\n"
-                 "%s%s%s"
-                 "%s"
-                 "\r\n"
-                 "%.*s",
-                 status, http_status_phrase(status), blen,
-                 request_id != NULL ? "X-Request-Id: " : "", request_id != NULL ? request_id : "",
-                 request_id != NULL ? "\r\n" : "",
-                 connection == HTTP_CONN_CLOSE        ? "Connection: close\r\n"
-                 : connection == HTTP_CONN_KEEP_ALIVE ? "Connection: keep-alive\r\n"
-                                                      : "",
-                 blen, body);
-    if (n < 0 || (size_t)n >= cap)
-        return 0;
-    return (size_t)n;
-}

@@ -11,6 +11,7 @@
 #include "lib/utf8.h"
 #include "router/accesslog.h"
 #include "router/conn.h"
+#include "router/request.h"
 
 /* The JSON line logged for a GET / whose User-Agent is ua[0..n) (malloc'd). */
 static char *log_line(const char *ua, size_t n, enum log_format format)
