@@ -44,6 +44,7 @@ struct conf_process {
     int64_t restart_min_ms;     /* default 100ms */
     int64_t restart_max_ms;     /* default 30s */
     unsigned max_inflight;      /* 0 = unlimited */
+    int64_t restart_unhealthy_ms; /* failing its health checks this long: replaced; 0 = never */
     int line, col;
 };
 

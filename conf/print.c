@@ -250,6 +250,10 @@ void plan_print(const struct plan *p, FILE *out)
             fprintf(out, ", memory_limit %s", conf_format_size(s->memory_limit, a, sizeof(a)));
         if (s->max_inflight > 0)
             fprintf(out, ", max_inflight %u", s->max_inflight);
+        if (s->restart_unhealthy_ms != 30000)
+            fprintf(out, ", restart_unhealthy %s",
+                    s->restart_unhealthy_ms > 0 ? conf_format_duration(s->restart_unhealthy_ms, a, sizeof(a))
+                                                : "never");
         fputc('\n', out);
         if (t->nenv > 0) {
             fprintf(out, "%-*senv ", w, "");

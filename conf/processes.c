@@ -1,6 +1,6 @@
 /* conf/processes.c: processes.<type>, the settings drover.yaml gives a
  * process type (instances, command, env, ready, stop_timeout,
- * memory_limit, restart, max_inflight). */
+ * memory_limit, restart, max_inflight, restart_unhealthy). */
 #include "conf/config.h"
 
 #include <stdio.h>
@@ -50,16 +50,17 @@ static void load_env(struct loader *ld, const yaml_node_t *n, const char *path, 
  * restart back-off is checked as a pair (min at most max). */
 static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_process *p)
 {
-    static const char *const keys[] = {"instances",    "command",      "env",     "ready",
-                                       "stop_timeout", "memory_limit", "restart", "max_inflight"};
+    static const char *const keys[] = {"instances",    "command",      "env",
+                                       "ready",        "stop_timeout", "memory_limit",
+                                       "restart",      "max_inflight", "restart_unhealthy"};
     static const char *const ready_keys[] = {"path", "timeout"};
     static const char *const restart_keys[] = {"min", "max"};
-    yaml_node_t *v[8], *r[2];
+    yaml_node_t *v[9], *r[2];
     char path[128], sub[160];
     const char *s;
 
     snprintf(path, sizeof(path), "processes.%s", p->name);
-    if (!schema_keys(ld, n, path, keys, 8, v))
+    if (!schema_keys(ld, n, path, keys, 9, v))
         return;
     snprintf(sub, sizeof(sub), "%s.instances", path);
     value_set_int(ld, v[0], sub, 0, 1000, &p->instances);
@@ -99,6 +100,8 @@ static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_pr
     }
     snprintf(sub, sizeof(sub), "%s.max_inflight", path);
     value_set_uint(ld, v[7], sub, 0, &p->max_inflight);
+    snprintf(sub, sizeof(sub), "%s.restart_unhealthy", path);
+    value_set_duration(ld, v[8], sub, true, &p->restart_unhealthy_ms);
 }
 
 void processes_defaults(struct conf_process *p)
@@ -108,6 +111,7 @@ void processes_defaults(struct conf_process *p)
     p->stop_timeout_ms = 10000;
     p->restart_min_ms = 100;
     p->restart_max_ms = 30000;
+    p->restart_unhealthy_ms = 30000;
 }
 
 /* Each type in file order, with the defaults for what it leaves out. */

@@ -45,6 +45,11 @@ static void pool_set_max_inflight(struct pool_member *m, unsigned max_inflight)
     atomic_store(&((struct backend *)m)->max_inflight, max_inflight);
 }
 
+static bool pool_healthy(const struct pool_member *m)
+{
+    return atomic_load(&((const struct backend *)m)->up);
+}
+
 static long pool_inflight(const struct pool_member *m)
 {
     return backend_inflight((struct backend *)m);
@@ -65,6 +70,7 @@ static const struct pool_ops router_pools = {
     .leave = pool_leave,
     .drained = pool_drained,
     .set_max_inflight = pool_set_max_inflight,
+    .healthy = pool_healthy,
     .inflight = pool_inflight,
     .requests = pool_requests,
     .release = pool_release,

@@ -136,6 +136,14 @@ static void describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "stopped (status %#x)", status);
 }
 
+/* SIGTERM to an instance's group, and SIGCONT so that a stopped
+ * (SIGSTOPped, hung) process gets it too. */
+static void signal_stop(pid_t pgid)
+{
+    kill(-pgid, SIGTERM);
+    kill(-pgid, SIGCONT);
+}
+
 /* How a stop drover asked for ended: "stopped (SIGTERM)", or with what
  * the app did instead of dying of it. */
 static void describe_stop(const struct instance *in, int status, char *buf, size_t len)
@@ -162,7 +170,9 @@ static bool leftovers_signal(struct instance *in, pid_t pgid, int sig)
 
     if (family_alive(pgid)) {
         left = true;
-        if (sig != 0)
+        if (sig == SIGTERM)
+            signal_stop(pgid);
+        else if (sig != 0)
             kill(-pgid, sig);
     }
     if (family_signal_orphans(known, n, sig) > 0)
@@ -408,7 +418,7 @@ void instance_terminate(struct instance *in)
         in->killed = true;
         return;
     }
-    kill(-in->pid, SIGTERM);
+    signal_stop(in->pid);
     ev_timer_set(&in->timer, seconds(settings(in)->stop_timeout_ms), 0.);
     in->timer.cb = kill_cb;
     ev_timer_start(sv->loop, &in->timer);
@@ -475,7 +485,7 @@ static void ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
     ready_stop(in);
     /* Its exit counts as a crash: restarted with back-off. */
     in->state = INST_STOPPING;
-    kill(-in->pid, SIGTERM);
+    signal_stop(in->pid);
     ev_timer_set(&in->timer, seconds(settings(in)->stop_timeout_ms), 0.);
     in->timer.cb = kill_cb;
     ev_timer_start(in->type->sv->loop, &in->timer);

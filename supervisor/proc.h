@@ -66,6 +66,7 @@ struct instance {
     double leftover_until;      /* then SIGKILL */
     bool leftover_killed;
     bool port_warned;           /* "port taken" said once until it is free */
+    double unhealthy_since;     /* UP, failing its health checks since (0: healthy) */
 };
 
 struct ptype {
@@ -92,6 +93,7 @@ struct supervisor {
     char self[PATH_MAX];        /* this binary, re-executed as the shim */
     ev_child any;               /* reaps children drover did not start (PID 1) */
     ev_timer memory_timer;
+    ev_timer health_timer;      /* restart_unhealthy */
     double drain_limit;         /* longest wait for a retired instance's requests */
     bool stopping;
     bool stop_now;

@@ -195,6 +195,41 @@ static void memory_cb(struct ev_loop *loop, ev_timer *timer, int revents)
     }
 }
 
+/* processes.TYPE.restart_unhealthy: an instance that has failed its health
+ * checks that long (hung, SIGSTOPped) is replaced like a rolling restart
+ * replaces it: the new one ready first, then the hung one stopped. */
+static void health_cb(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+    struct supervisor *sv = timer->data;
+    double now = ev_now(loop);
+
+    (void)revents;
+    if (sv->stopping)
+        return;
+    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
+        double limit = (double)t->pt->settings.restart_unhealthy_ms / 1000.0;
+
+        for (struct instance *in = t->instances; in != NULL; in = in->next) {
+            struct instance *fresh;
+
+            if (in->state != INST_UP || !in->pooled || in->being_replaced || in->retire ||
+                sv->pools->healthy(in->be)) {
+                in->unhealthy_since = 0;
+                continue;
+            }
+            if (in->unhealthy_since == 0)
+                in->unhealthy_since = now;
+            if (limit <= 0 || now - in->unhealthy_since < limit)
+                continue;
+            fresh = rolling_replace(in);
+            log_warn("%s has failed its health checks for %.0fs (restart_unhealthy): replacing it "
+                     "with %s",
+                     in->name, now - in->unhealthy_since,
+                     fresh != NULL ? fresh->name : "nothing (out of memory)");
+        }
+    }
+}
+
 static void any_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 {
     (void)loop;
@@ -247,6 +282,8 @@ struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *p
     ev_child_start(loop, &sv->any);
     ev_timer_init(&sv->memory_timer, memory_cb, MEMORY_CHECK_INTERVAL, MEMORY_CHECK_INTERVAL);
     sv->memory_timer.data = sv;
+    ev_timer_init(&sv->health_timer, health_cb, 0.25, 0.25);
+    sv->health_timer.data = sv;
     return sv;
 }
 
@@ -255,6 +292,7 @@ void supervisor_start(struct supervisor *sv)
     for (struct ptype *t = sv->types; t != NULL; t = t->next)
         scale_apply(t);
     ev_timer_start(sv->loop, &sv->memory_timer);
+    ev_timer_start(sv->loop, &sv->health_timer);
 }
 
 void supervisor_set_drain_limit(struct supervisor *sv, double seconds)
@@ -277,6 +315,7 @@ void supervisor_stop(struct supervisor *sv, bool now, void (*done)(void *), void
     sv->stopping = true;
     sv->stop_now = now;
     ev_timer_stop(sv->loop, &sv->memory_timer);
+    ev_timer_stop(sv->loop, &sv->health_timer);
     for (struct ptype *t = sv->types; t != NULL; t = t->next) {
         struct instance *in, *next;
 
@@ -312,6 +351,7 @@ void supervisor_free(struct supervisor *sv)
         ptype_unlink_free(t);
     }
     ev_timer_stop(sv->loop, &sv->memory_timer);
+    ev_timer_stop(sv->loop, &sv->health_timer);
     ev_child_stop(sv->loop, &sv->any);
     logs_close_all();
     hold_put(sv->hold);
@@ -401,7 +441,7 @@ static bool settings_equal(const struct conf_process *a, const struct conf_proce
     return str_equal(a->ready_path, b->ready_path) && a->ready_timeout_ms == b->ready_timeout_ms &&
            a->stop_timeout_ms == b->stop_timeout_ms && a->memory_limit == b->memory_limit &&
            a->restart_min_ms == b->restart_min_ms && a->restart_max_ms == b->restart_max_ms &&
-           a->max_inflight == b->max_inflight;
+           a->max_inflight == b->max_inflight && a->restart_unhealthy_ms == b->restart_unhealthy_ms;
 }
 
 void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *notes)

@@ -37,6 +37,8 @@ struct pool_ops {
     bool (*drained)(void *ctx, struct pool_member *m, uint64_t generation);
     /* Requests at once on one instance (reload changes it). */
     void (*set_max_inflight)(struct pool_member *m, unsigned max_inflight);
+    /* It passes its health checks (a member starts healthy). */
+    bool (*healthy)(const struct pool_member *m);
     /* Requests in flight on it now, and served by it so far. */
     long (*inflight)(const struct pool_member *m);
     uint64_t (*requests)(const struct pool_member *m);

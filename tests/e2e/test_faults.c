@@ -287,3 +287,42 @@ E2E_TEST(slow_client_flood_at_a_low_descriptor_limit, 60)
     free(flood);
     e2e_drover_stop(d);
 }
+
+/* A hung instance (SIGSTOPped: it accepts but never answers) leaves the
+ * pool through its health checks and, after restart_unhealthy, is
+ * replaced: the replacement ready first, then the hung one stopped (it
+ * gets SIGCONT with its SIGTERM). */
+E2E_TEST(sigstopped_instance_is_replaced_after_restart_unhealthy, 60)
+{
+    int base = e2e_free_base(1, 3), dp = e2e_free_port(), ap = e2e_free_port(), pid, pgid;
+    const char *names[2] = {"web.2", "web.3"};
+    struct e2e_proc *d;
+    char *dir;
+
+    dir = e2e_app_dir(e2e_fmt("web: %s -q\n", e2e_backend_bin),
+                      e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: 127.0.0.1:%d}\n"
+                              "log: {access: off}\napp: {base_port: %d}\n"
+                              "health: {path: /, interval: 200ms, timeout: 300ms, fall: 2}\n"
+                              "processes:\n  web:\n    instances: 2\n    ready: {path: /}\n"
+                              "    restart_unhealthy: 1s\n    stop_timeout: 2s\n",
+                              dp, ap, base));
+    d = e2e_drover_in(dir, NULL, addr_of(dp));
+    e2e_wait_log(d, "web.2 ready", 10000);
+    status_pids(ap, "web.1", &pid, &pgid);
+    ASSERT(kill(pid, SIGSTOP) == 0);
+    e2e_wait_log(d, "backend web.1 is down", 5000);
+    e2e_wait_log(d, "web.1 has failed its health checks for 1s (restart_unhealthy): replacing it "
+                    "with web.3", 5000);
+    e2e_wait_log(d, "web.3 ready", 10000);
+    e2e_wait_log(d, "web.1 replaced by web.3: stopping it", 5000);
+    e2e_wait_log(d, "web.1 stopped (SIGTERM) after", 5000);
+    ASSERT(kill(pid, 0) != 0, "the hung app %d is still there", pid);
+    {
+        char *log = e2e_log_of(d);
+
+        ASSERT(strstr(log, "web.3 ready") < strstr(log, "web.1 replaced by web.3"),
+               "the hung instance was stopped before its replacement was ready");
+    }
+    e2e_until_all_answer(addr_of(dp), names, 2, 5000);
+    e2e_drover_stop(d);
+}
