@@ -249,6 +249,9 @@ void api_metrics(const struct api_view *v, struct admin_answer *ans)
     sbuf_printf(out, "drover_reloads_total{result=\"ok\"} %llu\n"
                      "drover_reloads_total{result=\"error\"} %llu\n",
                 (unsigned long long)v->reloads_ok, (unsigned long long)v->reloads_failed);
+    metric_head(out, "drover_log_dropped_total", "counter",
+                "Output lines dropped: a full disk, a stdout gone or not read.");
+    sbuf_printf(out, "drover_log_dropped_total %llu\n", (unsigned long long)v->log_dropped);
     metric_head(out, "drover_client_connections", "gauge", "Client connections open.");
     sbuf_printf(out, "drover_client_connections %llu\n", (unsigned long long)v->connections);
     metric_head(out, "drover_upstream_connections", "gauge",

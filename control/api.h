@@ -49,6 +49,7 @@ struct api_view {
     const char *config;             /* the config file, NULL when running on defaults */
     unsigned workers;
     uint64_t reloads_ok, reloads_failed;
+    uint64_t log_dropped;           /* output lines dropped (full disk, stdout gone or stuck) */
     /* the router */
     uint64_t connections, upstream_connections, requests;
     const char *const *listen;

@@ -28,7 +28,7 @@ struct control {
     struct conf_addr admin_addr;    /* what admin listens on ("" text: disabled) */
     struct conf_addr admin_next;    /* a reload moved it: rebound after the answer */
     ev_timer admin_rebind;
-    ev_signal term, intr, hup;
+    ev_signal term, intr, hup, usr1;
     ev_timer deadline;              /* timeouts.drain for the whole stop */
     int stops;
     bool draining;

@@ -134,6 +134,20 @@ static void stop_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
     }
 }
 
+/* SIGUSR1: logrotate has moved the access log away; write a new one. */
+static void usr1_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    struct control *ctl = s->data;
+    char err[512];
+
+    (void)loop;
+    (void)revents;
+    if (router_reopen_access_log(&ctl->router, err, sizeof(err)) < 0)
+        log_error("SIGUSR1: %s; still writing to the old file", err);
+    else if (ctl->router.access_path != NULL)
+        log_info("SIGUSR1: access log %s reopened", ctl->router.access_path);
+}
+
 static void hup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     struct control *ctl = s->data;
@@ -269,16 +283,20 @@ static void stop_signals(struct control *ctl)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
     sigprocmask(SIG_BLOCK, &set, NULL);
     ev_signal_stop(ctl->loop, &ctl->term);
     ev_signal_stop(ctl->loop, &ctl->intr);
     ev_signal_stop(ctl->loop, &ctl->hup);
+    ev_signal_stop(ctl->loop, &ctl->usr1);
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -298,6 +316,7 @@ int control_run(const struct run_options *o)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    log_stdout_nonblocking();
     ctl->loop = ev_default_loop(EVBACKEND_EPOLL);
     if (ctl->loop == NULL) {
         fprintf(stderr, "drover: cannot create the event loop (epoll)\n");
@@ -335,7 +354,9 @@ int control_run(const struct run_options *o)
     ev_signal_init(&ctl->term, stop_signal_cb, SIGTERM);
     ev_signal_init(&ctl->intr, stop_signal_cb, SIGINT);
     ev_signal_init(&ctl->hup, hup_cb, SIGHUP);
-    ctl->term.data = ctl->intr.data = ctl->hup.data = ctl;
+    ev_signal_init(&ctl->usr1, usr1_cb, SIGUSR1);
+    ctl->term.data = ctl->intr.data = ctl->hup.data = ctl->usr1.data = ctl;
+    ev_signal_start(ctl->loop, &ctl->usr1);
     ev_signal_start(ctl->loop, &ctl->term);
     ev_signal_start(ctl->loop, &ctl->intr);
     ev_signal_start(ctl->loop, &ctl->hup);

@@ -9,6 +9,7 @@
 
 #include "control/api.h"
 #include "control/internal.h"
+#include "lib/log.h"
 #include "router/backend.h"
 #include "router/metrics.h"
 #include "router/worker.h"
@@ -141,6 +142,7 @@ void view_take(struct control *ctl, unsigned parts, struct api_view *v)
         v->workers = ctl->router.nworkers;
         v->reloads_ok = ctl->reloads_ok;
         v->reloads_failed = ctl->reloads_failed;
+        v->log_dropped = log_dropped();
     }
     if (parts & VIEW_ROUTER)
         view_router(ctl, v);

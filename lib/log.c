@@ -1,6 +1,9 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,46 @@
 #include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
+static atomic_ullong dropped;
+
+int log_write(int fd, const char *buf, size_t len)
+{
+    size_t off = 0;
+    unsigned long long lines = 0;
+
+    while (off < len) {
+        ssize_t n = write(fd, buf + off, len - off);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (off == len)
+        return 0;
+    for (size_t i = off; i < len; i++)
+        lines += buf[i] == '\n';
+    atomic_fetch_add_explicit(&dropped, lines > 0 ? lines : 1, memory_order_relaxed);
+    return -1;
+}
+
+unsigned long long log_dropped(void)
+{
+    return atomic_load_explicit(&dropped, memory_order_relaxed);
+}
+
+void log_stdout_nonblocking(void)
+{
+    struct stat st;
+    int flags;
+
+    if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return;
+    flags = fcntl(STDOUT_FILENO, F_GETFL);
+    if (flags >= 0)
+        fcntl(STDOUT_FILENO, F_SETFL, flags | O_NONBLOCK);
+}
 static int name_width = 6;
 
 void log_set_level(enum log_level level)
@@ -58,9 +101,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     if ((size_t)n > sizeof(line) - 2)
         n = sizeof(line) - 2;
     line[n++] = '\n';
-    /* A short or failed write of a log line has nowhere better to go. */
-    if (write(STDOUT_FILENO, line, (size_t)n) < 0) {
-    }
+    log_write(STDOUT_FILENO, line, (size_t)n);
     errno = saved;
 }
 

@@ -21,6 +21,20 @@ void log_msg(enum log_level level, const char *fmt, ...)
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* Writes buf (whole lines) to fd, or as much as fd takes: a full disk, a
+ * reader that went away or one that does not keep up (stdout is made
+ * non-blocking when it is a pipe) never blocks or stops drover. The lines
+ * not written are dropped and counted (log_dropped). Returns 0, or -1 with
+ * errno when some were dropped. Any thread. */
+int log_write(int fd, const char *buf, size_t len);
+
+/* Lines dropped so far, of every output: drover_log_dropped_total. */
+unsigned long long log_dropped(void);
+
+/* Makes stdout non-blocking when it is a pipe or a socket (a terminal or a
+ * file is left as it is), so a stuck reader cannot stall the loop. */
+void log_stdout_nonblocking(void);
+
 /* A warning that can repeat many times a second (accept pauses, a full
  * disk, a refusing backend): the first is logged, the rest are counted,
  * and while they go on one line per interval says how many there were

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/utf8.h"
 #include "router/backend.h"
 #include "router/conn.h"
@@ -34,19 +35,13 @@ void accesslog_free(struct accesslog *al)
     free(al);
 }
 
+LOG_LIMIT(write_failed, "access log writes failing", 10.0);
+
 void accesslog_flush(struct accesslog *al)
 {
-    size_t off = 0;
-
-    while (off < al->len) {
-        ssize_t n = write(al->fd, al->buf + off, al->len - off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* a full disk or a closed stdout: drop rather than block */
-        off += (size_t)n;
-    }
+    /* A full disk or a closed stdout: drop (and count) rather than block. */
+    if (log_write(al->fd, al->buf, al->len) < 0 && al->fd > STDERR_FILENO)
+        log_limited(&write_failed, LOG_WARN, "access log: %s: lines dropped", strerror(errno));
     al->len = 0;
 }
 

@@ -35,6 +35,28 @@ static int open_access_log(struct router *r, const struct conf *conf, char *err,
         return -1;
     }
     r->access_fd_owned = true;
+    r->access_path = strdup(dest);
+    return 0;
+}
+
+int router_reopen_access_log(struct router *r, char *err, size_t errlen)
+{
+    int fd;
+
+    if (!r->access_fd_owned || r->access_path == NULL)
+        return 0;
+    fd = open(r->access_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot reopen access log %s: %s", r->access_path, strerror(errno));
+        return -1;
+    }
+    /* dup3 keeps close-on-exec; the number the workers write to stays. */
+    if (dup3(fd, r->access_fd, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cannot reopen access log %s: %s", r->access_path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    close(fd);
     return 0;
 }
 
@@ -439,4 +461,6 @@ void router_destroy(struct router *r)
     if (r->access_fd_owned)
         close(r->access_fd);
     r->access_fd = -1;
+    free(r->access_path);
+    r->access_path = NULL;
 }

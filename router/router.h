@@ -23,6 +23,7 @@ struct router {
     unsigned nworkers;
     int access_fd;                  /* -1: access log off */
     bool access_fd_owned;
+    char *access_path;              /* the file it writes to (owned fd only), for reopening */
     atomic_uint running;            /* workers that have not finished */
     atomic_bool draining;
     ev_async worker_done;
@@ -74,6 +75,12 @@ bool router_tables_current(struct router *r, uint64_t generation);
  * (workers, access log) are noted in notes, one per line. */
 int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char *err,
                   size_t errlen);
+
+/* SIGUSR1 (logrotate): the access log file is opened again at its path and
+ * takes the place of the old one (dup2: the workers' descriptor stays the
+ * same), so lines go to the new file from now on. 0 (also when the log is
+ * not a file), or -1 with err filled and the old file kept. */
+int router_reopen_access_log(struct router *r, char *err, size_t errlen);
 
 /* After the main loop returned: joins the threads and frees everything. */
 void router_destroy(struct router *r);

@@ -65,17 +65,8 @@ static struct out out;
 
 static void out_flush(struct out *o)
 {
-    size_t off = 0;
-
-    while (off < o->len) {
-        ssize_t n = write(STDOUT_FILENO, o->buf + off, o->len - off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* stdout is gone: nothing better to do with the lines */
-        off += (size_t)n;
-    }
+    /* A stdout that is gone or stuck: the lines are dropped and counted. */
+    log_write(STDOUT_FILENO, o->buf, o->len);
     o->len = 0;
 }
 

@@ -326,3 +326,111 @@ E2E_TEST(sigstopped_instance_is_replaced_after_restart_unhealthy, 60)
     e2e_until_all_answer(addr_of(dp), names, 2, 5000);
     e2e_drover_stop(d);
 }
+
+/* ---- log files and outputs ---- */
+
+/* logrotate's way: the file is moved away, SIGUSR1, and new lines go to a
+ * new file at the configured path while the moved one keeps the old. */
+E2E_TEST(sigusr1_reopens_the_access_log, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    char *path = e2e_fmt("%s/access.log", e2e_dir()), *moved = e2e_fmt("%s.1", path);
+    struct e2e_proc *d;
+    struct http_resp r;
+    char *old, *fresh;
+
+    e2e_backend("a", bp);
+    d = e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: %s}\n"
+                           "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                           dp, path, bp),
+                   addr_of(dp));
+    http_get(addr_of(dp), "/before", &r);
+    resp_free(&r);
+    for (long long t = e2e_now_ms(); (old = e2e_read_file(path, NULL)) == NULL || strstr(old, "/before") == NULL;
+         e2e_sleep_ms(20))
+        ASSERT(e2e_now_ms() - t < 3000, "the first line never reached the log");
+    ASSERT(rename(path, moved) == 0);
+    kill(d->pid, SIGUSR1);
+    e2e_wait_log(d, "SIGUSR1: access log", 3000);
+    http_get(addr_of(dp), "/after", &r);
+    resp_free(&r);
+    for (long long t = e2e_now_ms(); (fresh = e2e_read_file(path, NULL)) == NULL || strstr(fresh, "/after") == NULL;
+         e2e_sleep_ms(20))
+        ASSERT(e2e_now_ms() - t < 3000, "no new access log with the new line");
+    old = e2e_read_file(moved, NULL);
+    ASSERT(strstr(old, "/before") != NULL && strstr(old, "/after") == NULL, "moved file: %s", old);
+    ASSERT(strstr(fresh, "/before") == NULL, "new file: %s", fresh);
+    e2e_drover_stop(d);
+}
+
+/* stdout is a pipe whose reader has gone: drover and its instances keep
+ * serving; the lines it could not write are counted. */
+E2E_TEST(closed_stdout_does_not_stop_drover, 30)
+{
+    int base = e2e_free_base(1, 1), dp = e2e_free_port(), ap = e2e_free_port();
+    const char *names[1] = {"web.1"};
+    char *dir, *cmd;
+    struct e2e_proc *sh;
+    struct http_resp r;
+    pid_t pids[4];
+    long long dropped = -1;
+
+    dir = e2e_app_dir(e2e_fmt("web: %s\n", e2e_backend_bin),
+                      e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: 127.0.0.1:%d}\n"
+                              "app: {base_port: %d}\nprocesses:\n  web:\n    ready: {path: /}\n",
+                              dp, ap, base));
+    /* The reader (head -c 1) takes one byte and exits: the pipe is closed. */
+    cmd = e2e_fmt("'%s' run -d '%s' 2>'%s/stderr.log' | head -c 1 >/dev/null; sleep 60",
+                  e2e_drover_bin, dir, e2e_dir());
+    sh = e2e_spawn("sh", (char *[]){"/bin/sh", "-c", cmd, NULL}, NULL);
+    e2e_wait_listening(addr_of(dp), 10000, sh);
+    e2e_until_all_answer(addr_of(dp), names, 1, 10000);
+    for (int i = 0; i < 200; i++) {
+        http_get(addr_of(dp), "/", &r);
+        ASSERT(r.status == 200, "request %d: %d", i, r.status);
+        resp_free(&r);
+    }
+    http_get(addr_of(ap), "/metrics", &r);
+    {
+        const char *m = strstr(r.body, "\ndrover_log_dropped_total ");
+
+        if (m != NULL)
+            dropped = atoll(m + 26);
+    }
+    resp_free(&r);
+    e2e_log("%lld lines dropped", dropped);
+    ASSERT(dropped > 0, "no dropped lines counted");
+    ASSERT(e2e_find_procs(e2e_fmt("%s run", e2e_drover_bin), pids, 4) == 1, "drover is gone");
+    kill(pids[0], SIGTERM);
+    ASSERT(e2e_procs_gone(e2e_fmt("%s run", e2e_drover_bin), 10000), "drover did not stop");
+    ASSERT(e2e_procs_gone(e2e_backend_bin, 3000), "an instance outlived drover");
+    e2e_stop(sh, SIGKILL, 2000);
+}
+
+/* stdout is a pipe nobody reads (a stuck log shipper): once it is full,
+ * lines are dropped; requests are not held up behind it. */
+E2E_TEST(stuck_stdout_reader_does_not_block_the_router, 60)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    char *cfg, *cmd;
+    struct e2e_proc *sh;
+    pid_t pids[4];
+    long ok, bad, errors;
+
+    e2e_backend("a", bp);
+    cfg = e2e_write_file("stuck.yaml",
+                         e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\n"
+                                 "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                                 dp, bp));
+    cmd = e2e_fmt("'%s' run -c '%s' 2>'%s/stderr.log' | sleep 60", e2e_drover_bin, cfg, e2e_dir());
+    sh = e2e_spawn("sh", (char *[]){"/bin/sh", "-c", cmd, NULL}, NULL);
+    e2e_wait_listening(addr_of(dp), 10000, sh);
+    /* Far more access log lines than a pipe holds (64 KiB). */
+    e2e_load_result(e2e_load_start(addr_of(dp), "/", 4, 2000), &ok, &bad, &errors);
+    e2e_log("%ld requests with a stuck stdout", ok);
+    ASSERT(ok > 2000 && bad == 0 && errors == 0, "%ld ok, %ld bad, %ld errors", ok, bad, errors);
+    ASSERT(e2e_find_procs(e2e_fmt("%s run", e2e_drover_bin), pids, 4) == 1, "drover is gone");
+    kill(pids[0], SIGTERM);
+    ASSERT(e2e_procs_gone(e2e_fmt("%s run", e2e_drover_bin), 10000), "drover did not stop");
+    e2e_stop(sh, SIGKILL, 2000);
+}
