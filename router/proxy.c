@@ -272,7 +272,7 @@ static void connect_backend(struct conn *c)
     struct request *req = c->req;
     struct route_rt *r = req->route;
     const struct conf *conf = req_conf(req);
-    char why[256];
+    char why[256], d[32];
 
     for (;;) {
         struct backend *be;
@@ -292,6 +292,10 @@ static void connect_backend(struct conn *c)
             } else if (req->pick.ntried == 0) {
                 snprintf(why, sizeof(why), "no healthy backend for route %s", r->label);
                 fail(c, 503, why);
+            } else if (req->response_timed_out) {
+                snprintf(why, sizeof(why), "backend did not respond within %s",
+                         conf_format_duration(conf->timeouts.upstream_ms, d, sizeof(d)));
+                fail(c, 504, why);
             } else if (req->lost) {
                 fail(c, 502, "backend closed the connection without responding");
             } else if (req->connect_timed_out) {
@@ -800,6 +804,18 @@ static void proxy_timeout(struct conn *c)
     case T_UPSTREAM:
         if (req->resp_started) {
             abort_both(c);
+            return;
+        }
+        /* A hung backend: an idempotent request it has not answered at all
+         * goes to another one (within `retries`), and this one is skipped
+         * for health.interval, as after a refused connect. */
+        if (req->req_done && req->rewindable && idempotent(req->method)) {
+            req->response_timed_out = true;
+            backend_failed(c, req->be, "no response head within timeouts.upstream", ETIMEDOUT);
+            request_detach_upstream(c, false);
+            request_unbind_backend(c);
+            c->in->start = req->out_start;
+            connect_backend(c);
             return;
         }
         snprintf(why, sizeof(why), "backend did not respond within %s",

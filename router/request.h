@@ -45,6 +45,7 @@ struct request {
     bool upstream_reusable;
     bool inflight;                  /* counted in be->inflight */
     bool connect_timed_out;         /* the last connect failed by timing out */
+    bool response_timed_out;        /* a backend gave no response head within timeouts.upstream */
     bool lost;                      /* a backend closed on it without answering */
     bool dechunk;                   /* chunked response to an HTTP/1.0 client: framing removed */
     bool upgrade;                   /* the client asked for a protocol upgrade */

@@ -349,6 +349,41 @@ E2E_TEST(upstream_timeout_504, 30)
     e2e_drover_stop(d);
 }
 
+/* A backend that accepts and never answers (hung): an idempotent request
+ * goes to another backend after timeouts.upstream, and the hung one is
+ * skipped for a while; a POST is never sent twice. */
+E2E_TEST(upstream_timeout_retries_an_idempotent_request_elsewhere, 30)
+{
+    int bp = e2e_free_port(), hp = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct http_resp r;
+    long long t0;
+
+    e2e_backend("a", bp);
+    e2e_raw_server("hung", hp, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-Backend: hung\r\n\r\nhung", 0);
+    d = e2e_drover(config(dp, e2e_fmt("timeouts:\n  upstream: 300ms\nhealth: {interval: 5s}\n"
+                                      "routes:\n  - path: /\n    balance: round_robin\n"
+                                      "    backends: [127.0.0.1:%d, 127.0.0.1:%d]\n",
+                                      hp, bp)),
+                   addr_of(dp));
+    t0 = e2e_now_ms();
+    http_get(addr_of(dp), "/", &r);
+    ASSERT(r.status == 200 && strcmp(resp_header(&r, "X-Backend"), "a") == 0, "got %d from %s", r.status,
+           resp_header(&r, "X-Backend"));
+    e2e_log("answered by a after %lldms", e2e_now_ms() - t0);
+    resp_free(&r);
+    /* Skipped now: answered at once. */
+    t0 = e2e_now_ms();
+    for (int i = 0; i < 4; i++) {
+        http_get(addr_of(dp), "/", &r);
+        ASSERT(r.status == 200 && strcmp(resp_header(&r, "X-Backend"), "a") == 0);
+        resp_free(&r);
+    }
+    ASSERT(e2e_now_ms() - t0 < 250, "the hung backend was tried again: %lldms", e2e_now_ms() - t0);
+    e2e_wait_log(d, "no response head within timeouts.upstream", 1000);
+    e2e_drover_stop(d);
+}
+
 static char *wait_for_log_line(const char *path, const char *needle)
 {
     for (int i = 0; i < 200; i++) {
