@@ -32,7 +32,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test unit e2e check-suite bench fuzz clean deps
+.PHONY: all run test unit e2e check-suite bench fuzz clean deps mutate
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/drover $(BUILD)/backend
@@ -85,6 +85,11 @@ test: $(DEPS_STAMP)
 
 run: $(BUILD)/drover $(BUILD)/backend
 	scripts/run-demo.sh $(BUILD)
+
+# Each mutation in tests/mutations/ removes one behaviour; its tests must
+# fail (scripts/mutate.sh). Minutes: not part of `make test`.
+mutate: $(DEPS_STAMP)
+	scripts/mutate.sh
 
 # drover against HAProxy and nginx on the same backends (bench/README.md);
 # QUICK=1 for a short indicative run.

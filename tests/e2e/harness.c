@@ -790,6 +790,11 @@ int main(int argc, char **argv)
     else
         printf("failed:%s\n", failures);
     printf("%d passed, %d failed\n", passed, failed);
+    if (passed + failed == 0) {
+        /* A filter that matches nothing proves nothing. */
+        fprintf(stderr, "e2e: no test matches the filter\n");
+        return 1;
+    }
     return failed == 0 ? 0 : 1;
 }
 
