@@ -448,7 +448,7 @@ Test(conn, pipelined_requests_ended_by_request_done_are_served_in_order)
     cr_assert_eq(sv.max_depth, 1);
     cr_assert_not(sv.parsed_inside);
     for (int i = 0; i < 3; i++) {
-        char want[8];
+        char want[16];
 
         snprintf(want, sizeof(want), "/%d", i + 1);
         cr_assert_str_eq(sv.h[i].target, want);
