@@ -71,7 +71,7 @@ $(BUILD)/tests/e2e/e2e: $(E2E_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ -lm -pthread
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(BUILD)/drover $(BUILD)/backend
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 
 e2e: $(BUILD)/drover $(BUILD)/backend $(BUILD)/tests/e2e/e2e

@@ -287,6 +287,16 @@ struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *p
     return sv;
 }
 
+int supervisor_set_shim(struct supervisor *sv, const char *path)
+{
+    size_t len = strlen(path);
+
+    if (len >= sizeof(sv->self))
+        return -1;
+    memcpy(sv->self, path, len + 1);
+    return 0;
+}
+
 void supervisor_start(struct supervisor *sv)
 {
     for (struct ptype *t = sv->types; t != NULL; t = t->next)

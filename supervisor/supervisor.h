@@ -53,6 +53,14 @@ struct pool_ops {
 struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *pools, void *ctx,
                                   struct plan *plan);
 
+/* The program every instance runs under as its shim: by default this very
+ * binary (/proc/self/exe), re-executed as `__instance PARENT GRACE_MS
+ * COMMAND` (shim.h). Any binary whose main() hands that command to
+ * shim_main() will do; a unit test, which is not drover, points it at the
+ * built drover. Applies to instances spawned from then on. 0, or -1 when
+ * path is too long (nothing changes). */
+int supervisor_set_shim(struct supervisor *sv, const char *path);
+
 /* Spawns every instance of the plan. */
 void supervisor_start(struct supervisor *sv);
 
