@@ -199,7 +199,8 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
         return -1;
     }
     r->conn_cap = connections_that_fit(conf, n);
-    struct worker_setup setup = {r->cref, &r->reg, n, r->conn_cap, r->access_fd, worker_finished_cb, r};
+    struct worker_setup setup = {.cref = r->cref, .reg = &r->reg, .nworkers = n, .conn_cap = r->conn_cap,
+                                 .access_fd = r->access_fd, .on_finished = worker_finished_cb, .ctx = r};
     for (unsigned i = 0; i < n; i++) {
         struct ev_loop *wl = i == 0 ? loop : ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
 

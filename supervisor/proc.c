@@ -248,7 +248,7 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
         log_info("%s %s after %.1fs", in->name, how, up);
         /* The shim stops what the app leaves; a shim killed from outside
          * cannot: nothing of the instance outlives it here. */
-        if (leftovers_signal(in, pgid, SIGKILL))
+        if (leftovers_signal(in, pgid, SIGKILL) && !in->killed)
             log_warn("%s: its shim was gone before its processes: killed them", in->name);
         instance_free(in);
         rolling_step(t);

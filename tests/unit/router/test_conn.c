@@ -317,7 +317,7 @@ static void start(const char *client_header, const char *max_header_bytes, enum 
     cref = conf_ref_new(conf);
     cr_assert_not_null(cref);
     backend_registry_init(&reg, 1);
-    struct worker_setup ws = {cref, &reg, 1, -1, finished, NULL};
+    struct worker_setup ws = {.cref = cref, .reg = &reg, .nworkers = 1, .access_fd = -1, .on_finished = finished};
     cr_assert_eq(worker_init(&w, &ws, 0, loop), 0);
     w.serve = fake_serve;
     memset(&sv, 0, sizeof(sv));

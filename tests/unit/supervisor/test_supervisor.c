@@ -36,7 +36,7 @@
 #include "conf/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
-#include "supervisor/formation.h"
+#include "conf/formation.h"
 #include "supervisor/supervisor.h"
 
 #define DEADLINE 8.0 /* seconds; an instance starts and is ready in well under one */
@@ -205,7 +205,8 @@ static struct member *last_join(const char *name)
 
 struct inst {
     bool found;
-    int pid, port;
+    int pid, port;                  /* pid: the shim (the snapshot's pgid) */
+    int app;                        /* the snapshot's pid: the app under the shim */
     char state[16];
     unsigned restarts;
 };
@@ -252,7 +253,8 @@ static struct inst inst_info(const char *name)
             if (strcmp(v->name, name) != 0)
                 continue;
             in.found = true;
-            in.pid = v->pid;
+            in.pid = v->pgid;
+            in.app = v->pid;
             in.port = v->port;
             in.restarts = v->restarts;
             snprintf(in.state, sizeof(in.state), "%s", v->state);
@@ -606,6 +608,7 @@ Test(supervisor, a_killed_app_leaves_its_pools_and_joins_again_after_the_backoff
     before = inst_info("web.1");
     app = app_of(before.pid);
     cr_assert_gt(app, 0, "no app under the shim %d", before.pid);
+    cr_assert_eq(before.app, app, "the snapshot's pid is not the app's");
     cr_assert_eq(kill(app, SIGKILL), 0);
 
     cr_assert(wait_releases("web.1", 1), "web.1 stayed in its pools");
