@@ -329,3 +329,41 @@ E2E_TEST(cli_without_an_admin_api, 30)
     ASSERT(drover_cmd(env, &out, "status", "--help", NULL) == 0, "%s", out);
     ASSERT(strstr(out, "usage: drover status") != NULL, "%s", out);
 }
+
+/* GET /ready: 503 naming the routes without a healthy backend, 200 once
+ * every route has one. */
+E2E_TEST(ready_names_routes_without_a_healthy_backend, 30)
+{
+    int dp = e2e_free_port(), ap = e2e_free_port(), up = e2e_free_port(), down = e2e_free_port();
+    struct e2e_proc *d;
+    struct http_resp r;
+    long long t;
+
+    e2e_backend("up", up);
+    d = e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: 127.0.0.1:%d}\n"
+                           "health: {interval: 100ms, timeout: 100ms, fall: 1, rise: 1}\n"
+                           "routes:\n  - path: /api/\n    backends: [127.0.0.1:%d]\n"
+                           "  - path: /\n    backends: [127.0.0.1:%d]\n",
+                           dp, ap, down, up),
+                   addr_of(dp));
+    for (t = e2e_now_ms();; e2e_sleep_ms(50)) {
+        admin_req(ap, "GET", "/ready", NULL, NULL, &r);
+        if (r.status == 503)
+            break;
+        ASSERT(e2e_now_ms() - t < 5000, "still %d %s with /api/ down", r.status, r.body);
+        resp_free(&r);
+    }
+    ASSERT(strcmp(r.body, "{\"status\":\"not ready\",\"routes\":[\"/api/\"]}\n") == 0, "body %s", r.body);
+    resp_free(&r);
+    e2e_backend("late", down);
+    for (t = e2e_now_ms();; e2e_sleep_ms(50)) {
+        admin_req(ap, "GET", "/ready", NULL, NULL, &r);
+        if (r.status == 200)
+            break;
+        ASSERT(e2e_now_ms() - t < 5000, "still %d %s with every backend up", r.status, r.body);
+        resp_free(&r);
+    }
+    ASSERT(strcmp(r.body, "{\"status\":\"ready\"}\n") == 0, "body %s", r.body);
+    resp_free(&r);
+    e2e_drover_stop(d);
+}

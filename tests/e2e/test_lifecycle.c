@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -259,7 +260,16 @@ E2E_TEST(stopped_type_stays_stopped_across_reload_until_started, 60)
     admin(ap, "POST", "/processes/worker/start", NULL, &r);
     ASSERT(r.status == 202);
     resp_free(&r);
-    e2e_wait_log(d, "worker.1 started", 5000);
+    /* Started again: a second start line, and new ticks. */
+    for (long long t = e2e_now_ms();; e2e_sleep_ms(20)) {
+        text = e2e_log_of(d);
+        if (count_in(text, "worker.1 started") >= 2 && count_in(text, "| tick") > ticks)
+            break;
+        ASSERT(e2e_now_ms() - t < 5000, "worker did not start again: %d start lines, %d ticks",
+               count_in(text, "worker.1 started"), count_in(text, "| tick"));
+        free(text);
+    }
+    free(text);
     e2e_drover_stop(d);
 }
 
@@ -488,4 +498,42 @@ E2E_TEST(metrics_are_prometheus_text_and_count_the_requests, 30)
     ASSERT(strstr(r.body, "drover_reloads_total{result=\"ok\"} 1\n") != NULL);
     resp_free(&r);
     e2e_drover_stop(d);
+}
+
+/* SIGTERM: an idle keep-alive client is closed at once, while a request in
+ * flight on another connection finishes, with Connection: close. */
+E2E_TEST(sigterm_closes_idle_keepalive_clients_at_once, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct client *idle, *busy;
+    struct http_resp r;
+    struct e2e_proc *d;
+    long long t0;
+    int status;
+
+    e2e_backend("a", bp);
+    d = e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
+                           "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                           dp, bp),
+                   addr_of(dp));
+    idle = client_open(addr_of(dp));
+    client_send_str(idle, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(idle, &r, false, 2000) == 0 && r.status == 200);
+    resp_free(&r);
+    busy = client_open(addr_of(dp));
+    client_send_str(busy, "GET /?delay=1500 HTTP/1.1\r\nHost: t\r\n\r\n");
+    e2e_sleep_ms(200); /* in flight */
+    t0 = e2e_now_ms();
+    kill(d->pid, SIGTERM);
+    ASSERT(client_wait_closed(idle, 700), "the idle keep-alive client was not closed at once");
+    e2e_log("idle client closed %lldms after SIGTERM", e2e_now_ms() - t0);
+    ASSERT(client_read(busy, &r, false, 3000) == 0 && r.status == 200, "the request in flight was lost");
+    ASSERT(resp_header(&r, "Connection") != NULL && strcasecmp(resp_header(&r, "Connection"), "close") == 0,
+           "no Connection: close on the drained answer");
+    resp_free(&r);
+    status = e2e_stop(d, SIGTERM, 5000);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    e2e_check_sanitizer(d);
+    client_close(idle);
+    client_close(busy);
 }

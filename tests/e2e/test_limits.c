@@ -1,6 +1,7 @@
 /* Limits and races through drover: slow and hostile clients, the
  * connection table, descriptors, upstream races, per-backend concurrency
  * (max_inflight and its queue) and worker threads. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -372,6 +373,18 @@ E2E_TEST(two_workers_even_spread, 60)
                                       "    backends: [127.0.0.1:%d, 127.0.0.1:%d, 127.0.0.1:%d]\n",
                                       bp[0], bp[1], bp[2])),
                    addr_of(dp));
+    {
+        /* Two event loops: the main thread's and one thread of its own. */
+        char *tasks = e2e_fmt("/proc/%d/task", (int)d->pid);
+        int n = 0;
+        DIR *dir = opendir(tasks);
+
+        for (struct dirent *de; dir != NULL && (de = readdir(dir)) != NULL;)
+            n += de->d_name[0] != '.';
+        if (dir != NULL)
+            closedir(dir);
+        ASSERT(n == 2, "drover runs %d threads with workers: 2", n);
+    }
     for (int i = 0; i < 8; i++)
         c[i] = client_open(addr_of(dp));
     for (int round = 0; round < 250; round++) {
