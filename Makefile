@@ -32,7 +32,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test unit e2e check-suite bench fuzz clean deps mutate
+.PHONY: all run test unit e2e check-suite bench chaos fuzz clean deps mutate
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/drover $(BUILD)/backend
@@ -85,6 +85,11 @@ test: $(DEPS_STAMP)
 
 run: $(BUILD)/drover $(BUILD)/backend
 	scripts/run-demo.sh $(BUILD)
+
+# Faults from outside under load, beside HAProxy and nginx (chaos/README.md);
+# QUICK=1 for about 2 minutes, SOAK=SECONDS for the soak.
+chaos: $(BUILD)/drover $(BUILD)/backend
+	chaos/run.sh $(BUILD)
 
 # Each mutation in tests/mutations/ removes one behaviour; its tests must
 # fail (scripts/mutate.sh). Minutes: not part of `make test`.
