@@ -180,7 +180,7 @@ static const json_t *backend_named(const json_t *backends, const char *name)
     return NULL;
 }
 
-enum { COL_TYPE, COL_INSTANCE, COL_PID, COL_PORT, COL_STATE, COL_RESTARTS, COL_UPTIME, COL_RSS,
+enum { COL_TYPE, COL_INSTANCE, COL_PID, COL_PGID, COL_PORT, COL_STATE, COL_RESTARTS, COL_UPTIME, COL_RSS,
        COL_INFLIGHT, COL_REQUESTS, NCOLS_INSTANCE };
 
 static void instance_row(struct table *t, const json_t *type, const json_t *inst,
@@ -204,6 +204,7 @@ static void instance_row(struct table *t, const json_t *type, const json_t *inst
     cell_str(row[COL_TYPE], type);
     cell_str(row[COL_INSTANCE], name);
     cell_count(row[COL_PID], FIELD(inst, "pid"), true);
+    cell_count(row[COL_PGID], FIELD(inst, "pgid"), true);
     cell_count(row[COL_PORT], FIELD(inst, "port"), true);
     cell_str(row[COL_STATE], FIELD(inst, "state", "status"));
     cell_count(row[COL_RESTARTS], FIELD(inst, "restarts"), false);
@@ -300,7 +301,7 @@ static void summary_line(const json_t *d, const json_t *r, struct sbuf *out)
 
 void table_status(const json_t *root, struct sbuf *out)
 {
-    static const char *const ihead[NCOLS_INSTANCE] = {"TYPE", "INSTANCE", "PID", "PORT", "STATE",
+    static const char *const ihead[NCOLS_INSTANCE] = {"TYPE", "INSTANCE", "PID", "PGID", "PORT", "STATE",
                                                       "RESTARTS", "UPTIME", "RSS", "IN-FLIGHT",
                                                       "REQUESTS"};
     static const char *const bhead[NCOLS_BACKEND] = {"BACKEND", "ADDRESS", "STATE",

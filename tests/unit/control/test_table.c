@@ -99,11 +99,11 @@ Test(table, status_instances_static_backends_and_summary)
     char *t = render(status_doc);
 
     cr_assert_str_eq(t,
-        "TYPE    INSTANCE  PID  PORT  STATE    RESTARTS  UPTIME  RSS    IN-FLIGHT  REQUESTS\n"
-        "web     web.1     101  5000  ready    0         3m12s   12.3M  1          420\n"
-        "web     web.2     102  5001  ready    2         45s     1.0M   0          410\n"
-        "worker  worker.1  -    5100  backoff  7         -       -      -          -\n"
-        "clock   -         -    -     stopped  -         -       -      -          -\n"
+        "TYPE    INSTANCE  PID  PGID  PORT  STATE    RESTARTS  UPTIME  RSS    IN-FLIGHT  REQUESTS\n"
+        "web     web.1     101  -     5000  ready    0         3m12s   12.3M  1          420\n"
+        "web     web.2     102  -     5001  ready    2         45s     1.0M   0          410\n"
+        "worker  worker.1  -    -     5100  backoff  7         -       -      -          -\n"
+        "clock   -         -    -     -     stopped  -         -       -      -          -\n"
         "\n"
         "BACKEND  ADDRESS      STATE  IN-FLIGHT  REQUESTS  FAILURES\n"
         "/api/    10.0.0.5:80  down   0          17        3\n"
@@ -122,8 +122,8 @@ Test(table, flat_instances_counters_from_backends_and_draining)
                      "\"requests\":7}]}");
 
     cr_assert_str_eq(t,
-        "TYPE  INSTANCE  PID  PORT  STATE    RESTARTS  UPTIME  RSS   IN-FLIGHT  REQUESTS\n"
-        "web   web.1     9    5000  running  0         5s      2.0K  2          7\n"
+        "TYPE  INSTANCE  PID  PGID  PORT  STATE    RESTARTS  UPTIME  RSS   IN-FLIGHT  REQUESTS\n"
+        "web   web.1     9    -     5000  running  0         5s      2.0K  2          7\n"
         "\n"
         "drover pid 1, up 5s, 1 connection, draining\n");
     free(t);
@@ -154,9 +154,9 @@ Test(table, members_of_the_wrong_kind_print_a_dash)
                      "\"rss_bytes\":-1}]}],\"backends\":{\"a\":1}}");
 
     cr_assert_str_eq(t,
-        "TYPE  INSTANCE  PID  PORT  STATE  RESTARTS  UPTIME  RSS  IN-FLIGHT  REQUESTS\n"
-        "web   -         -    -     none   -         -       -    -          -\n"
-        "api   -         -    -     yes    -         -       -    -          -\n"
+        "TYPE  INSTANCE  PID  PGID  PORT  STATE  RESTARTS  UPTIME  RSS  IN-FLIGHT  REQUESTS\n"
+        "web   -         -    -     -     none   -         -       -    -          -\n"
+        "api   -         -    -     -     yes    -         -       -    -          -\n"
         "\n"
         "drover, serving\n");
     free(t);
