@@ -530,6 +530,11 @@ static void raw_server_main(void *arg)
             r = read(pfd[i].fd, buf, sizeof(buf));
             if (r <= 0)
                 goto drop;
+            /* What arrived, CR and LF spelled out, for tests to check. */
+            printf("in %d: ", i);
+            for (ssize_t k = 0; k < r; k++)
+                fputs(buf[k] == '\r' ? "\\r" : buf[k] == '\n' ? "\\n" : (char[]){buf[k], 0}, stdout);
+            putchar('\n');
             for (ssize_t k = 0; k < r && !answered[i]; k++) {
                 static const char end[] = "\r\n\r\n";
 

@@ -132,7 +132,8 @@ struct e2e_proc *e2e_fork(const char *name, void (*fn)(void *), void *arg);
  * blank line) with exactly those bytes, then keeps the connection open and
  * reads and ignores everything after (it never answers twice on one
  * connection). With response NULL it accepts and never reads (small receive
- * buffers). Each accepted connection logs a line "accept N". */
+ * buffers). Each accepted connection logs a line "accept N", and what it
+ * reads a line "in N: bytes" (CR and LF written as \r and \n). */
 struct e2e_proc *e2e_raw_server(const char *name, int port, const void *response, size_t len);
 /* Connections the raw server has accepted so far. */
 int e2e_raw_server_conns(struct e2e_proc *p);

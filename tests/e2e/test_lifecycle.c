@@ -44,7 +44,8 @@ static void assert_no_failures(struct e2e_proc *load)
 /* A Procfile of web instances (the test backend) and a drover.yaml. */
 static char *web_app(int dp, int ap, int base, int instances, const char *extra)
 {
-    return e2e_app_dir(e2e_fmt("web: %s\n", e2e_backend_bin),
+    /* Each instance says which RELEASE it runs (an env change rolls them). */
+    return e2e_app_dir(e2e_fmt("web: echo release=${RELEASE:-none}; exec %s\n", e2e_backend_bin),
                        e2e_fmt("listen: 127.0.0.1:%d\n"
                                "admin: {listen: 127.0.0.1:%d, token: secret}\n"
                                "log: {access: off}\n"
@@ -88,6 +89,9 @@ E2E_TEST(sighup_with_changed_env_rolls_every_instance_without_a_failure, 60)
     for (int i = 1; i <= 3; i++)
         ASSERT(strstr(text, e2e_fmt("web.%d replaced by web.", i)) != NULL, "web.%d was not replaced",
                i);
+    ASSERT(count_in(text, "| release=one") == 3 && count_in(text, "| release=two") == 3,
+           "%d instances ran RELEASE=one and %d RELEASE=two", count_in(text, "| release=one"),
+           count_in(text, "| release=two"));
     free(text);
     e2e_drover_stop(d);
 }
@@ -400,8 +404,15 @@ E2E_TEST(drain_finishes_inflight_refuses_new_and_exits_0, 40)
     ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
     e2e_log("drover exited %lldms after SIGTERM", e2e_now_ms() - t0);
     ASSERT(e2e_now_ms() - t0 >= 1200, "exited before the request in flight was done");
-    e2e_wait_log(d, "web.1 ", 100);
-    e2e_wait_log(d, "web.1 stopped (SIGTERM) after", 100);
+    /* The instance was stopped after the drain, not before it. */
+    {
+        char *log = e2e_log_of(d), *stop = strstr(log, "web.1 stopped (SIGTERM) after");
+
+        ASSERT(stop != NULL, "web.1 was not stopped");
+        ASSERT(strstr(log, "draining (a second signal") != NULL && strstr(log, "draining (a second signal") < stop,
+               "web.1 stopped before the drain began");
+        free(log);
+    }
 }
 
 E2E_TEST(second_sigterm_stops_at_once, 30)

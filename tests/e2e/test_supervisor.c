@@ -353,8 +353,8 @@ E2E_TEST(procfile_wins_over_app_desc_and_check_prints_the_formation, 30)
     ASSERT(strstr(out, "other") == NULL, "the app_desc.yaml command was used");
 }
 
-/* No drover.yaml at all: the Procfile runs like `foreman start`, web
- * routed on $PORT. An app_desc.yaml (version 3) works the same way. */
+/* No drover.yaml and no Procfile: an app_desc.yaml (version 3) runs like
+ * `foreman start`, web routed on $PORT, with the module's env. */
 E2E_TEST(foreman_mode_with_app_desc_v3, 30)
 {
     int dp = e2e_free_port();
@@ -376,7 +376,7 @@ E2E_TEST(foreman_mode_with_app_desc_v3, 30)
                    "    spec:\n"
                    "      processes:\n"
                    "        - name: web\n"
-                   "          procCommand: backend\n"
+                   "          procCommand: \"echo greeting=$GREETING; exec backend\"\n"
                    "          replicas: 2\n"
                    "      configuration:\n"
                    "        env:\n"
@@ -385,6 +385,9 @@ E2E_TEST(foreman_mode_with_app_desc_v3, 30)
     d = e2e_spawn("drover", argv, env);
     e2e_wait_listening(e2e_fmt("0.0.0.0:%d", dp), 10000, d);
     e2e_until_all_answer(addr_of(dp), names, 2, 10000);
+    e2e_wait_log(d, "| greeting=hi", 2000);
+    for (long long t = e2e_now_ms(); count_in(e2e_log_of(d), "| greeting=hi") < 2; e2e_sleep_ms(20))
+        ASSERT(e2e_now_ms() - t < 2000, "the module env did not reach both instances");
     e2e_drover_stop(d);
 }
 
