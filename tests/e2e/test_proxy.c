@@ -838,3 +838,23 @@ E2E_TEST(lost_idempotent_request_is_replayed_elsewhere, 30)
     ASSERT(posts_502 == 2, "round robin sends every other POST to a: %d got 502", posts_502);
     e2e_drover_stop(d);
 }
+
+/* A 101 the client did not ask for (no Upgrade in its request) is a broken
+ * backend: 502, never a tunnel. */
+E2E_TEST(unsolicited_101_is_502, 30)
+{
+    static const char answer[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n"
+                                 "Connection: upgrade\r\n\r\n";
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct http_resp r;
+
+    e2e_raw_server("raw", bp, answer, sizeof(answer) - 1);
+    d = e2e_drover(config(dp, e2e_fmt("routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n", bp)),
+                   addr_of(dp));
+    http_get(addr_of(dp), "/", &r);
+    ASSERT(r.status == 502, "got %d", r.status);
+    ASSERT(strstr(r.body, "switched protocols without being asked to") != NULL, "body %s", r.body);
+    resp_free(&r);
+    e2e_drover_stop(d);
+}
