@@ -559,3 +559,91 @@ E2E_TEST(sigterm_closes_idle_keepalive_clients_at_once, 30)
     client_close(idle);
     client_close(busy);
 }
+
+/* SIGINT (Ctrl-C) drains like SIGTERM: the request in flight finishes and
+ * drover exits 0. */
+E2E_TEST(sigint_drains_like_sigterm, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct client *c;
+    struct http_resp r;
+    int status;
+
+    e2e_backend("a", bp);
+    d = e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
+                           "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                           dp, bp),
+                   addr_of(dp));
+    c = client_open(addr_of(dp));
+    client_send_str(c, "GET /?delay=800 HTTP/1.1\r\nHost: t\r\n\r\n");
+    e2e_sleep_ms(200); /* in flight */
+    kill(d->pid, SIGINT);
+    e2e_wait_log(d, "Interrupt: draining", 2000);
+    ASSERT(client_read(c, &r, false, 3000) == 0 && r.status == 200, "the request in flight was lost");
+    resp_free(&r);
+    status = e2e_stop(d, 0, 5000);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    e2e_check_sanitizer(d);
+    client_close(c);
+}
+
+/* timeouts.drain bounds the whole stop: an open WebSocket tunnel does not
+ * keep drover alive past it. */
+E2E_TEST(drain_budget_bounds_the_stop_with_an_open_tunnel, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct client *c;
+    struct http_resp r;
+    long long t0;
+    int status;
+
+    e2e_backend("a", bp);
+    d = e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
+                           "timeouts: {drain: 1s}\n"
+                           "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                           dp, bp),
+                   addr_of(dp));
+    c = client_open(addr_of(dp));
+    client_send_str(c, "GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    ASSERT(client_read_any(c, &r, false, 3000) == 0 && r.status == 101, "no tunnel");
+    resp_free(&r);
+    t0 = e2e_now_ms();
+    kill(d->pid, SIGTERM);
+    status = e2e_stop(d, 0, 10000);
+    e2e_log("drover exited %lldms after SIGTERM with a tunnel open", e2e_now_ms() - t0);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    ASSERT(e2e_now_ms() - t0 >= 900, "exited before timeouts.drain: the tunnel was not waited for");
+    ASSERT(e2e_now_ms() - t0 < 6000, "the open tunnel held drover %lldms past a 1s drain",
+           e2e_now_ms() - t0);
+    e2e_wait_log(d, "drain budget (timeouts.drain) spent", 100);
+    e2e_check_sanitizer(d);
+    client_close(c);
+}
+
+/* A process type added to drover.yaml starts on reload; removed, it is
+ * stopped. */
+E2E_TEST(reload_adds_and_removes_a_process_type, 40)
+{
+    int dp = e2e_free_port(), ap = e2e_free_port(), base = base_port();
+    const char *names[1] = {"web.1"};
+    char *dir = web_app(dp, ap, base, 1, "");
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
+    struct http_resp r;
+
+    e2e_until_all_answer(addr_of(dp), names, 1, 10000);
+    web_app(dp, ap, base, 1, "  extra:\n    command: \"while true; do echo extra-tick; sleep 0.1; done\"\n");
+    admin(ap, "POST", "/reload", NULL, &r);
+    ASSERT(r.status == 200 && strstr(r.body, "extra: new process type") != NULL, "%d %s", r.status, r.body);
+    resp_free(&r);
+    e2e_wait_log(d, "| extra-tick", 5000);
+    web_app(dp, ap, base, 1, "");
+    admin(ap, "POST", "/reload", NULL, &r);
+    ASSERT(r.status == 200 && strstr(r.body, "extra: no longer in the formation") != NULL, "%d %s",
+           r.status, r.body);
+    resp_free(&r);
+    e2e_wait_log(d, "extra.1 stopped (SIGTERM) after", 5000);
+    e2e_until_all_answer(addr_of(dp), names, 1, 5000);
+    e2e_drover_stop(d);
+}

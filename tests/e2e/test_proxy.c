@@ -858,3 +858,30 @@ E2E_TEST(unsolicited_101_is_502, 30)
     resp_free(&r);
     e2e_drover_stop(d);
 }
+
+/* An idle pooled connection to a backend is closed after 1 s (before an
+ * app's usual keep-alive timeout), so the next request opens a new one. */
+E2E_TEST(idle_pooled_upstream_closed_after_a_second, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct http_resp r;
+    char first[32], second[32], third[32];
+
+    e2e_backend("a", bp);
+    d = e2e_drover(config(dp, e2e_fmt("routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n", bp)),
+                   addr_of(dp));
+    http_get(addr_of(dp), "/", &r);
+    snprintf(first, sizeof(first), "%s", resp_header(&r, "X-Backend-Conn"));
+    resp_free(&r);
+    http_get(addr_of(dp), "/", &r);
+    snprintf(second, sizeof(second), "%s", resp_header(&r, "X-Backend-Conn"));
+    resp_free(&r);
+    ASSERT(strcmp(first, second) == 0, "not pooled: connections %s then %s", first, second);
+    e2e_sleep_ms(1600); /* the condition under test: idle for longer than 1 s */
+    http_get(addr_of(dp), "/", &r);
+    snprintf(third, sizeof(third), "%s", resp_header(&r, "X-Backend-Conn"));
+    resp_free(&r);
+    ASSERT(strcmp(second, third) != 0, "the idle pooled connection %s was kept past 1s", second);
+    e2e_drover_stop(d);
+}
