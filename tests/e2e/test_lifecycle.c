@@ -647,3 +647,33 @@ E2E_TEST(reload_adds_and_removes_a_process_type, 40)
     e2e_until_all_answer(addr_of(dp), names, 1, 5000);
     e2e_drover_stop(d);
 }
+
+/* A rolling restart whose replacement never gets ready leaves the old
+ * instance serving: it is retired only once its replacement is ready. */
+E2E_TEST(replacement_never_ready_leaves_the_old_one_serving, 40)
+{
+    int dp = e2e_free_port(), ap = e2e_free_port(), base = base_port();
+    const char *names[1] = {"web.1"};
+    const char *yaml = "listen: 127.0.0.1:%d\nadmin: {listen: 127.0.0.1:%d, token: secret}\n"
+                       "log: {access: off}\napp: {base_port: %d}\nprocesses:\n  web:\n"
+                       "    ready: {path: /, timeout: 500ms}\n%s";
+    char *dir = e2e_app_dir(e2e_fmt("web: exec %s\n", e2e_backend_bin), e2e_fmt(yaml, dp, ap, base, ""));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp)), *load;
+    struct http_resp r;
+
+    e2e_until_all_answer(addr_of(dp), names, 1, 10000);
+    /* The new command never listens. */
+    e2e_app_dir(e2e_fmt("web: exec %s\n", e2e_backend_bin),
+                e2e_fmt(yaml, dp, ap, base, "    command: \"sleep 1000\"\n"));
+    load = e2e_load_start(addr_of(dp), "/", 2, 2500);
+    admin(ap, "POST", "/reload", NULL, &r);
+    ASSERT(r.status == 200 && strstr(r.body, "rolling restart") != NULL, "%d %s", r.status, r.body);
+    resp_free(&r);
+    e2e_wait_log(d, "not ready within 500ms", 5000);
+    assert_no_failures(load);
+    http_get(addr_of(dp), "/", &r);
+    ASSERT(r.status == 200 && strcmp(resp_header(&r, "X-Backend"), "web.1") == 0,
+           "the old instance stopped serving: %d", r.status);
+    resp_free(&r);
+    e2e_drover_stop(d);
+}
