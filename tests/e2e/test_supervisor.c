@@ -458,3 +458,26 @@ E2E_TEST(flooding_instance_does_not_starve_the_router, 60)
     client_close(c);
     e2e_drover_stop(d);
 }
+
+/* The back-off starts over after a run of more than 10 s: three quick
+ * crashes double it, then a long run and a crash restart it at the
+ * minimum. */
+E2E_TEST(crash_backoff_resets_after_a_long_run, 40)
+{
+    char *dir = e2e_app_dir("crash: n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) > count; "
+                            "if [ $n -ge 3 ]; then sleep 10.5; fi; exit 3\n",
+                            e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\n"
+                                    "routes: [{path: /, backends: [127.0.0.1:1]}]\n"
+                                    "processes:\n  crash:\n    restart: {min: 50ms, max: 1s}\n",
+                                    e2e_free_port()));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, NULL);
+    char *text, *long_run;
+
+    e2e_wait_log(d, "restart 3 in 200ms", 5000);
+    e2e_wait_log(d, "restart 4 in", 20000);
+    text = e2e_log_of(d);
+    long_run = strstr(text, "restart 4 in");
+    ASSERT(strncmp(long_run, "restart 4 in 50ms", 17) == 0, "after a long run: %.30s", long_run);
+    free(text);
+    e2e_drover_stop(d);
+}
