@@ -885,3 +885,34 @@ E2E_TEST(idle_pooled_upstream_closed_after_a_second, 30)
     ASSERT(strcmp(second, third) != 0, "the idle pooled connection %s was kept past 1s", second);
     e2e_drover_stop(d);
 }
+
+/* A client that resets its connection before its answer is logged with
+ * 499 (nginx's "client closed request"). A plain close is read as a
+ * half-close: the answer is still sent, as HTTP allows. */
+E2E_TEST(client_gone_before_the_answer_is_logged_499, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    char *log = e2e_fmt("%s/access.log", e2e_dir()), *text = NULL;
+    struct e2e_proc *d;
+    struct client *c;
+
+    e2e_backend("a", bp);
+    d = e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: %s}\n"
+                           "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                           dp, log, bp),
+                   addr_of(dp));
+    c = client_open(addr_of(dp));
+    client_send_str(c, "GET /gone?delay=3000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    e2e_sleep_ms(200); /* in flight */
+    {
+        struct linger hard = {1, 0}; /* close with a reset */
+
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+    }
+    client_close(c);
+    for (long long t = e2e_now_ms(); (text = e2e_read_file(log, NULL)) == NULL || strstr(text, "/gone") == NULL;
+         e2e_sleep_ms(50))
+        ASSERT(e2e_now_ms() - t < 5000, "no access log line for the abandoned request");
+    ASSERT(strstr(text, "\"GET /gone?delay=3000 HTTP/1.1\" 499 ") != NULL, "log: %s", text);
+    e2e_drover_stop(d);
+}
