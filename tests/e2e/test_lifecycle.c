@@ -677,3 +677,40 @@ E2E_TEST(replacement_never_ready_leaves_the_old_one_serving, 40)
     resp_free(&r);
     e2e_drover_stop(d);
 }
+
+/* A rolling restart replaces ceil(N/4) instances at a time: with 4, each
+ * replacement is ready and its old instance retired before the next one
+ * starts. */
+E2E_TEST(rolling_restart_goes_one_quarter_at_a_time, 60)
+{
+    int dp = e2e_free_port(), ap = e2e_free_port(), base = base_port();
+    const char *names[4] = {"web.1", "web.2", "web.3", "web.4"};
+    char *dir = web_app(dp, ap, base, 4, "");
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
+    struct http_resp r;
+    char *text, *p;
+    int started = 0, replaced = 0;
+
+    e2e_until_all_answer(addr_of(dp), names, 4, 10000);
+    admin(ap, "POST", "/processes/web/restart", NULL, &r);
+    ASSERT(r.status == 202, "got %d", r.status);
+    resp_free(&r);
+    e2e_wait_log(d, "web: rolling restart done", 20000);
+    text = e2e_log_of(d);
+    p = strstr(text, "rolling restart of 4 instances");
+    ASSERT(p != NULL, "no rolling restart line");
+    /* From there on: started, replaced, started, replaced, ... */
+    for (char *line = p; (line = strchr(line, '\n')) != NULL && replaced < 4; line++) {
+        if (strncmp(line + 1 + 9, "drover", 6) != 0)
+            continue;
+        if (strstr(line, " started on port") != NULL && strstr(line, " started on port") < strchr(line + 1, '\n')) {
+            started++;
+            ASSERT(started == replaced + 1, "a second replacement started before the first was done");
+        } else if (strstr(line, " replaced by ") != NULL && strstr(line, " replaced by ") < strchr(line + 1, '\n')) {
+            replaced++;
+        }
+    }
+    ASSERT(started == 4 && replaced == 4, "%d started, %d replaced", started, replaced);
+    free(text);
+    e2e_drover_stop(d);
+}
