@@ -408,7 +408,7 @@ E2E_TEST(long_and_partial_lines_are_split_and_flushed, 30)
     int n = 0;
 
     e2e_wait_log(d, "long.1 exited with code 0", 5000);
-    e2e_sleep_ms(100);
+    e2e_wait_log(d, "tail-without-newline", 5000);
     text = e2e_log_of(d);
     ASSERT(strstr(text, " long.1 | before\n") != NULL);
     /* The x run comes out as lines of 16384, 16384, then 7232 + the tail. */
