@@ -19,6 +19,7 @@
 
 #include <ev.h>
 
+#include "tests/unit/spin.h"
 #include "lib/probe.h"
 
 #define DEADLINE 5.0 /* seconds: far more than any check here needs */
@@ -206,26 +207,9 @@ static void check(int port, const char *path, double timeout, const char *what)
     cr_assert(probe_busy(&probe));
 }
 
-static void guard_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-    (void)l;
-    (void)t;
-    (void)revents;
-}
-
-/* Runs the loop until pred() holds or the deadline passed; returns pred().
- * A short repeating timer keeps each EVRUN_ONCE from blocking for long. */
 static bool spin(bool (*pred)(void))
 {
-    double end = ev_time() + DEADLINE;
-    ev_timer guard;
-
-    ev_timer_init(&guard, guard_cb, 0.05, 0.05);
-    ev_timer_start(loop, &guard);
-    while (!pred() && ev_time() < end)
-        ev_run(loop, EVRUN_ONCE);
-    ev_timer_stop(loop, &guard);
-    return pred();
+    return spin_until(loop, DEADLINE, pred);
 }
 
 static bool reported(void)

@@ -20,6 +20,7 @@
 
 #include <ev.h>
 
+#include "tests/unit/spin.h"
 #include "conf/config.h"
 #include "router/backend.h"
 #include "router/buf.h"
@@ -221,24 +222,9 @@ static void answer_held(const char *reason)
 
 /* ---- the loop --------------------------------------------------------- */
 
-static void guard_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-    (void)l;
-    (void)t;
-    (void)revents;
-}
-
 static bool spin(bool (*pred)(void))
 {
-    double end = ev_time() + DEADLINE;
-    ev_timer guard;
-
-    ev_timer_init(&guard, guard_cb, 0.05, 0.05);
-    ev_timer_start(loop, &guard);
-    while (!pred() && ev_time() < end)
-        ev_run(loop, EVRUN_ONCE);
-    ev_timer_stop(loop, &guard);
-    return pred();
+    return spin_until(loop, DEADLINE, pred);
 }
 
 /* A few iterations that do not wait: whatever the bytes already read can

@@ -33,6 +33,7 @@
 
 #include <ev.h>
 
+#include "tests/unit/spin.h"
 #include "conf/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
@@ -323,27 +324,12 @@ static int app_of(int shim)
 
 /* ---- the loop --------------------------------------------------------- */
 
-static void guard_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-    (void)l;
-    (void)t;
-    (void)revents;
-}
-
 static int want_n;
 static const char *want_name;
 
 static bool spin(bool (*pred)(void))
 {
-    double end = ev_time() + DEADLINE;
-    ev_timer guard;
-
-    ev_timer_init(&guard, guard_cb, 0.05, 0.05);
-    ev_timer_start(loop, &guard);
-    while (!pred() && ev_time() < end)
-        ev_run(loop, EVRUN_ONCE);
-    ev_timer_stop(loop, &guard);
-    return pred();
+    return spin_until(loop, DEADLINE, pred);
 }
 
 static int gone_pgids[2];
