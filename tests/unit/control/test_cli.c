@@ -184,8 +184,8 @@ Test(cli, status_as_a_table_or_as_it_came)
     cr_assert_eq(drover("status", "--admin", fake.addr, NULL), 0, "%s", err.data);
     cr_assert(strncmp(fake_http_request(), "GET /status HTTP/1.1\r\n", 22) == 0);
     cr_assert_str_eq(out.data,
-        "TYPE  INSTANCE  PID  PORT  STATE  RESTARTS  UPTIME  RSS  IN-FLIGHT  REQUESTS\n"
-        "web   web.1     43   5000  up     1         -       -    -          -\n"
+        "TYPE  INSTANCE  PID  PGID  PORT  STATE  RESTARTS  UPTIME  RSS  IN-FLIGHT  REQUESTS\n"
+        "web   web.1     43   -     5000  up     1         -       -    -          -\n"
         "\n"
         "drover pid 42, up 1m15s, draining\n");
     cr_assert_eq(drover("status", "--json", "--admin", fake.addr, NULL), 0);
