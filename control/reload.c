@@ -13,7 +13,7 @@
 #include "supervisor/supervisor.h"
 
 struct plan_line {
-    char key[384];              /* group (64) + " " + first word (256) */
+    char key[400];              /* group (64), type (64) and first word (256), spaced */
     char value[512];
 };
 
@@ -21,7 +21,7 @@ struct plan_line {
  * that starts blank belongs to the group named above it. */
 static size_t plan_lines(const struct conf *conf, struct plan_line *lines, size_t max)
 {
-    char *text = NULL, *save = NULL, group[64] = "";
+    char *text = NULL, *save = NULL, group[64] = "", sub[64] = "";
     size_t len = 0, n = 0;
     FILE *f = open_memstream(&text, &len);
 
@@ -38,6 +38,11 @@ static size_t plan_lines(const struct conf *conf, struct plan_line *lines, size_
         if (starts_group) {
             sscanf(line, "%63s", group);
             p = line + strlen(group);
+            sub[0] = '\0';
+        } else if (strcmp(group, "processes") == 0 && line[1] == ' ' && line[2] != ' ') {
+            /* "  web   ready ...": the settings of one type, named in the key. */
+            sscanf(line + 2, "%63s", sub);
+            p = line + 2 + strlen(sub);
         }
         while (*p == ' ')
             p++;
@@ -55,7 +60,8 @@ static size_t plan_lines(const struct conf *conf, struct plan_line *lines, size_
             snprintf(lines[n].key, sizeof(lines[n].key), "%s", group);
             snprintf(lines[n].value, sizeof(lines[n].value), "%s", first);
         } else {
-            snprintf(lines[n].key, sizeof(lines[n].key), "%s%s%s", group, first[0] ? " " : "", first);
+            snprintf(lines[n].key, sizeof(lines[n].key), "%s%s%s%s%s", group, sub[0] ? " " : "", sub,
+                     first[0] ? " " : "", first);
             snprintf(lines[n].value, sizeof(lines[n].value), "%s", rest);
         }
         n++;

@@ -714,3 +714,29 @@ E2E_TEST(rolling_restart_goes_one_quarter_at_a_time, 60)
     free(text);
     e2e_drover_stop(d);
 }
+
+/* With two process types configured, a reload compares each type's
+ * settings with its own: an unchanged file reloads with no change, and a
+ * change names its type. */
+E2E_TEST(reload_diff_names_the_process_type, 30)
+{
+    int dp = e2e_free_port(), ap = e2e_free_port(), base = base_port();
+    const char *yaml = "listen: 127.0.0.1:%d\nadmin: {listen: 127.0.0.1:%d, token: secret}\n"
+                       "log: {access: off}\napp: {base_port: %d}\nprocesses:\n"
+                       "  web: {ready: {path: /}}\n  worker: {stop_timeout: %s}\n";
+    char *dir = e2e_app_dir(e2e_fmt("web: exec %s\nworker: sleep 1000\n", e2e_backend_bin),
+                            e2e_fmt(yaml, dp, ap, base, "2s"));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, addr_of(dp));
+    struct http_resp r;
+
+    admin(ap, "POST", "/reload", NULL, &r);
+    ASSERT(r.status == 200 && strcmp(r.body, "{\"changes\":[]}\n") == 0, "%d %s", r.status, r.body);
+    resp_free(&r);
+    e2e_app_dir(e2e_fmt("web: exec %s\nworker: sleep 1000\n", e2e_backend_bin),
+                e2e_fmt(yaml, dp, ap, base, "3s"));
+    admin(ap, "POST", "/reload", NULL, &r);
+    ASSERT(r.status == 200 && strstr(r.body, "processes worker stop_timeout: 2s → 3s") != NULL, "%s",
+           r.body);
+    resp_free(&r);
+    e2e_drover_stop(d);
+}
