@@ -385,6 +385,9 @@ EOF
 
 # ---- the soak ----
 soak() {
+    # The samples go straight to chaos/results: an interrupted soak keeps them.
+    mkdir -p "$ROOT/chaos/results"
+    SAMPLES=$ROOT/chaos/results/soak-$DAY.md
     local faults=(fault_kill_app fault_kill_shim fault_kill_grandchild fault_sigstop fault_sighup fault_scale fault_rolling)
     local end=$((SECONDS + SOAK)) i=0 total=0 failures=0
     start_drover || die "drover did not start"
@@ -393,7 +396,7 @@ soak() {
     (while [ $SECONDS -lt $end ]; do
         printf '| %d | %s | %s |\n' "$SECONDS" "$(awk '/VmRSS/{print $2}' /proc/$DPID/status 2>/dev/null)" "$(ls /proc/$DPID/fd 2>/dev/null | wc -l)"
         sleep 10
-    done) >"$TMP/samples" &
+    done) >"$SAMPLES" &
     local sampler=$!
     while [ $SECONDS -lt $end ]; do
         DURATION=20
@@ -403,7 +406,7 @@ soak() {
         i=$((i + 1))
     done
     wait "$sampler"
-    cat "$TMP/samples"
+    cat "$SAMPLES"
     stop_drover
     sleep 1
     # Flat after warm-up: the last third's peaks within 10 % (RSS) and 16
@@ -419,7 +422,7 @@ soak() {
             printf "soak: %d requests, %d failed, %d processes left behind\n", tot, bad, left
             print ((flat && left == 0) ? "1 passed, 0 failed" : "0 passed, 1 failed")
             exit !(flat && left == 0)
-        }' "$TMP/samples"
+        }' "$SAMPLES"
 }
 
 if [ "$SOAK" != 0 ]; then
