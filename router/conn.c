@@ -290,6 +290,18 @@ static void reply_write(struct conn *c)
     conn_request_done(c, c->req != NULL && c->req->keep_alive);
 }
 
+/* RFC 9112 6.3: an answer to HEAD ends with its head; a client would read
+ * a body as the next response. A refused head counts once its request line
+ * starts with the HEAD token. */
+static bool answers_head(const struct conn *c, const struct request *req)
+{
+    const struct buf *b = c->in;
+
+    if (req->has_method)
+        return req->method == HTTP_HEAD;
+    return b != NULL && buf_len(b) >= 5 && memcmp(b->data + b->start, "HEAD ", 5) == 0;
+}
+
 void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive)
 {
     struct worker *w = c->w;
@@ -314,6 +326,10 @@ void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_
     head_end = memmem(c->reply->data + c->reply->start, len, "\r\n\r\n", 4);
     req->status = status;
     req->body_out = head_end != NULL ? len - (size_t)(head_end + 4 - (c->reply->data + c->reply->start)) : 0;
+    if (answers_head(c, req)) {
+        c->reply->end -= (uint32_t)req->body_out;
+        req->body_out = 0;
+    }
     c->state = CS_REPLY;
     c->ops = &self_ops;
     if (!keep_alive)
