@@ -629,7 +629,7 @@ static int headers_done(llhttp_t *p)
 
     if (status == 101)
         return 2;
-    if (status < 200 || status == 204 || status == 304)
+    if ((status >= 100 && status < 200) || status == 204 || status == 304)
         return 1;
     if (rs->final < rs->ms->n && rs->ms->m[rs->final] == HTTP_HEAD)
         return 1;
@@ -641,7 +641,7 @@ static int count_complete(llhttp_t *p)
     struct resp_scan *rs = p->data;
 
     rs->complete++;
-    if (llhttp_get_status_code(p) >= 200)
+    if (llhttp_get_status_code(p) < 100 || llhttp_get_status_code(p) >= 200)
         rs->final++;
     return 0;
 }
