@@ -576,30 +576,34 @@ static void check_upstream_stream(struct bconn *b)
 }
 
 /* The methods of the requests a client sent, in order, as drover's strict
- * parser reads them (a request it refuses still has one once its method
- * token ended: drover answers a refused HEAD without a body too). */
+ * parser reads them; a request it refuses counts as HEAD once "HEAD " began
+ * its request line (drover answers that without a body too). */
 #define MAX_METHODS 64
 
 struct methods {
     unsigned n;
-    uint8_t m[MAX_METHODS];
+    bool head[MAX_METHODS];
+    const char *end;
 };
 
-static int note_method(llhttp_t *p)
+/* Called once per request: the stream is parsed in one piece. */
+static int note_method(llhttp_t *p, const char *at, size_t len)
 {
     struct methods *ms = p->data;
 
     if (ms->n < MAX_METHODS)
-        ms->m[ms->n++] = llhttp_get_method(p);
+        ms->head[ms->n++] =
+            len == 4 && memcmp(at, "HEAD", 4) == 0 && at + 4 < ms->end && at[4] == ' ';
     return 0;
 }
 
 static void client_methods(const struct client *c, struct methods *ms)
 {
-    static const llhttp_settings_t s = {.on_method_complete = note_method};
+    static const llhttp_settings_t s = {.on_method = note_method};
     llhttp_t p;
 
     ms->n = 0;
+    ms->end = c->data + c->off;
     llhttp_init(&p, HTTP_REQUEST, &s);
     p.data = ms;
     llhttp_execute(&p, c->data, c->off);
@@ -631,7 +635,7 @@ static int headers_done(llhttp_t *p)
         return 2;
     if ((status >= 100 && status < 200) || status == 204 || status == 304)
         return 1;
-    if (rs->final < rs->ms->n && rs->ms->m[rs->final] == HTTP_HEAD)
+    if (rs->final < rs->ms->n && rs->ms->head[rs->final])
         return 1;
     return 0;
 }
