@@ -576,15 +576,24 @@ static void check_upstream_stream(struct bconn *b)
 }
 
 /* The methods of the requests a client sent, in order, as drover's strict
- * parser reads them; a request it refuses counts as HEAD once "HEAD " began
- * its request line (drover answers that without a body too). */
+ * parser reads them. A request drover refuses counts as HEAD when its line
+ * starts with "HEAD " once the empty lines (CRLF pairs) before it are
+ * skipped, as drover reads it (it answers that without a body too). */
 #define MAX_METHODS 64
 
 struct methods {
     unsigned n;
     bool head[MAX_METHODS];
-    const char *end;
+    const char *msg, *end;      /* where the current message starts; the stream's end */
 };
+
+static bool only_crlf_pairs(const char *s, const char *e)
+{
+    for (; s + 1 < e; s += 2)
+        if (s[0] != '\r' || s[1] != '\n')
+            return false;
+    return s == e;
+}
 
 /* Called once per request: the stream is parsed in one piece. */
 static int note_method(llhttp_t *p, const char *at, size_t len)
@@ -592,21 +601,37 @@ static int note_method(llhttp_t *p, const char *at, size_t len)
     struct methods *ms = p->data;
 
     if (ms->n < MAX_METHODS)
-        ms->head[ms->n++] =
-            len == 4 && memcmp(at, "HEAD", 4) == 0 && at + 4 < ms->end && at[4] == ' ';
+        ms->head[ms->n++] = len == 4 && memcmp(at, "HEAD", 4) == 0 && at + 4 < ms->end &&
+                            at[4] == ' ' && only_crlf_pairs(ms->msg, at);
     return 0;
+}
+
+static int method_message_done(llhttp_t *p)
+{
+    (void)p;
+    return HPE_PAUSED;
 }
 
 static void client_methods(const struct client *c, struct methods *ms)
 {
-    static const llhttp_settings_t s = {.on_method = note_method};
+    static const llhttp_settings_t s = {
+        .on_method = note_method,
+        .on_message_complete = method_message_done,
+    };
+    const char *at = c->data;
     llhttp_t p;
 
     ms->n = 0;
     ms->end = c->data + c->off;
     llhttp_init(&p, HTTP_REQUEST, &s);
     p.data = ms;
-    llhttp_execute(&p, c->data, c->off);
+    while (at < ms->end) {
+        ms->msg = at;
+        if (llhttp_execute(&p, at, (size_t)(ms->end - at)) != HPE_PAUSED)
+            break;
+        at = llhttp_get_error_pos(&p);
+        llhttp_resume(&p);
+    }
 }
 
 /* Reading a client's stream: responses begun and complete, final (non-1xx)
