@@ -21,8 +21,9 @@
  *              requests, or an answer meant for another request; or (for a
  *              Compliant or Acceptable case, whose framing is not in
  *              doubt) the backend read another body than the one sent.
- *   rejected   drover answered 4xx/5xx itself, closed the connection, and
- *              the backend got nothing.
+ *   rejected   drover answered 4xx/5xx itself and closed the connection;
+ *              nothing complete reached the backend (at most the case's
+ *              head, when drover refused its body).
  *   forwarded  the backend read exactly the case's request with its body,
  *              then the marker, and the client got both answers in order.
  *   other      anything else (said in the detail).
@@ -1010,19 +1011,18 @@ static const char *failure(const struct dcase *c, const struct verdict *v, int s
     if (c->expect != OUT_BY_TIER) {
         if ((int)v->out != c->expect ||
             (c->expect == OUT_REJECTED && c->expect_status != 0 && v->status != c->expect_status)) {
+            char code[16] = "";
+
             if (c->expect_status != 0)
-                snprintf(why, sizeof(why), "expected %s %d", outcome_name((enum outcome)c->expect),
-                         c->expect_status);
-            else
-                snprintf(why, sizeof(why), "expected %s", outcome_name((enum outcome)c->expect));
+                snprintf(code, sizeof(code), " %d", c->expect_status);
+            snprintf(why, sizeof(why), "expected %s%s%s", outcome_name((enum outcome)c->expect),
+                     code, c->why != NULL ? " (the recorded reason is stale)" : "");
             return why;
         }
         return NULL;
     }
-    if (c->tier == TIER_COMPLIANT && c->why == NULL && v->out != OUT_FORWARDED)
+    if (c->tier == TIER_COMPLIANT && v->out != OUT_FORWARDED)
         return "a Compliant case not forwarded, and no reason recorded";
-    if (c->tier == TIER_COMPLIANT && c->why != NULL && v->out == OUT_FORWARDED)
-        return "forwarded now: its recorded reason is stale";
     return NULL;
 }
 
