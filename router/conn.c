@@ -290,26 +290,31 @@ static void reply_write(struct conn *c)
     conn_request_done(c, c->req != NULL && c->req->keep_alive);
 }
 
-void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive)
+/* Takes a reply buffer and decides the connection's fate; NULL (and the
+ * connection closed) when out of memory. */
+static struct request *reply_begin(struct conn *c, bool *keep_alive, enum http_conn_header *hdr)
 {
     struct worker *w = c->w;
     struct request *req = c->req != NULL ? c->req : request_begin(c);
-    enum http_conn_header hdr;
-    size_t len;
-    char *head_end;
 
     if (req == NULL || (c->reply = buf_get(&w->bufs)) == NULL) {
         conn_close(c);
-        return;
+        return NULL;
     }
-    keep_alive = keep_alive && req->client_keep_alive && !w->stopping && !c->rd_eof;
-    req->keep_alive = keep_alive;
-    if (!keep_alive)
-        hdr = HTTP_CONN_CLOSE;
+    *keep_alive = *keep_alive && req->client_keep_alive && !w->stopping && !c->rd_eof;
+    req->keep_alive = *keep_alive;
+    if (!*keep_alive)
+        *hdr = HTTP_CONN_CLOSE;
     else
-        hdr = req->minor == 0 ? HTTP_CONN_KEEP_ALIVE : HTTP_CONN_NONE;
-    len = http_write_error(status, reason, req->id, hdr, c->reply->data + c->reply->start,
-                           c->reply->cap - c->reply->start);
+        *hdr = req->minor == 0 ? HTTP_CONN_KEEP_ALIVE : HTTP_CONN_NONE;
+    return req;
+}
+
+/* Sends the len bytes written at c->reply->start. */
+static void reply_send(struct conn *c, struct request *req, int status, size_t len, bool keep_alive)
+{
+    char *head_end;
+
     c->reply->end = c->reply->start + (uint32_t)len;
     head_end = memmem(c->reply->data + c->reply->start, len, "\r\n\r\n", 4);
     req->status = status;
@@ -319,6 +324,43 @@ void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_
     if (!keep_alive)
         conn_read_stop(c);
     reply_write(c);
+}
+
+void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive)
+{
+    enum http_conn_header hdr;
+    struct request *req = reply_begin(c, &keep_alive, &hdr);
+    size_t len;
+
+    if (req == NULL)
+        return;
+    len = http_write_error(status, reason, req->id, hdr, c->reply->data + c->reply->start,
+                           c->reply->cap - c->reply->start);
+    reply_send(c, req, status, len, keep_alive);
+}
+
+void conn_reply_final(struct conn *c, const struct http_head *h, bool keep_alive)
+{
+    enum http_conn_header hdr;
+    struct request *req = reply_begin(c, &keep_alive, &hdr);
+    char *out;
+    size_t cap, len;
+
+    if (req == NULL)
+        return;
+    out = c->reply->data + c->reply->start;
+    cap = c->reply->cap - c->reply->start;
+    if (h->method == HTTP_TRACE)
+        len = http_write_trace(h, req->id, hdr, out, cap);
+    else
+        len = http_write_reply(200, "Allow: " HTTP_ALLOW "\r\n", "", 0, req->id, hdr, out, cap);
+    if (len == 0) {
+        buf_put(&c->w->bufs, c->reply);
+        c->reply = NULL;
+        conn_reply_error(c, 431, "request head too large to echo", false);
+        return;
+    }
+    reply_send(c, req, 200, len, keep_alive);
 }
 
 /* Parses the head at c->in->start once a line has ended since scan_from

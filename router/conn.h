@@ -109,6 +109,10 @@ long conn_fill(struct conn *c);
  * response and then closes the connection or keeps it, per keep_alive. */
 void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive);
 
+/* drover as the final recipient of an OPTIONS or TRACE whose Max-Forwards
+ * reached 0 (RFC 9110 7.6.2): 200 with Allow, or the TRACE echo. */
+void conn_reply_final(struct conn *c, const struct http_head *h, bool keep_alive);
+
 /* Ends the current request (request_end), then waits for the next request
  * when keep_alive, else closes. A next request already read ahead is
  * parsed from the loop (a fed read event), never from inside this call, so
