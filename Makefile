@@ -78,6 +78,7 @@ e2e: $(BUILD)/drover $(BUILD)/backend $(BUILD)/tests/e2e/e2e
 	$(BUILD)/tests/e2e/e2e --drover $(BUILD)/drover --backend $(BUILD)/backend
 
 check-suite: unit e2e
+	scripts/check-rfc-table.sh
 
 test: $(DEPS_STAMP)
 	$(MAKE) check-suite

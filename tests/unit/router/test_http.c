@@ -296,6 +296,8 @@ Test(http_parse, strict_status_lines)
     }
     cr_assert_eq(parse_resp("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
     cr_assert_eq(parse_resp("HTTP/1.0 599 X\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
+    /* 600-999 are three digits: forwarded, for the client to read as 5xx. */
+    cr_assert_eq(parse_resp("HTTP/1.1 999 X\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
     cr_assert_eq(parse_resp("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"), HTTP_HEAD_DONE);
 }
 
