@@ -227,6 +227,12 @@ bool value_addr_from_text(struct loader *ld, const yaml_node_t *n, const char *s
 bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, bool in_listen,
                      struct conf_addr **out, size_t *count);
 
+/* ---- listen.c ---------------------------------------------------------- */
+
+/* A listen entry written as a map ({address, proxy_protocol,
+ * proxy_trusted}) into out, errors reported. */
+bool listen_entry_load(struct loader *ld, const yaml_node_t *n, const char *path, struct conf_addr *out);
+
 /* ---- The sections ----------------------------------------------------- */
 
 /* sections.c: the top-level mapping ROOT, every section in turn. */

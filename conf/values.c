@@ -279,7 +279,11 @@ bool value_addr_from_text(struct loader *ld, const yaml_node_t *n, const char *s
 static bool get_addr(struct loader *ld, const yaml_node_t *n, const char *path, bool in_listen,
                      struct conf_addr *out)
 {
-    const char *s = value_text(ld, n, path, "an address");
+    const char *s;
+
+    if (in_listen && n->type == YAML_MAPPING_NODE)
+        return listen_entry_load(ld, n, path, out);
+    s = value_text(ld, n, path, "an address");
 
     return s != NULL && value_addr_from_text(ld, n, s, path, in_listen, out);
 }
@@ -305,7 +309,8 @@ bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, 
         items = &self;
         end = items + 1;
     } else {
-        return schema_expect(ld, n, YAML_SCALAR_NODE, path, "an address or a list of addresses");
+        return schema_expect(ld, n, YAML_SCALAR_NODE, path,
+                             in_listen ? "an address, a map or a list of them" : "an address or a list of addresses");
     }
     total = (size_t)(end - items);
     arr = arena_alloc(ld->arena, total * sizeof(*arr));

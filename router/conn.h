@@ -66,6 +66,7 @@ struct conn {
     uint8_t tkind;                  /* enum conn_timeout */
     bool rd_eof;                    /* the client shut down its sending side */
     bool reading;                   /* rio started */
+    bool await_proxy;               /* a PROXY protocol header comes first */
     uint16_t listen_port;           /* 0 on a unix socket */
     ev_io rio, wio;
     ev_timer timer;
@@ -84,8 +85,11 @@ struct conn {
     char ip[INET6_ADDRSTRLEN];
 };
 
-/* Takes ownership of an accepted socket. */
-void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port);
+/* Takes ownership of an accepted socket. await_proxy: its first bytes are
+ * a PROXY protocol header (from a trusted peer), whose address replaces
+ * the peer's. */
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port,
+                 bool await_proxy);
 
 /* Closes the socket now; the memory goes when the loop iteration ends. */
 void conn_close(struct conn *c);
