@@ -383,6 +383,15 @@ int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char 
                     conf->workers, r->nworkers);
     if (strcmp(old->log.access, conf->log.access) != 0 || old->log.format != conf->log.format)
         sbuf_printf(notes, "log: access log changes need a restart (still %s)\n", old->log.access);
+    /* A kept socket takes its entry's new options with the new table. */
+    for (size_t i = 0; i < conf->nlisten; i++)
+        for (size_t j = 0; j < old->nlisten; j++)
+            if (strcmp(conf->listen[i].text, old->listen[j].text) == 0 &&
+                memcmp(&conf->listen[i].opts, &old->listen[j].opts, sizeof(conf->listen[i].opts)) != 0)
+                sbuf_printf(notes, "listen %s: PROXY protocol %s for new connections\n",
+                            conf->listen[i].text,
+                            conf->listen[i].opts.proxy_protocol ? "on (trusted ranges as configured)"
+                                                                : "off");
     conf_ref_put(r->cref);
     r->cref = cref;
     /* Static backends no route names any more leave (retired, so workers

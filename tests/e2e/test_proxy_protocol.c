@@ -158,5 +158,16 @@ E2E_TEST(proxy_protocol_from_an_untrusted_peer_is_closed, 30)
     client_close(c);
     ASSERT(metric(ap, "drover_proxy_protocol_rejected_total{reason=\"untrusted\"} ") == before + 1,
            "the untrusted peer was not counted once");
+    /* A reload turns it off on the same socket: plain HTTP from anyone. */
+    e2e_write_file(e2e_fmt("%s.yaml", d->name),
+                   e2e_fmt("listen: 127.0.0.1:%d\nadmin:\n  listen: 127.0.0.1:%d\nlog:\n  access: off\n"
+                           "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                           dp, ap, bp));
+    kill(d->pid, SIGHUP);
+    e2e_wait_log(d, "listen 127.0.0.1:", 5000);
+    e2e_wait_log(d, "PROXY protocol off for new connections", 5000);
+    c = client_open(addr_of(dp));
+    get_ok(c, "plain HTTP after the reload", 3000);
+    client_close(c);
     e2e_drover_stop(d);
 }
