@@ -65,6 +65,15 @@ struct conf_process {
     int line, col;
 };
 
+/* A backend found by DNS: "dns:NAME:PORT" (A and AAAA) or "srv:NAME". */
+struct conf_dns {
+    char *key;                  /* as written: "dns:app.internal:8080", the members' group */
+    char *name;                 /* what is looked up */
+    int port;                   /* dns: only; 0 for srv: (the records give it) */
+    bool srv;
+    int line, col;
+};
+
 struct conf_route {
     enum host_match host_match;
     char *host;                 /* lowercased; HOST_SUFFIX keeps the dot: ".static.example" */
@@ -73,6 +82,8 @@ struct conf_route {
     char *process;              /* exactly one of process / backends */
     struct conf_addr *backends;
     size_t nbackends;
+    struct conf_dns *dns;       /* backends found by DNS, beside the static ones */
+    size_t ndns;
     enum balance_kind balance;  /* the top-level balance unless set here */
     unsigned max_inflight;      /* for static backends; 0 = unlimited */
     int line, col;              /* 0 for the implicit "/ → web" route */
@@ -129,6 +140,13 @@ struct conf {
 
     int retries;                /* 2 */
     struct conf_timeouts timeouts;
+
+    struct {
+        char *servers;          /* "ip[:port],..." for c-ares; NULL: /etc/resolv.conf */
+        int64_t refresh_min_ms; /* 1s: re-resolved no sooner than this, */
+        int64_t refresh_max_ms; /* 60s: and no later, whatever the TTL */
+        int64_t hold_ms;        /* 5m: the last good answer kept while a name fails */
+    } resolver;
 
     struct {
         unsigned max_connections;   /* 10000 */
