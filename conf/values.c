@@ -305,12 +305,11 @@ bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, 
             schema_fail(ld, n, "%s: needs at least one address", path);
             return false;
         }
-    } else if (n->type == YAML_SCALAR_NODE) {
+    } else if (n->type == YAML_SCALAR_NODE || (in_listen && n->type == YAML_MAPPING_NODE)) {
         items = &self;
         end = items + 1;
     } else {
-        return schema_expect(ld, n, YAML_SCALAR_NODE, path,
-                             in_listen ? "an address, a map or a list of them" : "an address or a list of addresses");
+        return schema_expect(ld, n, YAML_SCALAR_NODE, path, "an address or a list of addresses");
     }
     total = (size_t)(end - items);
     arr = arena_alloc(ld->arena, total * sizeof(*arr));
