@@ -8,7 +8,7 @@ CC      ?= cc
 LLHTTP  := /usr/share/llhttp
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -I. -I/usr/share/include/llhttp -g -pthread
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-LIBS    := -lev -lyaml -ljansson -lm -pthread
+LIBS    := -lev -lyaml -ljansson -lcares -lm -pthread
 
 ifeq ($(SAN),1)
 BUILD   := build/asan
@@ -89,6 +89,7 @@ desync: $(BUILD)/drover $(BUILD)/tests/e2e/desync
 	$(BUILD)/tests/e2e/desync --drover $(BUILD)/drover $(if $(DESYNC_CORPUS),--corpus $(DESYNC_CORPUS))
 
 check-suite: unit e2e
+	scripts/check-rfc-table.sh
 	$(MAKE) desync DESYNC_CORPUS=
 
 test: $(DEPS_STAMP)

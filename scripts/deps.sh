@@ -6,9 +6,9 @@
 #   scripts/deps.sh fuzz     also clang and its sanitizer runtimes
 set -eu
 
-pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libcriterion-dev pkg-config curl wrk"
+pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libc-ares-dev libcriterion-dev pkg-config curl wrk haproxy dnsmasq-base"
 case "${1:-}" in
-bench) pkgs="$pkgs haproxy nginx-light" ;;
+bench) pkgs="$pkgs nginx-light" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 
