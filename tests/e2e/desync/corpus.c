@@ -309,9 +309,11 @@ static int load_case(yaml_document_t *doc, yaml_node_t *node, const char *file,
     kind = version.len == 8 && memcmp(version.p, "HTTP/1.", 7) == 0 ? framing(h, nh, &length)
                                                                    : BODY_NONE;
     case_set_body(c, kind, length);
+    /* RFC 9112 2.3: a higher 1.x minor version is read as 1.1. */
     if (is(&version, "HTTP/1.0"))
         c->keep_alive = has_token(h, nh, "connection", "keep-alive");
-    else if (is(&version, "HTTP/1.1"))
+    else if (version.len == 8 && memcmp(version.p, "HTTP/1.", 7) == 0 &&
+             isdigit((unsigned char)version.p[7]))
         c->keep_alive = !has_token(h, nh, "connection", "close");
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         if (strcmp(refused[i].file, file) == 0 &&
