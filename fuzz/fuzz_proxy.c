@@ -636,12 +636,20 @@ static void client_methods(const struct client *c, struct methods *ms)
     ms->end = copy + c->off;
     llhttp_init(&p, HTTP_REQUEST, &s);
     p.data = ms;
-    while (at < ms->end) {
+    for (int rounds = 0; at < ms->end && rounds < 4 * MAX_METHODS; rounds++) {
+        llhttp_errno_t e;
+
         ms->msg = at;
-        if (llhttp_execute(&p, at, (size_t)(ms->end - at)) != HPE_PAUSED)
+        e = llhttp_execute(&p, at, (size_t)(ms->end - at));
+        if (e != HPE_PAUSED && e != HPE_PAUSED_UPGRADE)
             break;
         at = llhttp_get_error_pos(&p);
-        llhttp_resume(&p);
+        /* An upgrade without a 101 stays HTTP; after a 101 the response
+         * oracle stops reading, so what follows does not matter. */
+        if (e == HPE_PAUSED_UPGRADE)
+            llhttp_resume_after_upgrade(&p);
+        else
+            llhttp_resume(&p);
     }
     free(copy);
 }
