@@ -30,9 +30,10 @@ LLHTTP_OBJ := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/ob
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
+DESYNC_SRC := $(sort $(wildcard tests/e2e/desync/*.c))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test unit e2e check-suite bench chaos fuzz clean deps mutate
+.PHONY: all run test unit e2e desync check-suite bench chaos fuzz clean deps mutate
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/drover $(BUILD)/backend
@@ -71,14 +72,25 @@ $(BUILD)/tests/e2e/e2e: $(E2E_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ -lm -pthread
 
+$(BUILD)/tests/e2e/desync: $(DESYNC_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ -lyaml
+
 unit: $(UNIT_BIN) $(BUILD)/drover $(BUILD)/backend
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 
 e2e: $(BUILD)/drover $(BUILD)/backend $(BUILD)/tests/e2e/e2e
 	$(BUILD)/tests/e2e/e2e --drover $(BUILD)/drover --backend $(BUILD)/backend
 
+# The request-side desync cases (tests/e2e/desync/): our regression set, or
+# http-desync-guardian's tests/*.yaml with DESYNC_CORPUS=DIR (not in `make
+# test`: the corpus is not in the repository).
+desync: $(BUILD)/drover $(BUILD)/tests/e2e/desync
+	$(BUILD)/tests/e2e/desync --drover $(BUILD)/drover $(if $(DESYNC_CORPUS),--corpus $(DESYNC_CORPUS))
+
 check-suite: unit e2e
 	scripts/check-rfc-table.sh
+	$(MAKE) desync DESYNC_CORPUS=
 
 test: $(DEPS_STAMP)
 	$(MAKE) check-suite

@@ -35,10 +35,10 @@
  *
  * Oracles besides ASan/UBSan: every byte stream drover sends to a backend
  * must parse as HTTP/1.1 requests with a strict llhttp, each with a usable
- * Host; every stream it sends a client must parse as responses (unless the
- * client sent HEAD, whose answers a parser cannot frame without knowing the
- * request), and the client must not be in the middle of one when drover
- * waits for its next request. A stream a parser rejects is a message
+ * Host; every stream it sends a client must parse as responses, each framed
+ * for the request it answers (no body after a 1xx, 204, 304 or an answer to
+ * HEAD, RFC 9112 6.3), and the client must not be in the middle of one when
+ * drover waits for its next request. A stream a parser rejects is a message
  * drover built that the other side could read differently from drover. */
 #include <dirent.h>
 #include <errno.h>
@@ -575,29 +575,111 @@ static void check_upstream_stream(struct bconn *b)
     abort();
 }
 
-static int count_begin(llhttp_t *p)
+/* The methods of the requests a client sent, in order, as drover's strict
+ * parser reads them. A request drover refuses counts as HEAD when its line
+ * starts with "HEAD " once the empty lines (CRLF pairs) before it are
+ * skipped, as drover reads it (it answers that without a body too). */
+#define MAX_METHODS 64
+
+struct methods {
+    unsigned n;
+    bool head[MAX_METHODS];
+    const char *msg, *end;      /* where the current message starts; the stream's end */
+};
+
+static bool only_crlf_pairs(const char *s, const char *e)
 {
-    ((unsigned *)p->data)[0]++;
+    for (; s + 1 < e; s += 2)
+        if (s[0] != '\r' || s[1] != '\n')
+            return false;
+    return s == e;
+}
+
+/* Called once per request: the stream is parsed in one piece. */
+static int note_method(llhttp_t *p, const char *at, size_t len)
+{
+    struct methods *ms = p->data;
+
+    if (ms->n < MAX_METHODS)
+        ms->head[ms->n++] = len == 4 && memcmp(at, "HEAD", 4) == 0 && at + 4 < ms->end &&
+                            at[4] == ' ' && only_crlf_pairs(ms->msg, at);
     return 0;
 }
 
-/* drover tunnels after any 101 the client asked for (as nginx does), with
- * or without an Upgrade header: so does the oracle (2: an upgrade). */
+static int method_message_done(llhttp_t *p)
+{
+    (void)p;
+    return HPE_PAUSED;
+}
+
+static void client_methods(const struct client *c, struct methods *ms)
+{
+    static const llhttp_settings_t s = {
+        .on_method = note_method,
+        .on_message_complete = method_message_done,
+    };
+    const char *at = c->data;
+    llhttp_t p;
+
+    ms->n = 0;
+    ms->end = c->data + c->off;
+    llhttp_init(&p, HTTP_REQUEST, &s);
+    p.data = ms;
+    while (at < ms->end) {
+        ms->msg = at;
+        if (llhttp_execute(&p, at, (size_t)(ms->end - at)) != HPE_PAUSED)
+            break;
+        at = llhttp_get_error_pos(&p);
+        llhttp_resume(&p);
+    }
+}
+
+/* Reading a client's stream: responses begun and complete, final (non-1xx)
+ * responses seen, and the methods they answer, in order. */
+struct resp_scan {
+    unsigned begun, complete, final;
+    const struct methods *ms;
+};
+
+static int count_begin(llhttp_t *p)
+{
+    ((struct resp_scan *)p->data)->begun++;
+    return 0;
+}
+
+/* RFC 9112 6.3: whatever its framing headers say, a response to HEAD, a
+ * 1xx, 204 or 304 ends with its head (1: no body). drover tunnels after
+ * any 101 the client asked for (as nginx does), with or without an
+ * Upgrade header: so does the oracle (2: an upgrade). */
 static int headers_done(llhttp_t *p)
 {
-    return llhttp_get_status_code(p) == 101 ? 2 : 0;
+    struct resp_scan *rs = p->data;
+    int status = llhttp_get_status_code(p);
+
+    if (status == 101)
+        return 2;
+    if ((status >= 100 && status < 200) || status == 204 || status == 304)
+        return 1;
+    if (rs->final < rs->ms->n && rs->ms->head[rs->final])
+        return 1;
+    return 0;
 }
 
 static int count_complete(llhttp_t *p)
 {
-    ((unsigned *)p->data)[1]++;
+    struct resp_scan *rs = p->data;
+
+    rs->complete++;
+    if (llhttp_get_status_code(p) < 100 || llhttp_get_status_code(p) >= 200)
+        rs->final++;
     return 0;
 }
 
-/* Everything drover sent one client must read as a sequence of responses
- * (up to a 101, after which the bytes are the tunnel's); and when drover
- * waits for the client's next request on a connection, the client must
- * not be in the middle of a response. */
+/* Everything drover sent one client must read as a sequence of responses,
+ * each framed for the request it answers (up to a 101, after which the
+ * bytes are the tunnel's); and when drover waits for the client's next
+ * request on a connection, the client must not be in the middle of a
+ * response. */
 static void check_client_stream(struct client *c)
 {
     static const llhttp_settings_t counting = {
@@ -605,13 +687,15 @@ static void check_client_stream(struct client *c)
         .on_headers_complete = headers_done,
         .on_message_complete = count_complete,
     };
-    unsigned count[2] = {0, 0};
+    struct methods ms;
+    struct resp_scan rs = {.ms = &ms};
     bool drover_idle = false;
     llhttp_t p;
     llhttp_errno_t e;
 
-    if (c->caplen == 0 || c->caplen > CAPTURE_MAX || memmem(c->data, c->len, "HEAD", 4) != NULL)
+    if (c->caplen == 0 || c->caplen > CAPTURE_MAX)
         return;
+    client_methods(c, &ms);
     /* drover's end is still open (it may have closed it and the number
      * been reused: then ours reads EOF) and everything it sent was read. */
     if (c->fd >= 0 && c->drover_fd >= 0) {
@@ -623,14 +707,14 @@ static void check_client_stream(struct client *c)
                     drover_idle = dc->state == CS_IDLE;
     }
     llhttp_init(&p, HTTP_RESPONSE, &counting);
-    p.data = count;
+    p.data = &rs;
     e = llhttp_execute(&p, c->cap, c->caplen);
-    if (e == HPE_PAUSED_UPGRADE || (e == HPE_OK && (!drover_idle || count[0] == count[1])))
+    if (e == HPE_PAUSED_UPGRADE || (e == HPE_OK && (!drover_idle || rs.begun == rs.complete)))
         return;
     if (e == HPE_OK)
         fprintf(stderr, "fuzz_proxy: drover is done with a response the client is still "
                         "reading (%u begun, %u complete):\n%.*s\n",
-                count[0], count[1], (int)c->caplen, c->cap);
+                rs.begun, rs.complete, (int)c->caplen, c->cap);
     else
         fprintf(stderr, "fuzz_proxy: drover sent a client bytes a strict parser rejects "
                         "(%s: %s at %ld):\n%.*s\n",

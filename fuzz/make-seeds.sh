@@ -2,12 +2,14 @@
 # Writes the seed corpora under fuzz/seeds/ (committed; run again after
 # changing this file). Each seed starts with the target's 4-byte prefix
 # (see the comment at the top of fuzz/fuzz_http.c and fuzz/fuzz_proxy.c).
+# Files named found-* are inputs a fuzzer found, kept as they came: this
+# script leaves them alone.
 set -eu
 cd "$(dirname "$0")"
 H=seeds/fuzz_http
 P=seeds/fuzz_proxy
-rm -rf "$H" "$P"
 mkdir -p "$H" "$P"
+find "$H" "$P" -type f ! -name 'found-*' -delete
 
 # seed DIR NAME PREFIX BODY: PREFIX and BODY in printf %b notation.
 seed() {
@@ -80,6 +82,8 @@ seed $P upgrade '\014\000\000\000' "${UPGRADE}client tunnel bytes@@B$R_101"
 seed $P http10_keepalive '\000\000\000\000' "$HTTP10$HTTP10_CLOSE@@B$R_10@@N$R_CHUNKED"
 seed $P http10_dechunk '\010\000\004\000' "$HTTP10_CLOSE@@B$R_CHUNKED"
 seed $P head_304 '\000\000\000\000' "$HEAD_REQ@@B$R_304"
+# A 304 with a Content-Length answering a POST: no body follows (RFC 9112 6.3).
+seed $P post_304_content_length '\000\000\000\000' "$POST_CL$GET@@B$R_304$R_CL"
 seed $P resp_204 '\000\000\000\000' "$GET@@B$R_204"
 seed $P resp_100_200 '\000\000\000\000' "$EXPECT@@B$R_100"
 seed $P resp_eof '\010\000\000\000' "$GET@@B$R_EOF"
@@ -88,6 +92,9 @@ seed $P dead_503 '\000\000\000\000' "$DEAD@@B"
 seed $P retry_other '\000\000\000\000' "$RETRY@@B$R_CL"
 seed $P replay_after_close '\010\000\000\000' "$GET@@B@@N$R_CL"
 seed $P no_route '\000\000\000\000' "$NOROUTE"
+# drover's own answers to HEAD have no body, kept or refused.
+seed $P head_no_route '\000\000\000\000' "HEAD /nowhere HTTP/1.1${CRLF}Host: unknown.test${CRLF}${CRLF}$GET@@B$R_CL"
+seed $P head_refused '\000\000\000\000' "HEAD /a HTTP/1.1${CRLF}${CRLF}"
 seed $P bad_head '\000\000\000\000' "$BAD_FOLD"
 seed $P body_413 '\000\000\000\000' "$BIG_CL"
 seed $P queue '\020\000\000\000' "$LIMITED@@C$LIMITED@@C$LIMITED@@B@@N$R_CL"

@@ -299,6 +299,18 @@ static void reply_write(struct conn *c)
     conn_request_done(c, c->req != NULL && c->req->keep_alive);
 }
 
+/* RFC 9112 6.3: an answer to HEAD ends with its head; a client would read
+ * a body as the next response. A refused head counts once its request line
+ * starts with the HEAD token. */
+static bool answers_head(const struct conn *c, const struct request *req)
+{
+    const struct buf *b = c->in;
+
+    if (req->has_method)
+        return req->method == HTTP_HEAD;
+    return b != NULL && buf_len(b) >= 5 && memcmp(b->data + b->start, "HEAD ", 5) == 0;
+}
+
 /* Takes a reply buffer and decides the connection's fate; NULL (and the
  * connection closed) when out of memory. */
 static struct request *reply_begin(struct conn *c, bool *keep_alive, enum http_conn_header *hdr)
@@ -328,6 +340,10 @@ static void reply_send(struct conn *c, struct request *req, int status, size_t l
     head_end = memmem(c->reply->data + c->reply->start, len, "\r\n\r\n", 4);
     req->status = status;
     req->body_out = head_end != NULL ? len - (size_t)(head_end + 4 - (c->reply->data + c->reply->start)) : 0;
+    if (answers_head(c, req)) {
+        c->reply->end -= (uint32_t)req->body_out;
+        req->body_out = 0;
+    }
     c->state = CS_REPLY;
     c->ops = &self_ops;
     if (!keep_alive)

@@ -7,7 +7,7 @@
 #
 #   file: supervisor/proc.c
 #   behaviour: a killed shim's process group is stopped before the restart
-#   tests: e2e:killed_shim_leaves_no_orphan unit:lib/test_log
+#   tests: e2e:killed_shim_leaves_no_orphan unit:lib/test_log desync:FILTER
 #   --- find
 #   <lines>
 #   --- replace
@@ -36,7 +36,7 @@ mkdir -p "$SCRATCH"
 git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$SCRATCH" 2>/dev/null
 cd "$SCRATCH"
 say "building the scratch tree in $SCRATCH"
-if ! make -j2 all build/tests/e2e/e2e >build.log 2>&1 || ! make -j2 $(echo tests/unit/*/test_*.c | sed 's#tests/unit/\([^ ]*\)\.c#build/tests/unit/\1#g') >>build.log 2>&1; then
+if ! make -j2 all build/tests/e2e/e2e build/tests/e2e/desync >build.log 2>&1 || ! make -j2 $(echo tests/unit/*/test_*.c | sed 's#tests/unit/\([^ ]*\)\.c#build/tests/unit/\1#g') >>build.log 2>&1; then
     tail -20 build.log >&2
     say "the unmutated tree does not build"
     exit 2
@@ -55,6 +55,11 @@ run_tests() {
         case "$t" in
         e2e:*)
             if ! timeout 600 build/tests/e2e/e2e --drover build/drover --backend build/backend "${t#e2e:}" >"run-$t.log" 2>&1; then
+                CAUGHT_BY=$t
+                return 1
+            fi ;;
+        desync:*)
+            if ! timeout 600 build/tests/e2e/desync --drover build/drover "${t#desync:}" >"run-$t.log" 2>&1; then
                 CAUGHT_BY=$t
                 return 1
             fi ;;
@@ -94,7 +99,7 @@ for m in "$ROOT"/tests/mutations/*.mut; do
         broken=$((broken + 1))
         continue
     fi
-    if ! make -j2 all build/tests/e2e/e2e >"build-$name.log" 2>&1; then
+    if ! make -j2 all build/tests/e2e/e2e build/tests/e2e/desync >"build-$name.log" 2>&1; then
         printf '%-40s STALE (the mutant does not build)\n' "$name"
         broken=$((broken + 1))
     elif run_tests "$tests"; then

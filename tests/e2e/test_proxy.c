@@ -546,6 +546,45 @@ E2E_TEST(no_route_404, 30)
     e2e_drover_stop(d);
 }
 
+/* RFC 9112 6.3: drover's own answer to HEAD ends with its head, or a
+ * client takes the body for the next response (found by fuzz_proxy). */
+E2E_TEST(head_answered_by_drover_has_no_body, 30)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port();
+    struct e2e_proc *d;
+    struct http_resp r;
+    struct client *c;
+    char rest[256];
+
+    e2e_backend("a", bp);
+    d = e2e_drover(config(dp, e2e_fmt("routes:\n  - path: /only/\n    backends: [127.0.0.1:%d]\n",
+                                      bp)),
+                   addr_of(dp));
+    /* A 404 on a kept connection, then a GET whose 404 has its body. */
+    c = client_open(addr_of(dp));
+    client_send_str(c, "HEAD /elsewhere HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "GET /elsewhere HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(c, &r, true, 5000) == 0, "no answer to HEAD");
+    ASSERT(r.status == 404 && r.keep_alive, "HEAD got %d", r.status);
+    ASSERT(resp_header(&r, "Content-Length") != NULL && atoi(resp_header(&r, "Content-Length")) > 0,
+           "Content-Length should say what a GET would get");
+    resp_free(&r);
+    ASSERT(client_read(c, &r, false, 5000) == 0, "the GET's answer does not parse after HEAD's");
+    ASSERT(r.status == 404 && strstr(r.body, "404 Not Found: no route") == r.body, "GET got %d %s",
+           r.status, r.body);
+    resp_free(&r);
+    client_close(c);
+    /* A refused HEAD (no Host): the head, then the close. */
+    c = client_open(addr_of(dp));
+    client_send_str(c, "HEAD /only/ HTTP/1.1\r\n\r\n");
+    ASSERT(client_read(c, &r, true, 5000) == 0 && r.status == 400, "refused HEAD got %d", r.status);
+    resp_free(&r);
+    ASSERT(client_read_raw(c, rest, sizeof(rest), 3000) == 0, "bytes after the head of a 400 to HEAD");
+    ASSERT(client_wait_closed(c, 3000), "a refused HEAD leaves the connection open");
+    client_close(c);
+    e2e_drover_stop(d);
+}
+
 E2E_TEST(client_keepalive_rules_http10_and_close, 30)
 {
     int bp = e2e_free_port(), dp = e2e_free_port();

@@ -101,8 +101,11 @@ static size_t v2(unsigned char *out, unsigned cmd, unsigned famproto, const void
     out[13] = (unsigned char)famproto;
     out[14] = (unsigned char)((alen + tlen) >> 8);
     out[15] = (unsigned char)(alen + tlen);
-    memcpy(out + 16, addrs, alen);
-    memcpy(out + 16 + alen, tlvs, tlen);
+    /* memcpy's pointers must not be NULL even for 0 bytes (UBSan says so). */
+    if (alen > 0)
+        memcpy(out + 16, addrs, alen);
+    if (tlen > 0)
+        memcpy(out + 16 + alen, tlvs, tlen);
     return 16 + alen + tlen;
 }
 
