@@ -24,6 +24,9 @@ struct conf_addr {
     socklen_t len;
     int port; /* 0 for unix: */
     int line, col; /* where it was written (1-based; 0 when defaulted) */
+    /* listen only: "systemd" (every socket passed by socket activation) or
+     * "systemd:NAME" (those named NAME); text says which, ss is unset. */
+    bool systemd;
 };
 
 struct conf_kv {
@@ -69,6 +72,7 @@ struct conf_timeouts {
     int64_t idle_ms;            /* 60s */
     int64_t queue_ms;           /* 5s */
     int64_t drain_ms;           /* 30s */
+    int64_t drain_delay_ms;     /* 0: serving on after SIGTERM (with /ready 503) before the drain */
     int64_t tunnel_ms;          /* 1h: idle timeout of an Upgrade tunnel (drover's key) */
 };
 
@@ -79,7 +83,7 @@ struct conf {
 
     struct conf_addr *listen;   /* default 0.0.0.0:8080 */
     size_t nlisten;
-    int workers;                /* resolved: "auto" becomes the number of cores */
+    int workers;                /* resolved: "auto" becomes the CPUs allowed (lib/cpus.h) */
 
     struct {
         bool enabled;           /* default true, 127.0.0.1:8081 */
@@ -144,6 +148,10 @@ void conf_print_plan(const struct conf *conf, FILE *out);
 int conf_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);
 int conf_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen);
 int conf_parse_addr(const char *s, struct conf_addr *addr, char *err, size_t errlen);
+
+/* The NAME of a "systemd:NAME" listen entry, NULL for "systemd" (every
+ * passed socket). */
+const char *conf_addr_fdname(const struct conf_addr *addr);
 
 /* ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$".
  * Returns a malloc'd string, or NULL with a reason in err (unclosed "${"). */
