@@ -114,7 +114,9 @@ static struct e2e_proc *drover_notified(const char *name, char *const argv[])
 E2E_TEST(notify_ready_reloading_stopping_in_order, 40)
 {
     int dp = e2e_free_port(), base = e2e_free_base(1, 2);
-    char *dir = e2e_app_dir(e2e_fmt("web: sleep 1; exec %s\n", e2e_backend_bin),
+    char *dir = e2e_app_dir(e2e_fmt("web: sleep 1; echo \"instance sees NOTIFY_SOCKET=${NOTIFY_SOCKET:-unset}\"; "
+                                    "exec %s\n",
+                                    e2e_backend_bin),
                             e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: off}\nlog: {access: off}\n"
                                     "app: {base_port: %d}\nprocesses:\n  web:\n    ready: {path: /}\n",
                                     dp, base));
@@ -141,7 +143,8 @@ E2E_TEST(notify_ready_reloading_stopping_in_order, 40)
     m = notify_wait(fd, "STOPPING=1", 5000);
     ASSERT(strstr(m, "STATUS=draining") != NULL, "%s", m);
     e2e_drover_stop(d);
-    ASSERT(getenv("NOTIFY_SOCKET") == NULL);
+    ASSERT(strstr(e2e_log_of(d), "instance sees NOTIFY_SOCKET=unset") != NULL,
+           "the instances must not get drover's NOTIFY_SOCKET");
     close(fd);
 }
 
@@ -202,14 +205,18 @@ static char *served_by(const char *addr)
 
 /* `listen: systemd`: drover binds nothing; the socket systemd-socket-
  * activate made (and execs drover on) serves, and a SIGHUP reload keeps
- * it while the new routes apply. */
+ * it while the new routes apply. A reload that drops the entry stops
+ * serving it but keeps the socket (connections wait in its backlog), and
+ * one that brings it back serves them. */
 E2E_TEST(socket_activation_serves_and_a_reload_keeps_the_socket, 30)
 {
     int b1 = e2e_free_port(), b2 = e2e_free_port(), dp = e2e_free_port(), ap = e2e_free_port();
+    int other = e2e_free_port();
     const char *head = "listen: systemd\nlog: {access: off}\n";
     char *file, *argv[8];
     struct e2e_proc *d;
     struct http_resp r;
+    struct client *c;
 
     if (!have_socket_activate())
         return;
@@ -243,6 +250,24 @@ E2E_TEST(socket_activation_serves_and_a_reload_keeps_the_socket, 30)
     for (int i = 0; i < 4; i++)
         ASSERT(strcmp(served_by(addr_of(dp)), "two") == 0, "the reload did not apply through the socket");
     ASSERT(strstr(e2e_log_of(d), "cannot listen") == NULL);
+
+    e2e_write_file("drover.yaml", e2e_fmt("listen: 127.0.0.1:%d\nlog: {access: off}\nadmin: {listen: 127.0.0.1:%d}\n"
+                                          "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                                          other, ap, b2));
+    kill(d->pid, SIGHUP);
+    e2e_wait_listening(addr_of(other), 3000, d);
+    c = client_open(addr_of(dp));
+    client_send_str(c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(c, &r, false, 500) != 0, "served through a socket no longer listed");
+    e2e_write_file("drover.yaml", e2e_fmt("%sadmin: {listen: 127.0.0.1:%d}\nroutes:\n  - path: /\n"
+                                          "    backends: [127.0.0.1:%d]\n",
+                                          head, ap, b1));
+    kill(d->pid, SIGHUP);
+    ASSERT(client_read(c, &r, false, 3000) == 0 && r.status == 200, "the passed socket was lost in the reloads");
+    ASSERT(strcmp(resp_header(&r, "X-Backend"), "one") == 0);
+    resp_free(&r);
+    client_close(c);
+    ASSERT(strcmp(served_by(addr_of(dp)), "one") == 0);
     e2e_drover_stop(d);
 }
 
