@@ -358,6 +358,7 @@ int control_run(const struct run_options *o)
     ctl->opts = *o;
     if (control_load(o, &conf, &plan, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
+        notify_close(&ctl->notify);
         free(ctl);
         return 1;
     }
