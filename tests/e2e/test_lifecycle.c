@@ -393,7 +393,16 @@ E2E_TEST(drain_finishes_inflight_refuses_new_and_exits_0, 40)
     }
     ASSERT(strstr(r.body, "draining") != NULL, "%d %s", r.status, r.body);
     resp_free(&r);
-    ASSERT(client_try_open(addr_of(dp)) == NULL, "a new connection was accepted while draining");
+    /* The workers close their listeners when they get the drain, which
+     * can come a moment after /health says so on a busy machine. */
+    for (long long t = e2e_now_ms();; e2e_sleep_ms(10)) {
+        struct client *late = client_try_open(addr_of(dp));
+
+        if (late == NULL)
+            break;
+        client_close(late);
+        ASSERT(e2e_now_ms() - t < 1000, "new connections still accepted 1s into the drain");
+    }
     /* The request in flight completes, and says the connection closes. */
     ASSERT(client_read(c, &r, false, 5000) == 0, "the in-flight request was lost");
     ASSERT(r.status == 200 && !r.keep_alive, "status %d keep-alive %d", r.status, r.keep_alive);

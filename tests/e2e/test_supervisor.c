@@ -266,7 +266,11 @@ E2E_TEST(sigkill_of_drover_leaves_no_child_behind, 30)
     pid_t pids[8];
 
     e2e_until_all_answer(addr_of(dp), names, 2, 10000);
-    ASSERT(e2e_find_procs("sleep 3301", pids, 8) == 1 && e2e_find_procs("sleep 3302", pids, 8) == 1);
+    /* The tree has no readiness check: wait for its processes to be there. */
+    for (long long t = e2e_now_ms();
+         e2e_find_procs("sleep 3301", pids, 8) != 1 || e2e_find_procs("sleep 3302", pids, 8) != 1;
+         e2e_sleep_ms(20))
+        ASSERT(e2e_now_ms() - t < 5000, "the tree's two sleeps did not start");
     ASSERT(e2e_find_procs(e2e_backend_bin, pids, 8) == 2, "two web backends");
     e2e_stop(d, SIGKILL, 2000);
     ASSERT(e2e_procs_gone("sleep 3301", 3000) && e2e_procs_gone("sleep 3302", 3000), "the tree outlived drover");
