@@ -389,18 +389,9 @@ int control_run(const struct run_options *o)
     ctl->deadline.data = ctl;
     ev_init(&ctl->drain_delay, drain_delay_cb);
     ctl->drain_delay.data = ctl;
-    /* The router takes conf over, even when it fails. */
-    if (router_start(&ctl->router, ctl->loop, conf, err, sizeof(err)) < 0 ||
-        admin_first_open(ctl, conf, err, sizeof(err)) < 0) {
-        log_error("%s", err);
-        fprintf(stderr, "drover: %s\n", err);
-        router_destroy(&ctl->router);
-        supervisor_free(ctl->sv);
-        ev_loop_destroy(ctl->loop);
-        notify_close(&ctl->notify);
-        free(ctl);
-        return 1;
-    }
+    /* Caught from before the first listener opens: a SIGTERM that comes
+     * as soon as the port accepts must drain, not kill (libev runs the
+     * callbacks in ev_run, once everything below is up). */
     ev_signal_init(&ctl->term, stop_signal_cb, SIGTERM);
     ev_signal_init(&ctl->intr, stop_signal_cb, SIGINT);
     ev_signal_init(&ctl->hup, hup_cb, SIGHUP);
@@ -410,6 +401,19 @@ int control_run(const struct run_options *o)
     ev_signal_start(ctl->loop, &ctl->term);
     ev_signal_start(ctl->loop, &ctl->intr);
     ev_signal_start(ctl->loop, &ctl->hup);
+    /* The router takes conf over, even when it fails. */
+    if (router_start(&ctl->router, ctl->loop, conf, err, sizeof(err)) < 0 ||
+        admin_first_open(ctl, conf, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        fprintf(stderr, "drover: %s\n", err);
+        stop_signals(ctl);
+        router_destroy(&ctl->router);
+        supervisor_free(ctl->sv);
+        ev_loop_destroy(ctl->loop);
+        notify_close(&ctl->notify);
+        free(ctl);
+        return 1;
+    }
     if (ctl->sv != NULL)
         supervisor_start(ctl->sv);
     control_notify_start(ctl);
