@@ -8,7 +8,7 @@ CC      ?= cc
 LLHTTP  := /usr/share/llhttp
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -I. -I/usr/share/include/llhttp -g -pthread
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-LIBS    := -lev -lyaml -ljansson -lm -pthread
+LIBS    := -lev -lyaml -ljansson -lcares -lm -pthread
 
 ifeq ($(SAN),1)
 BUILD   := build/asan
@@ -78,6 +78,7 @@ e2e: $(BUILD)/drover $(BUILD)/backend $(BUILD)/tests/e2e/e2e
 	$(BUILD)/tests/e2e/e2e --drover $(BUILD)/drover --backend $(BUILD)/backend
 
 check-suite: unit e2e
+	scripts/check-rfc-table.sh
 
 test: $(DEPS_STAMP)
 	$(MAKE) check-suite

@@ -195,3 +195,47 @@ bool conf_addr_is_loopback(const struct conf_addr *a)
     return false;
 }
 
+
+int conf_parse_cidr(const char *s, struct conf_cidr *out, char *err, size_t errlen)
+{
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *slash = strchr(s, '/');
+    size_t hlen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+    unsigned max;
+    long bits;
+    char *end;
+
+    memset(out, 0, sizeof(*out));
+    if (hlen == 0 || hlen >= sizeof(host)) {
+        snprintf(err, errlen, "\"%s\" is not an address range (like 10.0.0.0/8)", s);
+        return -1;
+    }
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    if (inet_pton(AF_INET, host, out->addr) == 1) {
+        out->family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+        out->family = AF_INET6;
+        max = 128;
+    } else {
+        snprintf(err, errlen, "\"%s\" is not an IPv4 or IPv6 address", host);
+        return -1;
+    }
+    bits = max;
+    if (slash != NULL) {
+        bits = strtol(slash + 1, &end, 10);
+        if (slash[1] == '\0' || *end != '\0' || !conf_is_digit(slash[1]) || bits < 0 || bits > (long)max) {
+            snprintf(err, errlen, "\"%s\": the prefix length must be 0 to %u", s, max);
+            return -1;
+        }
+    }
+    out->bits = (unsigned)bits;
+    for (unsigned i = out->bits; i < max; i++)
+        if (out->addr[i / 8] & (0x80 >> (i % 8))) {
+            snprintf(err, errlen, "\"%s\" has host bits set (the network is not at a /%u boundary)", s,
+                     out->bits);
+            return -1;
+        }
+    return 0;
+}

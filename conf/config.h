@@ -18,12 +18,29 @@ enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 enum host_match { HOST_ANY, HOST_EXACT, HOST_SUFFIX };
 
 /* A listen or backend address: "host:port", "[v6]:port" or "unix:/path". */
+/* An address range: 10.0.0.0/8, ::1/128; a bare address is one host. */
+struct conf_cidr {
+    int family;                 /* AF_INET or AF_INET6 */
+    unsigned bits;
+    unsigned char addr[16];     /* network order, host bits zero */
+};
+
+#define CONF_MAX_TRUSTED 16
+
+/* What a listen entry written as a map adds to its address. */
+struct conf_listen_opts {
+    bool proxy_protocol;        /* a PROXY v1/v2 header comes first */
+    unsigned ntrusted;          /* proxy_trusted: who may send it */
+    struct conf_cidr trusted[CONF_MAX_TRUSTED];
+};
+
 struct conf_addr {
     char text[128]; /* normalised: "127.0.0.1:8080", "[::1]:8080", "unix:/run/a.sock" */
     struct sockaddr_storage ss;
     socklen_t len;
     int port; /* 0 for unix: */
     int line, col; /* where it was written (1-based; 0 when defaulted) */
+    struct conf_listen_opts opts; /* listen entries only */
     /* listen only: "systemd" (every socket passed by socket activation) or
      * "systemd:NAME" (those named NAME); text says which, ss is unset. */
     bool systemd;
@@ -51,6 +68,15 @@ struct conf_process {
     int line, col;
 };
 
+/* A backend found by DNS: "dns:NAME:PORT" (A and AAAA) or "srv:NAME". */
+struct conf_dns {
+    char *key;                  /* as written: "dns:app.internal:8080", the members' group */
+    char *name;                 /* what is looked up */
+    int port;                   /* dns: only; 0 for srv: (the records give it) */
+    bool srv;
+    int line, col;
+};
+
 struct conf_route {
     enum host_match host_match;
     char *host;                 /* lowercased; HOST_SUFFIX keeps the dot: ".static.example" */
@@ -59,6 +85,8 @@ struct conf_route {
     char *process;              /* exactly one of process / backends */
     struct conf_addr *backends;
     size_t nbackends;
+    struct conf_dns *dns;       /* backends found by DNS, beside the static ones */
+    size_t ndns;
     enum balance_kind balance;  /* the top-level balance unless set here */
     unsigned max_inflight;      /* for static backends; 0 = unlimited */
     int line, col;              /* 0 for the implicit "/ → web" route */
@@ -118,6 +146,13 @@ struct conf {
     struct conf_timeouts timeouts;
 
     struct {
+        char *servers;          /* "ip[:port],..." for c-ares; NULL: /etc/resolv.conf */
+        int64_t refresh_min_ms; /* 1s: re-resolved no sooner than this, */
+        int64_t refresh_max_ms; /* 60s: and no later, whatever the TTL */
+        int64_t hold_ms;        /* 5m: the last good answer kept while a name fails */
+    } resolver;
+
+    struct {
         unsigned max_connections;   /* 10000 */
         uint64_t max_header_bytes;  /* 16k */
         uint64_t max_body_bytes;    /* 0 = unlimited */
@@ -152,6 +187,10 @@ int conf_parse_addr(const char *s, struct conf_addr *addr, char *err, size_t err
 /* The NAME of a "systemd:NAME" listen entry, NULL for "systemd" (every
  * passed socket). */
 const char *conf_addr_fdname(const struct conf_addr *addr);
+
+/* "10.0.0.0/8", "fd00::/8", or one address (all its bits). 0, or -1 with
+ * err filled. */
+int conf_parse_cidr(const char *s, struct conf_cidr *out, char *err, size_t errlen);
 
 /* ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$".
  * Returns a malloc'd string, or NULL with a reason in err (unclosed "${"). */

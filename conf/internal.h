@@ -224,8 +224,23 @@ bool value_addr_from_text(struct loader *ld, const yaml_node_t *n, const char *s
 
 /* A single address or a list of them (at least one, none twice) into a new
  * array. */
+/* ---- dns.c ------------------------------------------------------------- */
+
+/* "dns:NAME:PORT" or "srv:NAME" (text s, at node n) appended to r->dns. */
+bool dns_entry_load(struct loader *ld, const yaml_node_t *n, const char *s, const char *path,
+                    struct conf_route *r);
+void resolver_load(struct loader *ld, const yaml_node_t *n);
+
+/* dns_into: where "dns:"/"srv:" entries go (a route's backends); NULL where
+ * they are not allowed. */
 bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, bool in_listen,
-                     struct conf_addr **out, size_t *count);
+                     struct conf_addr **out, size_t *count, struct conf_route *dns_into);
+
+/* ---- listen.c ---------------------------------------------------------- */
+
+/* A listen entry written as a map ({address, proxy_protocol,
+ * proxy_trusted}) into out, errors reported. */
+bool listen_entry_load(struct loader *ld, const yaml_node_t *n, const char *path, struct conf_addr *out);
 
 /* ---- The sections ----------------------------------------------------- */
 

@@ -56,6 +56,9 @@ static struct conf *conf_new(const char *dir, char *err, size_t errlen)
         .drain_ms = 30000,
         .tunnel_ms = 3600000,
     };
+    c->resolver.refresh_min_ms = 1000;
+    c->resolver.refresh_max_ms = 60000;
+    c->resolver.hold_ms = 300000;
     c->limits.max_connections = 10000;
     c->limits.max_header_bytes = 16 * 1024;
     c->limits.max_body_bytes = 0;

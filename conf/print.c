@@ -3,6 +3,7 @@
  * process types and instances (plan_print), values in one column. */
 #include "conf/config.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,9 +143,26 @@ void conf_print_plan(const struct conf *c, FILE *out)
         plan_row(out, "config", "%s (dir %s)", c->file, c->dir);
     else
         plan_row(out, "config", "none: defaults");
-    for (size_t i = 0; i < c->nlisten; i++)
-        plan_row(out, i == 0 ? "listen" : "", "%s%s", c->listen[i].text,
-                 c->listen[i].systemd ? " (sockets passed by systemd)" : "");
+    for (size_t i = 0; i < c->nlisten; i++) {
+        const struct conf_listen_opts *o = &c->listen[i].opts;
+        char trusted[CONF_MAX_TRUSTED * (INET6_ADDRSTRLEN + 6)];
+        size_t n = 0;
+
+        trusted[0] = '\0';
+        for (unsigned k = 0; k < o->ntrusted && n < sizeof(trusted); k++) {
+            char ip[INET6_ADDRSTRLEN];
+
+            inet_ntop(o->trusted[k].family, o->trusted[k].addr, ip, sizeof(ip));
+            n += (size_t)snprintf(trusted + n, sizeof(trusted) - n, "%s%s/%u", k > 0 ? ", " : "", ip,
+                                  o->trusted[k].bits);
+        }
+        if (o->proxy_protocol)
+            plan_row(out, i == 0 ? "listen" : "", "%s (PROXY protocol from %s)", c->listen[i].text,
+                     trusted);
+        else
+            plan_row(out, i == 0 ? "listen" : "", "%s%s", c->listen[i].text,
+                     c->listen[i].systemd ? " (sockets passed by systemd)" : "");
+    }
     plan_row(out, "workers", "%d", c->workers);
     if (!c->admin.enabled)
         plan_row(out, "admin", "off");

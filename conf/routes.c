@@ -92,7 +92,7 @@ static void load_route(struct loader *ld, const yaml_node_t *n, const char *path
     }
     snprintf(sub, sizeof(sub), "%s.backends", path);
     if (v[BACKENDS] != NULL)
-        value_addr_list(ld, v[BACKENDS], sub, false, &r->backends, &r->nbackends);
+        value_addr_list(ld, v[BACKENDS], sub, false, &r->backends, &r->nbackends, r);
     snprintf(sub, sizeof(sub), "%s.strip_prefix", path);
     value_set_bool(ld, v[STRIP], sub, &r->strip_prefix);
     snprintf(sub, sizeof(sub), "%s.balance", path);

@@ -165,16 +165,18 @@ static void load_log(struct loader *ld, const yaml_node_t *n)
  * routes last, so they can inherit the top-level balance. */
 void sections_load(struct loader *ld, const yaml_node_t *root)
 {
-    static const char *const keys[] = {"listen",  "workers", "admin",  "app",     "processes", "routes",
-                                       "balance", "health",  "retries", "timeouts", "limits",   "log"};
-    enum { LISTEN, WORKERS, ADMIN, APP, PROCESSES, ROUTES, BALANCE, HEALTH, RETRIES, TIMEOUTS, LIMITS, LOG, NKEYS };
+    static const char *const keys[] = {"listen",  "workers", "admin",   "app",      "processes",
+                                       "routes",  "balance", "health",  "retries",  "timeouts",
+                                       "limits",  "log",     "resolver"};
+    enum { LISTEN, WORKERS, ADMIN, APP, PROCESSES, ROUTES, BALANCE, HEALTH, RETRIES, TIMEOUTS, LIMITS, LOG,
+           RESOLVER, NKEYS };
     struct conf *c = ld->conf;
     yaml_node_t *v[NKEYS];
 
     if (!schema_keys(ld, root, NULL, keys, NKEYS, v))
         return;
     value_set_balance(ld, v[BALANCE], "balance", &c->balance); /* before routes inherit it */
-    if (v[LISTEN] != NULL && value_addr_list(ld, v[LISTEN], "listen", true, &c->listen, &c->nlisten))
+    if (v[LISTEN] != NULL && value_addr_list(ld, v[LISTEN], "listen", true, &c->listen, &c->nlisten, NULL))
         check_systemd_listen(ld);
     load_workers(ld, v[WORKERS]);
     load_admin(ld, v[ADMIN]);
@@ -185,5 +187,6 @@ void sections_load(struct loader *ld, const yaml_node_t *root)
     load_timeouts(ld, v[TIMEOUTS]);
     load_limits(ld, v[LIMITS]);
     load_log(ld, v[LOG]);
+    resolver_load(ld, v[RESOLVER]);
     routes_load(ld, v[ROUTES]);
 }

@@ -317,13 +317,17 @@ bool value_addr_from_text(struct loader *ld, const yaml_node_t *n, const char *s
 static bool get_addr(struct loader *ld, const yaml_node_t *n, const char *path, bool in_listen,
                      struct conf_addr *out)
 {
-    const char *s = value_text(ld, n, path, "an address");
+    const char *s;
+
+    if (in_listen && n->type == YAML_MAPPING_NODE)
+        return listen_entry_load(ld, n, path, out);
+    s = value_text(ld, n, path, "an address");
 
     return s != NULL && value_addr_from_text(ld, n, s, path, in_listen, out);
 }
 
 bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, bool in_listen, struct conf_addr **out,
-                     size_t *count)
+                     size_t *count, struct conf_route *dns_into)
 {
     const yaml_node_item_t *items, *end;
     yaml_node_item_t self = 0;
@@ -339,7 +343,7 @@ bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, 
             schema_fail(ld, n, "%s: needs at least one address", path);
             return false;
         }
-    } else if (n->type == YAML_SCALAR_NODE) {
+    } else if (n->type == YAML_SCALAR_NODE || (in_listen && n->type == YAML_MAPPING_NODE)) {
         items = &self;
         end = items + 1;
     } else {
@@ -358,6 +362,15 @@ bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, 
             snprintf(ipath, sizeof(ipath), "%s", path);
         else
             snprintf(ipath, sizeof(ipath), "%s[%zu]", path, (size_t)(it - items));
+        if (dns_into != NULL && item->type == YAML_SCALAR_NODE &&
+            (strncmp((const char *)item->data.scalar.value, "dns:", 4) == 0 ||
+             strncmp((const char *)item->data.scalar.value, "srv:", 4) == 0)) {
+            const char *s = value_text(ld, item, ipath, "an address");
+
+            if (s == NULL || !dns_entry_load(ld, item, s, ipath, dns_into))
+                ok = false;
+            continue;
+        }
         if (!get_addr(ld, item, ipath, in_listen, &arr[k])) {
             ok = false;
             continue;

@@ -212,7 +212,7 @@ static enum admin_verdict admin_decide(const struct admin *a, int method, const 
 enum admin_connection_header { ADMIN_CONN_NONE, ADMIN_CONN_CLOSE, ADMIN_CONN_KEEP_ALIVE };
 
 /* A whole answer into out: status line, Content-Type, Content-Length,
- * Cache-Control: no-store, extra (complete header lines, or NULL), the
+ * Cache-Control: no-store, Date, extra (complete header lines, or NULL), the
  * Connection header, then the body and a final newline (added unless the
  * body has one). A HEAD answer has the same headers and no body. */
 static void admin_render(struct sbuf *out, int status, const char *body, size_t len,
@@ -225,8 +225,9 @@ static void admin_render(struct sbuf *out, int status, const char *body, size_t 
                 "HTTP/1.1 %d %s\r\n"
                 "Content-Type: %s\r\n"
                 "Content-Length: %zu\r\n"
-                "Cache-Control: no-store\r\n",
-                status, http_status_phrase(status), ctype, len + (nl ? 1 : 0));
+                "Cache-Control: no-store\r\n"
+                "Date: %s\r\n",
+                status, http_status_phrase(status), ctype, len + (nl ? 1 : 0), http_date_now());
     if (extra != NULL)
         sbuf_puts(out, extra);
     if (conn == ADMIN_CONN_CLOSE)

@@ -159,8 +159,9 @@ static json_t *status_type(const struct sv_type_view *t)
 
 static json_t *status_backend(const struct api_backend *b)
 {
-    return json_pack("{s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o}", "name", admin_string(b->name),
+    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o}", "name", admin_string(b->name),
                      "address", admin_string(b->address), "process", admin_string(b->process),
+                     "dns", admin_string(b->dns),
                      "up", b->up, "inflight", (json_int_t)b->inflight, "requests",
                      count(b->requests), "failures", count(b->failures), "connections",
                      count(b->connections));

@@ -34,6 +34,7 @@ struct api_backend {
     const char *name;
     const char *address;
     const char *process;            /* NULL for a static backend */
+    const char *dns;                /* the "dns:"/"srv:" entry that found it, else NULL */
     bool up;
     long inflight;
     uint64_t requests, failures, connections;

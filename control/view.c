@@ -45,6 +45,8 @@ static bool route_served(const struct router *r, const struct conf_route *cr)
         } else {
             for (size_t k = 0; k < cr->nbackends && !mine; k++)
                 mine = be->process[0] == '\0' && strcmp(be->addr.text, cr->backends[k].text) == 0;
+            for (size_t k = 0; k < cr->ndns && !mine; k++)
+                mine = strcmp(be->process, cr->dns[k].key) == 0;
         }
         if (mine)
             return true;
@@ -95,7 +97,10 @@ static void view_router(struct control *ctl, struct api_view *v)
 
         b->name = be->name;
         b->address = be->addr.text;
-        b->process = be->process[0] != '\0' ? be->process : NULL;
+        b->dns = strncmp(be->process, "dns:", 4) == 0 || strncmp(be->process, "srv:", 4) == 0
+                     ? be->process
+                     : NULL;
+        b->process = be->process[0] != '\0' && b->dns == NULL ? be->process : NULL;
         b->up = atomic_load(&be->up);
         b->inflight = backend_inflight(be);
         b->requests = view_backend_sum(be, offsetof(struct backend_slot, requests));

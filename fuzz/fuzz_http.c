@@ -74,12 +74,12 @@ static void check_head(const struct http_head *h, size_t avail, bool request)
     for (unsigned i = 0; i < h->nhdr; i++) {
         const struct http_header *hd = &h->hdr[i];
 
-        CHECK(hd->kind <= H_EXPECT);
+        CHECK(hd->kind < H_KINDS);
         CHECK((size_t)hd->name.off + hd->name.len <= h->len);
         CHECK((size_t)hd->value.off + hd->value.len <= h->len);
         CHECK(hd->name.len > 0 || !request);
     }
-    for (unsigned k = 0; k <= H_EXPECT; k++) {
+    for (unsigned k = 0; k < H_KINDS; k++) {
         CHECK(h->count[k] <= h->nhdr);
         CHECK((h->count[k] == 0) == (h->first[k] < 0));
         if (h->first[k] >= 0)

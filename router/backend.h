@@ -33,7 +33,8 @@ struct backend {
     atomic_uint refs;
     struct conf_addr addr;
     char name[128];             /* the address text, or "web.1" for an instance */
-    char process[64];           /* process type of a supervised instance, "" if static */
+    char process[272];          /* process type of a supervised instance, the key of a DNS
+                                 * entry ("dns:NAME:PORT") for its members, "" if static */
     atomic_uint max_inflight;   /* 0 = unlimited; a reload may change it */
     atomic_int inflight;        /* requests in progress, all workers */
     atomic_bool up;             /* verdict of the active health check */

@@ -9,7 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "router/buf.h"
+#include "router/metrics.h"
+#include "router/proxy_protocol.h"
 #include "router/request.h"
 #include "router/route.h"
 #include "router/worker.h"
@@ -138,7 +141,18 @@ void conn_read_stop(struct conn *c)
     }
 }
 
-void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port)
+static void set_ip(struct conn *c, const struct sockaddr *peer)
+{
+    if (peer->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->ip, sizeof(c->ip));
+    else if (peer->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, c->ip, sizeof(c->ip));
+    else
+        strcpy(c->ip, "unix");
+}
+
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port,
+                 bool await_proxy)
 {
     struct conn *c = w->free_conns;
     int one = 1;
@@ -155,15 +169,10 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
     c->ops = &self_ops;
     c->fd = fd;
     c->listen_port = listen_port;
-    if (peer->sa_family == AF_INET) {
+    c->await_proxy = await_proxy;
+    if (peer->sa_family == AF_INET || peer->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->ip, sizeof(c->ip));
-    } else if (peer->sa_family == AF_INET6) {
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, c->ip, sizeof(c->ip));
-    } else {
-        strcpy(c->ip, "unix");
-    }
+    set_ip(c, peer);
     ev_io_init(&c->rio, read_cb, fd, EV_READ);
     c->rio.data = c;
     ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
@@ -290,26 +299,31 @@ static void reply_write(struct conn *c)
     conn_request_done(c, c->req != NULL && c->req->keep_alive);
 }
 
-void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive)
+/* Takes a reply buffer and decides the connection's fate; NULL (and the
+ * connection closed) when out of memory. */
+static struct request *reply_begin(struct conn *c, bool *keep_alive, enum http_conn_header *hdr)
 {
     struct worker *w = c->w;
     struct request *req = c->req != NULL ? c->req : request_begin(c);
-    enum http_conn_header hdr;
-    size_t len;
-    char *head_end;
 
     if (req == NULL || (c->reply = buf_get(&w->bufs)) == NULL) {
         conn_close(c);
-        return;
+        return NULL;
     }
-    keep_alive = keep_alive && req->client_keep_alive && !w->stopping && !c->rd_eof;
-    req->keep_alive = keep_alive;
-    if (!keep_alive)
-        hdr = HTTP_CONN_CLOSE;
+    *keep_alive = *keep_alive && req->client_keep_alive && !w->stopping && !c->rd_eof;
+    req->keep_alive = *keep_alive;
+    if (!*keep_alive)
+        *hdr = HTTP_CONN_CLOSE;
     else
-        hdr = req->minor == 0 ? HTTP_CONN_KEEP_ALIVE : HTTP_CONN_NONE;
-    len = http_write_error(status, reason, req->id, hdr, c->reply->data + c->reply->start,
-                           c->reply->cap - c->reply->start);
+        *hdr = req->minor == 0 ? HTTP_CONN_KEEP_ALIVE : HTTP_CONN_NONE;
+    return req;
+}
+
+/* Sends the len bytes written at c->reply->start. */
+static void reply_send(struct conn *c, struct request *req, int status, size_t len, bool keep_alive)
+{
+    char *head_end;
+
     c->reply->end = c->reply->start + (uint32_t)len;
     head_end = memmem(c->reply->data + c->reply->start, len, "\r\n\r\n", 4);
     req->status = status;
@@ -321,9 +335,77 @@ void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_
     reply_write(c);
 }
 
+void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive)
+{
+    enum http_conn_header hdr;
+    struct request *req = reply_begin(c, &keep_alive, &hdr);
+    size_t len;
+
+    if (req == NULL)
+        return;
+    len = http_write_error(status, reason, req->id, hdr, c->reply->data + c->reply->start,
+                           c->reply->cap - c->reply->start);
+    reply_send(c, req, status, len, keep_alive);
+}
+
+void conn_reply_final(struct conn *c, const struct http_head *h, bool keep_alive)
+{
+    enum http_conn_header hdr;
+    struct request *req = reply_begin(c, &keep_alive, &hdr);
+    char *out;
+    size_t cap, len;
+
+    if (req == NULL)
+        return;
+    out = c->reply->data + c->reply->start;
+    cap = c->reply->cap - c->reply->start;
+    if (h->method == HTTP_TRACE)
+        len = http_write_trace(h, req->id, hdr, out, cap);
+    else
+        len = http_write_reply(200, "Allow: " HTTP_ALLOW "\r\n", "", 0, req->id, hdr, out, cap);
+    if (len == 0) {
+        buf_put(&c->w->bufs, c->reply);
+        c->reply = NULL;
+        conn_reply_error(c, 431, "request head too large to echo", false);
+        return;
+    }
+    reply_send(c, req, 200, len, keep_alive);
+}
+
 /* Parses the head at c->in->start once a line has ended since scan_from
  * (or at once on a connection's first bytes, so garbage is answered
  * without waiting for a newline that may never come). */
+LOG_LIMIT(proxy_refused, "PROXY protocol refusals", 10.0);
+
+/* Takes the PROXY header off the front of c->in: true once it is gone and
+ * HTTP may follow, false while more is needed or when the connection was
+ * closed for a bad one. Before anything else: a v2 header starts with the
+ * CRLFs that are skipped before a request line. */
+static bool take_proxy_header(struct conn *c)
+{
+    struct buf *b = c->in;
+    struct pp_header pp;
+    const char *why;
+    long n = pp_parse(b->data + b->start, buf_len(b), &pp, &why);
+
+    if (n == 0)
+        return false;
+    if (n < 0) {
+        counter_add(&c->w->metrics->proxy_rejected[strcmp(why, "no PROXY protocol header") == 0
+                                                       ? PP_MISSING
+                                                       : PP_MALFORMED],
+                    1);
+        log_limited(&proxy_refused, LOG_WARN, "connection from %s closed: %s", c->ip, why);
+        conn_close(c);
+        return false;
+    }
+    b->start += (uint32_t)n;
+    c->await_proxy = false;
+    if (!pp.local)
+        set_ip(c, (const struct sockaddr *)&pp.src);
+    return true;
+}
+
 static void parse_head(struct conn *c, uint32_t scan_from)
 {
     struct worker *w = c->w;
@@ -331,6 +413,9 @@ static void parse_head(struct conn *c, uint32_t scan_from)
     struct http_head *h = &w->head;
     const struct conf *conf = conn_conf(c);
     int r;
+
+    if (c->await_proxy && !take_proxy_header(c))
+        return;
 
     /* RFC 9112 2.2: empty lines before a request line are ignored (some
      * clients send a CRLF after a POST body). */

@@ -66,6 +66,7 @@ struct conn {
     uint8_t tkind;                  /* enum conn_timeout */
     bool rd_eof;                    /* the client shut down its sending side */
     bool reading;                   /* rio started */
+    bool await_proxy;               /* a PROXY protocol header comes first */
     uint16_t listen_port;           /* 0 on a unix socket */
     ev_io rio, wio;
     ev_timer timer;
@@ -84,8 +85,11 @@ struct conn {
     char ip[INET6_ADDRSTRLEN];
 };
 
-/* Takes ownership of an accepted socket. */
-void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port);
+/* Takes ownership of an accepted socket. await_proxy: its first bytes are
+ * a PROXY protocol header (from a trusted peer), whose address replaces
+ * the peer's. */
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port,
+                 bool await_proxy);
 
 /* Closes the socket now; the memory goes when the loop iteration ends. */
 void conn_close(struct conn *c);
@@ -108,6 +112,10 @@ long conn_fill(struct conn *c);
 /* Answers the current request (or the connection) with a small error
  * response and then closes the connection or keeps it, per keep_alive. */
 void conn_reply_error(struct conn *c, int status, const char *reason, bool keep_alive);
+
+/* drover as the final recipient of an OPTIONS or TRACE whose Max-Forwards
+ * reached 0 (RFC 9110 7.6.2): 200 with Allow, or the TRACE echo. */
+void conn_reply_final(struct conn *c, const struct http_head *h, bool keep_alive);
 
 /* Ends the current request (request_end), then waits for the next request
  * when keep_alive, else closes. A next request already read ahead is

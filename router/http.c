@@ -1,6 +1,7 @@
 #include "router/http.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -85,8 +86,12 @@ static enum http_hdr_kind classify(const char *n, size_t len)
     switch (len) {
     case 2:
         return TOKEN_IS(n, "te") ? H_TE : H_OTHER;
+    case 3:
+        return TOKEN_IS(n, "via") ? H_VIA : H_OTHER;
     case 4:
-        return TOKEN_IS(n, "host") ? H_HOST : H_OTHER;
+        if (TOKEN_IS(n, "host"))
+            return H_HOST;
+        return TOKEN_IS(n, "date") ? H_DATE : H_OTHER;
     case 6:
         return TOKEN_IS(n, "expect") ? H_EXPECT : H_OTHER;
     case 7:
@@ -102,7 +107,9 @@ static enum http_hdr_kind classify(const char *n, size_t len)
             return H_KEEP_ALIVE;
         return TOKEN_IS(n, "user-agent") ? H_USER_AGENT : H_OTHER;
     case 12:
-        return TOKEN_IS(n, "x-request-id") ? H_X_REQUEST_ID : H_OTHER;
+        if (TOKEN_IS(n, "x-request-id"))
+            return H_X_REQUEST_ID;
+        return TOKEN_IS(n, "max-forwards") ? H_MAX_FORWARDS : H_OTHER;
     case 14:
         return TOKEN_IS(n, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
     case 15:
@@ -381,6 +388,9 @@ static int check_request(struct http_head *h, const char *data)
         return bad(h, 405, "CONNECT is not supported: drover is not a forward proxy");
     if (h->target.len > HTTP_MAX_TARGET)
         return bad(h, 414, "request target longer than 8 KiB");
+    /* RFC 9112 3.2.4: the asterisk form is for a server-wide OPTIONS only. */
+    if (h->target.len == 1 && data[h->target.off] == '*' && h->method != HTTP_OPTIONS)
+        return bad(h, 400, "the target * is for OPTIONS only");
     if (scan_header_lines(h, data, h->len) != HTTP_HEAD_DONE)
         return HTTP_HEAD_BAD;
     if (h->minor == 1 && h->count[H_HOST] == 0)
@@ -401,6 +411,8 @@ static int check_request(struct http_head *h, const char *data)
             memchr(auth, '@', t.authlen) != NULL)
             return bad(h, 400, "invalid authority in the request target");
     }
+    if ((h->method == HTTP_OPTIONS || h->method == HTTP_TRACE) && http_max_forwards(h) == -2)
+        return bad(h, 400, "invalid Max-Forwards");
     if (h->count[H_TRANSFER_ENCODING] > 0) {
         if (h->minor == 0)
             return bad(h, 400, "Transfer-Encoding in an HTTP/1.0 request");
@@ -418,17 +430,80 @@ static bool looks_like_version(const char *data, size_t len)
            p[7] == '.' && isdigit((unsigned char)p[8]);
 }
 
+/* RFC 9112 2.3: a request of a higher minor version of HTTP/1 is read as
+ * HTTP/1.1, the highest drover speaks. llhttp refuses it, so where the
+ * request line ends in " HTTP/1.2" to " HTTP/1.9" this gives the offset of
+ * that digit, for llhttp to be shown a "1" there; else 0. */
+static size_t higher_minor_at(const char *data, size_t len)
+{
+    const char *eol = memchr(data, '\n', len);
+    size_t n;
+
+    if (eol == NULL)
+        return 0;
+    n = (size_t)(eol - data);
+    if (n > 0 && data[n - 1] == '\r')
+        n--;
+    if (n < 9 || memcmp(data + n - 9, " HTTP/1.", 8) != 0 || data[n - 1] < '2' || data[n - 1] > '9')
+        return 0;
+    return n - 1;
+}
+
+/* RFC 9112 4: a status line is HTTP/1.x, one space, exactly three digits
+ * (llhttp takes "20" and "0200"), then a space or the line's end; an
+ * HTTP/1.1 connection carries no other major version. */
+static int check_status_line(struct http_head *h, const char *data)
+{
+    const char *code = memchr(data, ' ', h->len);
+
+    if (h->major != 1)
+        return bad(h, 502, "the backend answered in a protocol other than HTTP/1.x");
+    if (code == NULL || (size_t)(code - data) + 4 >= h->len || !isdigit((unsigned char)code[1]) ||
+        !isdigit((unsigned char)code[2]) || !isdigit((unsigned char)code[3]) ||
+        (code[4] != ' ' && code[4] != '\r') || h->status < 100)
+        return bad(h, 502, "invalid status code from the backend");
+    return HTTP_HEAD_DONE;
+}
+
+/* Whether a request line llhttp refused at its method is well formed
+ * otherwise ("TOKEN SP target SP HTTP/"): 1 yes, 0 no, -1 it may be once
+ * the line is complete. */
+static int looks_like_request_line(const char *data, size_t len)
+{
+    const char *eol, *sp;
+    size_t i = 0;
+
+    while (i < len && i <= 32 && http_tchar[(unsigned char)data[i]])
+        i++;
+    if (i == 0 || i > 32 || i == len || data[i] != ' ')
+        return i == len && i > 0 && i <= 32 ? -1 : 0;
+    if ((eol = memchr(data, '\n', len)) == NULL)
+        return -1;
+    sp = memchr(data + i + 1, ' ', (size_t)(eol - data) - i - 1);
+    return sp != NULL && sp > data + i + 1 && eol - sp > 6 && memcmp(sp, " HTTP/", 6) == 0;
+}
+
 int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const char *data,
                     size_t len)
 {
     llhttp_errno_t err;
+    size_t minor_at = type == HTTP_REQUEST ? higher_minor_at(data, len) : 0;
 
     llhttp_init(p, type, &http_head_settings);
     memset(h, 0, offsetof(struct http_head, hdr));
     memset(h->first, 0xff, sizeof(h->first));
     h->base = data;
     p->data = h;
-    err = llhttp_execute(p, data, len);
+    if (minor_at > 0) {
+        /* No callback holds a span over the version digits. */
+        err = llhttp_execute(p, data, minor_at);
+        if (err == HPE_OK)
+            err = llhttp_execute(p, "1", 1);
+        if (err == HPE_OK)
+            err = llhttp_execute(p, data + minor_at + 1, len - minor_at - 1);
+    } else {
+        err = llhttp_execute(p, data, len);
+    }
     if (err == HPE_OK)
         return type == HTTP_REQUEST ? scan_line_ends(h, data, len) : HTTP_HEAD_AGAIN;
     if (err == HPE_PAUSED && llhttp_get_error_pos(p) != NULL) {
@@ -440,6 +515,8 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
              * through there), would reach the client (RFC 9112 4, 5.2). */
             const char *reason = http_str(h, h->target);
 
+            if (check_status_line(h, data) != HTTP_HEAD_DONE)
+                return HTTP_HEAD_BAD;
             for (uint32_t i = 0; i < h->target.len; i++)
                 if (!http_value_byte((unsigned char)reason[i]))
                     return bad(h, 502, "invalid byte in the reason phrase");
@@ -463,6 +540,15 @@ int http_parse_head(llhttp_t *p, llhttp_type_t type, struct http_head *h, const 
             return bad(h, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
         return bad(h, 400, "invalid HTTP version");
     case HPE_INVALID_METHOD:
+        /* RFC 9110 9.1: a well-formed method drover does not know is 501. */
+        switch (looks_like_request_line(data, len)) {
+        case 1:
+            return bad(h, 501, "method not implemented");
+        case -1:
+            return HTTP_HEAD_AGAIN;
+        default:
+            break;
+        }
         return bad(h, 400, "invalid method");
     case HPE_INVALID_URL:
         return bad(h, 400, "invalid request target");
@@ -562,9 +648,30 @@ void http_target_parts(const struct http_head *h, const char **path, size_t *pat
     *authlen = t.authlen;
     *path = s + t.path;
     *pathlen = t.query - t.path;
-    if (*pathlen == 0) {
+    /* OPTIONS * asks about the server as a whole: the route of "/" answers. */
+    if (*pathlen == 0 || (h->target.len == 1 && s[0] == '*')) {
         *path = "/";
         *pathlen = 1;
     }
 }
 
+int http_max_forwards(const struct http_head *h)
+{
+    const char *v;
+    size_t n;
+    long long x = 0;
+
+    if (h->count[H_MAX_FORWARDS] == 0)
+        return -1;
+    v = http_header_value(h, H_MAX_FORWARDS, &n);
+    trim(&v, &n);
+    if (h->count[H_MAX_FORWARDS] > 1 || n == 0)
+        return -2;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return -2;
+        if (x < INT_MAX)
+            x = x * 10 + (v[i] - '0');
+    }
+    return x > INT_MAX ? INT_MAX : (int)x;
+}

@@ -42,7 +42,11 @@ enum http_hdr_kind {
     H_USER_AGENT,
     H_REFERER,
     H_EXPECT,
+    H_DATE,
+    H_MAX_FORWARDS,
+    H_VIA,
 };
+#define H_KINDS (H_VIA + 1)
 
 struct http_span {
     uint32_t off;
@@ -66,8 +70,8 @@ struct http_head {
     bool conn_close, conn_keep_alive, conn_upgrade; /* Connection tokens */
     bool too_many;              /* more than HTTP_MAX_HEADERS */
     uint16_t nhdr;
-    uint16_t count[H_EXPECT + 1]; /* headers seen per kind */
-    int16_t first[H_EXPECT + 1];  /* index of the first of each kind, -1 */
+    uint16_t count[H_KINDS];     /* headers seen per kind */
+    int16_t first[H_KINDS];      /* index of the first of each kind, -1 */
     int err_status;             /* after HTTP_HEAD_BAD: 400, 431, 505 ... */
     const char *err_reason;
     uint8_t cb_state;           /* parse bookkeeping */
@@ -129,6 +133,10 @@ static inline const char *http_str(const struct http_head *h, struct http_span s
 /* Value of the first header of a kind, or NULL (and *len 0). */
 const char *http_header_value(const struct http_head *h, enum http_hdr_kind kind, size_t *len);
 
+/* The Max-Forwards of a request (RFC 9110 7.6.2): -1 when absent, -2 when
+ * not one decimal number, else its value (capped at INT_MAX). */
+int http_max_forwards(const struct http_head *h);
+
 bool http_request_id_sane(const char *s, size_t len);
 
 /* 32 lowercase hex characters and a NUL from the state's random stream. */
@@ -160,6 +168,7 @@ struct http_response_rewrite {
     bool tunnel;                /* 101: keep Connection/Upgrade */
     bool dechunk;               /* the body goes out without chunk framing */
     bool interim;               /* a 1xx: it has no body, so no framing headers go out */
+    const char *date;           /* added when the backend sent no Date; NULL: none */
 };
 
 /* The client response head for h: "HTTP/1.1 <status> <reason>", hop-by-hop
@@ -179,6 +188,28 @@ void http_target_parts(const struct http_head *h, const char **path, size_t *pat
  * (truncating the reason to fit cap). */
 size_t http_write_error(int status, const char *reason, const char *request_id,
                         enum http_conn_header connection, char *out, size_t cap);
+
+/* A complete response drover answers itself: status line, Date, the
+ * given header lines (each ending in CRLF), Content-Length, X-Request-Id,
+ * Connection, then the body. Returns its length, or 0 when it does not
+ * fit in cap. */
+/* The methods drover forwards (CONNECT is refused). */
+#define HTTP_ALLOW "GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH"
+
+size_t http_write_reply(int status, const char *headers, const char *body, size_t blen,
+                        const char *request_id, enum http_conn_header connection, char *out,
+                        size_t cap);
+
+/* drover as TRACE's final recipient (Max-Forwards: 0): 200 with the
+ * request head as received, as message/http, without Authorization,
+ * Proxy-Authorization and Cookie. 0 when it does not fit in cap. */
+size_t http_write_trace(const struct http_head *h, const char *request_id,
+                        enum http_conn_header connection, char *out, size_t cap);
+
+/* The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
+ * formatted once a second per thread. */
+#define HTTP_DATE_LEN 29
+const char *http_date_now(void);
 
 const char *http_status_phrase(int status);
 

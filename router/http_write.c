@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "router/http.h"
 #include "router/http_syntax.h"
@@ -74,7 +75,9 @@ static void put_target(struct out *o, const struct http_head *h, size_t strip)
 }
 
 /* Hop-by-hop headers are dropped in both directions; Connection and Upgrade
- * survive only on a tunnel (WebSocket) handshake. */
+ * survive only on a tunnel (WebSocket) handshake. Trailer is not one (RFC
+ * 9110 6.6.2): it announces the trailer fields that go through with the
+ * chunked body. */
 static bool hop_by_hop(const struct http_header *hd, bool tunnel)
 {
     switch ((enum http_hdr_kind)hd->kind) {
@@ -84,7 +87,6 @@ static bool hop_by_hop(const struct http_header *hd, bool tunnel)
     case H_KEEP_ALIVE:
     case H_PROXY_CONNECTION:
     case H_TE:
-    case H_TRAILER:
         return true;
     default:
         return hd->drop;
@@ -106,6 +108,10 @@ size_t http_write_request(const struct http_head *h, const struct http_request_r
     const char *target = http_str(h, h->target);
     struct target_split t = http_split_target(target, h->target.len);
     uint32_t run = UINT32_MAX;
+    /* RFC 9110 7.6.2: only OPTIONS and TRACE count hops; at 0 drover
+     * answers itself and never gets here. */
+    int max_forwards =
+        h->method == HTTP_OPTIONS || h->method == HTTP_TRACE ? http_max_forwards(h) : -1;
 
     puts_(&o, llhttp_method_name((llhttp_method_t)h->method));
     put(&o, " ", 1);
@@ -127,6 +133,18 @@ size_t http_write_request(const struct http_head *h, const struct http_request_r
             put_run(&o, h, &run, hd->name.off);
             if (rw->tunnel)
                 puts_(&o, "Connection: upgrade\r\n");
+            continue;
+        case H_MAX_FORWARDS:
+            if (max_forwards < 0)
+                break;
+            put_run(&o, h, &run, hd->name.off);
+            continue; /* decremented below */
+        case H_EXPECT:
+            /* RFC 9110 10.1.1: a 100-continue from HTTP/1.0 is ignored;
+             * upstream it would be read as HTTP/1.1's. */
+            if (h->minor != 0)
+                break;
+            put_run(&o, h, &run, hd->name.off);
             continue;
         case H_HOST:
             /* RFC 9112 3.2.2: an absolute-form target's authority replaces
@@ -177,6 +195,14 @@ size_t http_write_request(const struct http_head *h, const struct http_request_r
         put_uint(&o, rw->listen_port);
         put(&o, "\r\n", 2);
     }
+    if (max_forwards > 0) {
+        puts_(&o, "Max-Forwards: ");
+        put_uint(&o, (unsigned)max_forwards - 1);
+        put(&o, "\r\n", 2);
+    }
+    /* RFC 9110 7.6.3: a gateway MUST send Via inbound, after any the
+     * client's request carried, with the protocol it was received in. */
+    puts_(&o, h->minor == 0 ? "Via: 1.0 drover\r\n" : "Via: 1.1 drover\r\n");
     puts_(&o, "X-Request-Start: t=");
     put_uint(&o, (unsigned long long)rw->start_ms);
     puts_(&o, "\r\nX-Request-Id: ");
@@ -199,11 +225,15 @@ size_t http_write_response(const struct http_head *h, const struct http_response
     else
         puts_(&o, http_status_phrase(h->status));
     put(&o, "\r\n", 2);
+    /* RFC 9110 8.6, RFC 9112 6.1: no framing headers on a 1xx or a 204. */
+    bool no_framing = rw->interim || h->status == 204;
+
     for (unsigned i = 0; i < h->nhdr; i++) {
         const struct http_header *hd = &h->hdr[i];
 
-        if (hop_by_hop(hd, rw->tunnel) || (hd->kind == H_TRANSFER_ENCODING && rw->dechunk) ||
-            (rw->interim && (hd->kind == H_CONTENT_LENGTH || hd->kind == H_TRANSFER_ENCODING))) {
+        if (hop_by_hop(hd, rw->tunnel) ||
+            (rw->dechunk && (hd->kind == H_TRANSFER_ENCODING || hd->kind == H_TRAILER)) ||
+            (no_framing && (hd->kind == H_CONTENT_LENGTH || hd->kind == H_TRANSFER_ENCODING))) {
             put_run(&o, h, &run, hd->name.off);
             continue;
         }
@@ -220,6 +250,12 @@ size_t http_write_response(const struct http_head *h, const struct http_response
     if (h->count[H_X_REQUEST_ID] == 0 && rw->request_id != NULL) {
         puts_(&o, "X-Request-Id: ");
         put(&o, rw->request_id, rw->request_id_len);
+        put(&o, "\r\n", 2);
+    }
+    /* RFC 9110 6.6.1: a recipient with a clock adds the Date it lacks. */
+    if (h->count[H_DATE] == 0 && rw->date != NULL && !rw->interim) {
+        puts_(&o, "Date: ");
+        puts_(&o, rw->date);
         put(&o, "\r\n", 2);
     }
     if (!rw->tunnel && rw->connection == HTTP_CONN_CLOSE)
@@ -265,11 +301,63 @@ const char *http_status_phrase(int status)
     }
 }
 
+const char *http_date_now(void)
+{
+    static __thread char date[HTTP_DATE_LEN + 1];
+    static __thread time_t at;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (now != at || date[0] == '\0') {
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        at = now;
+    }
+    return date;
+}
+
+static void put_reply_head(struct out *o, int status, const char *headers, size_t blen,
+                           const char *request_id, enum http_conn_header connection)
+{
+    puts_(o, "HTTP/1.1 ");
+    put_uint(o, (unsigned)status);
+    put(o, " ", 1);
+    puts_(o, http_status_phrase(status));
+    puts_(o, "\r\nDate: ");
+    puts_(o, http_date_now());
+    put(o, "\r\n", 2);
+    puts_(o, headers);
+    puts_(o, "Content-Length: ");
+    put_uint(o, blen);
+    put(o, "\r\n", 2);
+    if (request_id != NULL) {
+        puts_(o, "X-Request-Id: ");
+        puts_(o, request_id);
+        put(o, "\r\n", 2);
+    }
+    if (connection == HTTP_CONN_CLOSE)
+        puts_(o, "Connection: close\r\n");
+    else if (connection == HTTP_CONN_KEEP_ALIVE)
+        puts_(o, "Connection: keep-alive\r\n");
+    put(o, "\r\n", 2);
+}
+
+size_t http_write_reply(int status, const char *headers, const char *body, size_t blen,
+                        const char *request_id, enum http_conn_header connection, char *out,
+                        size_t cap)
+{
+    struct out o = {out, 0, cap, false};
+
+    put_reply_head(&o, status, headers, blen, request_id, connection);
+    put(&o, body, blen);
+    return o.overflow ? 0 : o.len;
+}
+
 size_t http_write_error(int status, const char *reason, const char *request_id,
                         enum http_conn_header connection, char *out, size_t cap)
 {
     char body[512];
-    int blen, n;
+    int blen;
 
     blen = snprintf(body, sizeof(body), "%d %s: %s\n%s%s%s", status, http_status_phrase(status),
                     reason, request_id != NULL ? "request id: " : "",
@@ -278,22 +366,44 @@ size_t http_write_error(int status, const char *reason, const char *request_id,
         return 0;
     if ((size_t)blen >= sizeof(body))
         blen = sizeof(body) - 1;
-    n = snprintf(out, cap,
-                 "HTTP/1.1 %d %s\r\n"
-                 "Content-Type: text/plain; charset=utf-8\r\n"
-                 "Content-Length: %d\r\n"
-                 "%s%s%s"
-                 "%s"
-                 "\r\n"
-                 "%.*s",
-                 status, http_status_phrase(status), blen,
-                 request_id != NULL ? "X-Request-Id: " : "", request_id != NULL ? request_id : "",
-                 request_id != NULL ? "\r\n" : "",
-                 connection == HTTP_CONN_CLOSE        ? "Connection: close\r\n"
-                 : connection == HTTP_CONN_KEEP_ALIVE ? "Connection: keep-alive\r\n"
-                                                      : "",
-                 blen, body);
-    if (n < 0 || (size_t)n >= cap)
+    return http_write_reply(status, "Content-Type: text/plain; charset=utf-8\r\n", body,
+                            (size_t)blen, request_id, connection, out, cap);
+}
+
+/* Fields a TRACE echo leaves out (RFC 9110 9.3.8: likely sensitive). */
+static bool trace_hides(const struct http_head *h, const struct http_header *hd)
+{
+    static const char *const hidden[] = {"authorization", "proxy-authorization", "cookie"};
+    const char *name = http_str(h, hd->name);
+
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+        if (strlen(hidden[i]) == hd->name.len && strncasecmp(name, hidden[i], hd->name.len) == 0)
+            return true;
+    return false;
+}
+
+size_t http_write_trace(const struct http_head *h, const char *request_id,
+                        enum http_conn_header connection, char *out, size_t cap)
+{
+    char head[512];
+    struct out o = {head, 0, sizeof(head), false}, body;
+    uint32_t run = 0;
+
+    if (cap <= sizeof(head))
         return 0;
-    return (size_t)n;
+    /* The echo first, where it will not be in the head's way. */
+    body = (struct out){out + sizeof(head), 0, cap - sizeof(head), false};
+    for (unsigned i = 0; i < h->nhdr; i++) {
+        if (!trace_hides(h, &h->hdr[i]))
+            continue;
+        put_run(&body, h, &run, h->hdr[i].name.off);
+        run = line_end(h, i);
+    }
+    put_run(&body, h, &run, h->len);
+    put_reply_head(&o, 200, "Content-Type: message/http\r\n", body.len, request_id, connection);
+    if (o.overflow || body.overflow || o.len + body.len > cap)
+        return 0;
+    memmove(out + o.len, body.p, body.len);
+    memcpy(out, head, o.len);
+    return o.len + body.len;
 }

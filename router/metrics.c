@@ -143,7 +143,8 @@ void metrics_render(struct metrics *const *m, unsigned n, struct sbuf *out)
     struct row *rows = calloc((size_t)n * METRICS_MAX_SERIES + 1, sizeof(*rows));
     struct row *hists = calloc((size_t)n * METRICS_MAX_HISTS + 1, sizeof(*hists));
     size_t nrows = 0, nhists = 0;
-    uint64_t dropped = 0;
+    uint64_t dropped = 0, pp[3] = {0};
+    static const char *const pp_reasons[3] = {"untrusted", "malformed", "missing"};
 
     if (rows == NULL || hists == NULL) {
         free(rows);
@@ -165,6 +166,8 @@ void metrics_render(struct metrics *const *m, unsigned n, struct sbuf *out)
                 hists[nhists++] = (struct row){h->route, "", 0, h, 0};
         }
         dropped += counter_get(&m[w]->dropped);
+        for (int k = 0; k < 3; k++)
+            pp[k] += counter_get(&m[w]->proxy_rejected[k]);
     }
     qsort(rows, nrows, sizeof(*rows), row_cmp);
     qsort(hists, nhists, sizeof(*hists), row_cmp);
@@ -188,6 +191,12 @@ void metrics_render(struct metrics *const *m, unsigned n, struct sbuf *out)
                      "# TYPE drover_requests_dropped_total counter\n"
                      "drover_requests_dropped_total %llu\n",
                 (unsigned long long)dropped);
+    sbuf_puts(out, "# HELP drover_proxy_protocol_rejected_total Connections closed on a proxy_protocol listener: "
+                   "the peer is not in proxy_trusted, its header is malformed, or it sent none.\n"
+                   "# TYPE drover_proxy_protocol_rejected_total counter\n");
+    for (int k = 0; k < 3; k++)
+        sbuf_printf(out, "drover_proxy_protocol_rejected_total{reason=\"%s\"} %llu\n", pp_reasons[k],
+                    (unsigned long long)pp[k]);
 
     sbuf_puts(out, "# HELP drover_request_duration_seconds Time from the first byte of a request to the end of its answer.\n"
                    "# TYPE drover_request_duration_seconds histogram\n");

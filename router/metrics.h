@@ -45,7 +45,11 @@ struct metrics {
     struct metric_series series[METRICS_MAX_SERIES];
     struct metric_hist hist[METRICS_MAX_HISTS];
     counter_t dropped;              /* requests no series was left for */
+    counter_t proxy_rejected[3];    /* PROXY headers refused, by enum pp_reject */
 };
+
+/* Why a connection on a proxy_protocol listener was closed. */
+enum pp_reject { PP_UNTRUSTED, PP_MALFORMED, PP_MISSING };
 
 struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);

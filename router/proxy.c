@@ -218,6 +218,17 @@ void proxy_start(struct conn *c, struct http_head *h)
         return;
     }
 
+    /* RFC 9110 7.6.2: an OPTIONS or TRACE with no hop left is answered
+     * here, as its final recipient, whatever the route. */
+    if ((h->method == HTTP_OPTIONS || h->method == HTTP_TRACE) && http_max_forwards(h) == 0) {
+        if (req->req_body != BODY_NONE) {
+            conn_reply_error(c, 400, "a request answered at Max-Forwards: 0 has no body", false);
+            return;
+        }
+        b->start = head_end;
+        conn_reply_final(c, h, true);
+        return;
+    }
     host = http_header_value(h, H_HOST, &hostlen);
     http_target_parts(h, &path, &pathlen, &authority, &authlen);
     if (authority != NULL) {
@@ -240,7 +251,8 @@ void proxy_start(struct conn *c, struct http_head *h)
     rw.strip = route_strip_len(r, pathlen);
     rw.host = ""; /* RFC 9112 3.2: an empty Host when the client gave none */
     /* Connection: upgrade and Upgrade go up only when both are there. */
-    req->upgrade = h->conn_upgrade && h->count[H_UPGRADE] > 0;
+    /* RFC 9110 7.8: an Upgrade in an HTTP/1.0 request is ignored. */
+    req->upgrade = h->conn_upgrade && h->count[H_UPGRADE] > 0 && h->minor == 1;
     rw.tunnel = req->upgrade;
     len = http_write_request(h, &rw, w->scratch, w->ubufs.cap);
     if (len == 0 || len > head_end) {
@@ -569,7 +581,12 @@ again:
         return;
     }
     if (h->status >= 100 && h->status < 200 && h->status != 101) {
-        if (!forward_interim(c, h)) {
+        /* RFC 9110 15.2: no 1xx to an HTTP/1.0 client; the request went up
+         * as HTTP/1.1, so the backend may send one. */
+        if (req->minor == 0) {
+            b->start += h->len;
+            buf_compact(b);
+        } else if (!forward_interim(c, h)) {
             abort_both(c);
             return;
         }
@@ -589,6 +606,7 @@ again:
         rw.tunnel = true;
         rw.dechunk = false;
         rw.interim = false;
+        rw.date = NULL;
         len = http_write_response(h, &rw, w->scratch, w->ubufs.cap);
         head_end = b->start + h->len;
         if (len == 0 || len > head_end) {
@@ -607,8 +625,11 @@ again:
 
     req->resp_body =
         (uint8_t)http_response_body_kind(&up->parser, req->method == HTTP_HEAD, h->status);
+    /* RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
+     * framing; the connection closes after it. */
     req->upstream_reusable = req->resp_body != BODY_EOF && !h->conn_close &&
-                             (h->minor == 1 || h->conn_keep_alive);
+                             (h->minor == 1 || h->conn_keep_alive) &&
+                             !(h->minor == 0 && h->count[H_TRANSFER_ENCODING] > 0);
     /* An HTTP/1.0 client cannot read chunked framing; it gets the bytes as
      * they come and the end of the response is the end of the connection.
      * The request body may still be streaming (an echo answers as it
@@ -616,6 +637,13 @@ again:
      * the response ends before the request did. */
     req->keep_alive = req->client_keep_alive && !w->stopping && req->resp_body != BODY_EOF &&
                       !(req->minor == 0 && req->resp_body == BODY_CHUNKED);
+    /* RFC 9110 10.1.1: an answer that is all here while the request body is
+     * not (an early 413) says the connection will close, as it will. */
+    if (!req->req_done &&
+        (req->resp_body == BODY_NONE ||
+         (req->resp_body == BODY_LENGTH &&
+          up->parser.content_length <= (uint64_t)(b->end - (b->start + h->len)))))
+        req->keep_alive = false;
     if (!req->keep_alive)
         connhdr = HTTP_CONN_CLOSE;
     else
@@ -629,6 +657,7 @@ again:
     rw.tunnel = false;
     rw.dechunk = req->dechunk;
     rw.interim = false;
+    rw.date = http_date_now();
     len = http_write_response(h, &rw, w->scratch, w->ubufs.cap);
     head_end = b->start + h->len;
     if (len == 0 || len > head_end) {

@@ -68,6 +68,8 @@ struct route_table *route_table_build(struct conf_ref *cref, struct backend_regi
         const struct conf_route *cr = &conf->routes[i];
 
         nbe += cr->process != NULL ? count_process_backends(reg, cr->process) : cr->nbackends;
+        for (size_t k = 0; k < cr->ndns; k++)
+            nbe += count_process_backends(reg, cr->dns[k].key);
     }
     /* One allocation: the table, its routes, every route's backend array,
      * then every route's metric series cache ((nbe + 1) x 6 per route). */
@@ -104,6 +106,15 @@ struct route_table *route_table_build(struct conf_ref *cref, struct backend_regi
                     continue;
                 backend_ref(be);
                 r->be[r->nbe++] = be;
+            }
+            /* Members found by DNS are grouped under their entry's key. */
+            for (size_t k = 0; k < cr->ndns; k++) {
+                for (struct backend *be = reg->head; be != NULL; be = be->reg_next) {
+                    if (strcmp(be->process, cr->dns[k].key) == 0) {
+                        backend_ref(be);
+                        r->be[r->nbe++] = be;
+                    }
+                }
             }
         }
         slots += r->nbe;

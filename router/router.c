@@ -12,7 +12,11 @@
 #include "router/activation.h"
 #include "router/health.h"
 #include "router/listener.h"
+#include "router/resolver.h"
 #include "router/worker.h"
+
+static uint64_t publish_tables(struct router *r);
+static int sync_resolver(struct router *r, const struct conf *conf, char *err, size_t errlen);
 
 static int open_access_log(struct router *r, const struct conf *conf, char *err, size_t errlen)
 {
@@ -298,6 +302,8 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
         return -1;
     }
     health_sync(r->health, &r->reg, conf);
+    if (sync_resolver(r, conf, err, errlen) < 0)
+        return -1;
     for (unsigned i = 0; i < n; i++) {
         struct worker *w = &r->workers[i];
 
@@ -309,6 +315,80 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
         }
     }
     return 0;
+}
+
+
+/* The first route naming key: its max_inflight applies to the members. */
+static unsigned dns_max_inflight(const struct conf *conf, const char *key)
+{
+    for (size_t i = 0; i < conf->nroutes; i++)
+        for (size_t k = 0; k < conf->routes[i].ndns; k++)
+            if (strcmp(conf->routes[i].dns[k].key, key) == 0)
+                return conf->routes[i].max_inflight;
+    return 0;
+}
+
+/* The resolver's answer for key: members that stay keep their backend
+ * (pools, health); new ones join, gone ones are retired (requests in
+ * flight finish, idle connections close). */
+static void dns_members(void *ctx, const char *key, const struct conf_addr *members, size_t n)
+{
+    struct router *r = ctx;
+    struct backend *be, *next;
+    bool changed = false;
+
+    for (be = r->reg.head; be != NULL; be = next) {
+        bool stays = false;
+
+        next = be->reg_next;
+        if (strcmp(be->process, key) != 0)
+            continue;
+        for (size_t i = 0; i < n && !stays; i++)
+            stays = strcmp(members[i].text, be->addr.text) == 0;
+        if (!stays) {
+            log_info("%s: %s left", key, be->addr.text);
+            backend_registry_remove(&r->reg, be);
+            changed = true;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool known = false;
+
+        for (be = r->reg.head; be != NULL && !known; be = be->reg_next)
+            known = strcmp(be->process, key) == 0 && strcmp(be->addr.text, members[i].text) == 0;
+        if (known)
+            continue;
+        if (backend_registry_add_instance(&r->reg, &members[i], members[i].text, key,
+                                          dns_max_inflight(r->cref->conf, key)) == NULL) {
+            log_error("%s: out of memory adding %s", key, members[i].text);
+            continue;
+        }
+        log_info("%s: %s joined", key, members[i].text);
+        changed = true;
+    }
+    if (!changed)
+        return;
+    publish_tables(r);
+    health_sync(r->health, &r->reg, r->cref->conf);
+}
+
+static bool has_dns(const struct conf *conf)
+{
+    for (size_t i = 0; i < conf->nroutes; i++)
+        if (conf->routes[i].ndns > 0)
+            return true;
+    return false;
+}
+
+/* The resolver follows conf's DNS entries (started on the first config
+ * that has one). */
+static int sync_resolver(struct router *r, const struct conf *conf, char *err, size_t errlen)
+{
+    if (r->resolver == NULL && !has_dns(conf))
+        return 0;
+    if (r->resolver == NULL && (r->resolver = resolver_new(r->loop, dns_members, r, err, errlen)) == NULL)
+        return -1;
+    return resolver_sync(r->resolver, conf, err, errlen);
 }
 
 /* Hands every worker a table built from the registry as it is now.
@@ -443,6 +523,15 @@ int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char 
                     conf->workers, r->nworkers);
     if (strcmp(old->log.access, conf->log.access) != 0 || old->log.format != conf->log.format)
         sbuf_printf(notes, "log: access log changes need a restart (still %s)\n", old->log.access);
+    /* A kept socket takes its entry's new options with the new table. */
+    for (size_t i = 0; i < conf->nlisten; i++)
+        for (size_t j = 0; j < old->nlisten; j++)
+            if (strcmp(conf->listen[i].text, old->listen[j].text) == 0 &&
+                memcmp(&conf->listen[i].opts, &old->listen[j].opts, sizeof(conf->listen[i].opts)) != 0)
+                sbuf_printf(notes, "listen %s: PROXY protocol %s for new connections\n",
+                            conf->listen[i].text,
+                            conf->listen[i].opts.proxy_protocol ? "on (trusted ranges as configured)"
+                                                                : "off");
     conf_ref_put(r->cref);
     r->cref = cref;
     /* Static backends no route names any more leave (retired, so workers
@@ -451,6 +540,11 @@ int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char 
     backend_registry_sweep_static(&r->reg, conf);
     publish_tables(r);
     health_sync(r->health, &r->reg, conf);
+    if (sync_resolver(r, conf, err, errlen) < 0) {
+        /* The servers were checked at load: this is c-ares failing. */
+        log_error("reload: %s; DNS backends keep their members", err);
+        err[0] = '\0';
+    }
     for (unsigned k = 0; k < r->nworkers; k++) {
         if (nadd > 0 || nremove > 0)
             worker_post_listeners(&r->workers[k], lc[k]);
@@ -518,6 +612,8 @@ void router_destroy(struct router *r)
     }
     health_free(r->health);
     r->health = NULL;
+    resolver_free(r->resolver);
+    r->resolver = NULL;
     backend_registry_clear(&r->reg);
     conf_ref_put(r->cref);
     r->cref = NULL;

@@ -31,6 +31,7 @@ struct router {
     unsigned conn_cap;              /* client connections the descriptor limit allows */
     ev_timer log_tick;              /* summaries of rate-limited warnings */
     struct health *health;          /* active checks, on the main loop */
+    struct resolver *resolver;      /* DNS backends; NULL until a config has one */
     uint64_t generation;            /* of the tables last published */
     void (*on_stopped)(void *);     /* every worker is done (main loop) */
     void *on_stopped_arg;

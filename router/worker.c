@@ -14,6 +14,7 @@
 #include "router/listener.h"
 #include "router/metrics.h"
 #include "router/proxy.h"
+#include "router/proxy_protocol.h"
 #include "router/route.h"
 #include "router/upstream.h"
 
@@ -284,6 +285,19 @@ static bool make_room(struct worker *w)
 }
 
 LOG_LIMIT(accept_paused, "accept paused", 10.0);
+LOG_LIMIT(proxy_untrusted, "untrusted PROXY peers", 10.0);
+
+/* The options of the listen entry addr in the config now in use: a reload
+ * may change them while the socket stays. */
+static const struct conf_listen_opts *listen_opts(const struct worker *w, const struct conf_addr *addr)
+{
+    const struct conf *conf = w->table != NULL ? w->table->cref->conf : NULL;
+
+    for (size_t i = 0; conf != NULL && i < conf->nlisten; i++)
+        if (strcmp(conf->listen[i].text, addr->text) == 0)
+            return &conf->listen[i].opts;
+    return NULL;
+}
 
 /* Connections wait on l: accepted up to ACCEPT_BATCH at a time while the
  * worker is under max_conns. Out of descriptors or memory, accepting pauses
@@ -295,6 +309,7 @@ static void accept_ready(struct listener *l)
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof(peer);
+        const struct conf_listen_opts *opts;
         bool exhausted;
         int fd;
 
@@ -320,8 +335,18 @@ static void accept_ready(struct listener *l)
             }
             return; /* EAGAIN and the like */
         }
+        opts = listen_opts(w, &l->addr);
+        if (opts != NULL && opts->proxy_protocol &&
+            !pp_trusted(opts->trusted, opts->ntrusted, (struct sockaddr *)&peer)) {
+            counter_add(&w->metrics->proxy_rejected[PP_UNTRUSTED], 1);
+            log_limited(&proxy_untrusted, LOG_WARN,
+                        "%s: a connection from outside proxy_trusted closed", l->addr.text);
+            close(fd);
+            continue;
+        }
         conn_accept(w, fd, (struct sockaddr *)&peer,
-                    peer.ss_family == AF_UNIX ? 0 : (uint16_t)l->addr.port);
+                    peer.ss_family == AF_UNIX ? 0 : (uint16_t)l->addr.port,
+                    opts != NULL && opts->proxy_protocol);
     }
 }
 

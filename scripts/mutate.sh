@@ -84,7 +84,7 @@ for m in "$ROOT"/tests/mutations/*.mut; do
     cp "$file" orig.txt
     # Exactly one occurrence, replaced literally.
     if ! perl -0777 -e '
-        my ($f, $r, $src) = map { local $/; open my $h, "<", $_ or die; <$h> } @ARGV;
+        my ($f, $r, $src) = map { local $/; open my $h, "<", $_ or die; my $t = <$h>; $t // "" } @ARGV;
         my $n = () = $src =~ /\Q$f\E/g;
         exit 3 if $n != 1;
         $src =~ s/\Q$f\E/$r/;

@@ -70,9 +70,10 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *
     }
 }
 
-struct client *client_try_open(const char *addr)
+struct client *client_try_open_from(const char *addr, const char *from_ip)
 {
     struct sockaddr_storage ss;
+    struct sockaddr_in src = {.sin_family = AF_INET};
     socklen_t len;
     struct client *c;
     int fd, one = 1;
@@ -82,6 +83,11 @@ struct client *client_try_open(const char *addr)
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return NULL;
+    if (from_ip != NULL && (inet_pton(AF_INET, from_ip, &src.sin_addr) != 1 ||
+                            bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)) {
+        close(fd);
+        return NULL;
+    }
     if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
         close(fd);
         return NULL;
@@ -93,6 +99,11 @@ struct client *client_try_open(const char *addr)
         _exit(3);
     c->fd = fd;
     return c;
+}
+
+struct client *client_try_open(const char *addr)
+{
+    return client_try_open_from(addr, NULL);
 }
 
 struct client *client_open(const char *addr)

@@ -34,6 +34,9 @@ struct client {
 struct client *client_open(const char *addr);
 /* Like client_open but returns NULL instead of failing. */
 struct client *client_try_open(const char *addr);
+/* ... from the IPv4 address from_ip (a loopback address such as 127.0.0.5,
+ * so what a proxy passes on can be told from 127.0.0.1). */
+struct client *client_try_open_from(const char *addr, const char *from_ip);
 void client_close(struct client *c);
 
 /* Sends all of data (fails the test on error). */

@@ -324,7 +324,7 @@ E2E_TEST(http_version_505, 30)
 {
     static const struct vec v[] = {
         V("HTTP/2.0", "GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505),
-        V("HTTP/1.2", "GET / HTTP/1.2\r\nHost: t\r\n\r\n", 505),
+        V("HTTP/3.0", "GET / HTTP/3.0\r\nHost: t\r\n\r\n", 505),
     };
 
     vectors_test("", v, sizeof(v) / sizeof(v[0]), 2000);

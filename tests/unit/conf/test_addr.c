@@ -145,3 +145,20 @@ Test(addr, loopback)
     cr_assert_not(loopback("[::]:8081"));
     cr_assert_not(loopback("[::ffff:10.0.0.1]:8081"));
 }
+
+Test(addr, cidr_syntax)
+{
+    struct conf_cidr c;
+
+    cr_assert_eq(conf_parse_cidr("127.0.0.1", &c, err, sizeof(err)), 0);
+    cr_assert_eq(c.bits, 32);
+    cr_assert_eq(conf_parse_cidr("::1", &c, err, sizeof(err)), 0);
+    cr_assert_eq(c.bits, 128);
+    cr_assert_eq(conf_parse_cidr("fd00::/8", &c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.family, AF_INET6);
+    cr_assert_eq(conf_parse_cidr("10.0.0.1/8", &c, err, sizeof(err)), -1, "host bits set");
+    cr_assert_eq(conf_parse_cidr("10.0.0.0/33", &c, err, sizeof(err)), -1);
+    cr_assert_eq(conf_parse_cidr("10.0.0.0/", &c, err, sizeof(err)), -1);
+    cr_assert_eq(conf_parse_cidr("10.0.0.0/+8", &c, err, sizeof(err)), -1);
+    cr_assert_eq(conf_parse_cidr("example.com/8", &c, err, sizeof(err)), -1);
+}

@@ -42,7 +42,8 @@ Test(schema, wrong_node_kinds)
                   "1:8: admin: expected a mapping, got a list\n"
                   "2:11: timeouts: expected a mapping, got \"10s\"\n"
                   "3:10: workers: expected an integer or \"auto\", got a mapping\n"
-                  "4:9: listen: expected an address or a list of addresses, got a mapping\n"
+                  "4:9: listen: needs an address\n"
+                  "4:10: unknown key \"a\" in listen; valid keys: address, proxy_protocol, proxy_trusted, tls\n"
                   "6:3: routes: expected a list of routes, got a mapping\n"
                   "9:10: processes.web.env: expected a mapping of NAME: value, got a list");
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control/admin.h"
+#include "router/http.h"
 
 /* ---- the handlers ------------------------------------------------------- */
 
@@ -410,6 +411,8 @@ Test(admin, answers_have_the_common_headers_and_keep_alive)
     cr_assert(strncmp(r.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
     cr_assert_str_eq(hdr(&r, "Content-Type"), "application/json");
     cr_assert_str_eq(hdr(&r, "Cache-Control"), "no-store");
+    cr_assert_not_null(hdr(&r, "Date"), "RFC 9110 6.6.1: an origin with a clock sends Date");
+    cr_assert_eq(strlen(hdr(&r, "Date")), (size_t)HTTP_DATE_LEN);
     cr_assert_str_eq(hdr(&r, "Content-Length"), "15");
     cr_assert_str_eq(r.body, "{\"hello\":true}\n", "a final newline is added");
     cr_assert_null(hdr(&r, "Connection"), "HTTP/1.1 keep-alive is the default");

@@ -48,8 +48,8 @@ static struct sv_type_view types[] = {
 static struct sv_snapshot snap = {3, types};
 
 static struct api_backend backends[] = {
-    {"10.0.0.5:80", "10.0.0.5:80", NULL, false, 0, 17, 3, 1},
-    {"web.1", "127.0.0.1:5000", "web", true, 1, 420, 0, 2},
+    {"10.0.0.5:80", "10.0.0.5:80", NULL, NULL, false, 0, 17, 3, 1},
+    {"web.1", "127.0.0.1:5000", "web", NULL, true, 1, 420, 0, 2},
 };
 
 /* A view of a drover that supervises an app and has a static backend. */
@@ -100,9 +100,9 @@ Test(api, status_has_the_readme_members_in_order)
         "{\"type\":\"clock\",\"routed\":false,\"stopped\":true,\"removed\":false,\"want\":0,"
         "\"rolling\":false,\"restarts\":0,\"command\":\"bin/clock\",\"instances\":[]}],"
         "\"backends\":["
-        "{\"name\":\"10.0.0.5:80\",\"address\":\"10.0.0.5:80\",\"process\":null,\"up\":false,"
+        "{\"name\":\"10.0.0.5:80\",\"address\":\"10.0.0.5:80\",\"process\":null,\"dns\":null,\"up\":false,"
         "\"inflight\":0,\"requests\":17,\"failures\":3,\"connections\":1},"
-        "{\"name\":\"web.1\",\"address\":\"127.0.0.1:5000\",\"process\":\"web\",\"up\":true,"
+        "{\"name\":\"web.1\",\"address\":\"127.0.0.1:5000\",\"process\":\"web\",\"dns\":null,\"up\":true,"
         "\"inflight\":1,\"requests\":420,\"failures\":0,\"connections\":2}]}");
 }
 
@@ -232,7 +232,7 @@ Test(api, metrics_text)
     struct api_view v = view();
     struct metrics *m = metrics_new();
     struct metrics *ms[1] = {m};
-    struct api_backend odd = {"we\"b\\1", "x", "web", true, 2, 0, 0, 0};
+    struct api_backend odd = {"we\"b\\1", "x", "web", NULL, true, 2, 0, 0, 0};
     const char *t;
 
     counter_add(&metrics_series(m, "/", "web.1", 204)->count, 5);

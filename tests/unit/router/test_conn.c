@@ -26,6 +26,7 @@
 #include "router/buf.h"
 #include "router/conn.h"
 #include "router/http.h"
+#include "router/metrics.h"
 #include "router/request.h"
 #include "router/route.h"
 #include "router/worker.h"
@@ -37,6 +38,7 @@ static struct ev_loop *loop;
 static struct backend_registry reg;
 static struct conf_ref *cref;
 static struct worker w;
+static bool await_proxy;        /* the next start() is on a proxy_protocol listener */
 
 /* ---- the client's end ------------------------------------------------- */
 
@@ -132,6 +134,7 @@ static struct served {
         uint8_t minor;
         char target[128];
         size_t client_had;      /* response bytes the client could read by then */
+        char ip[64];            /* the connection's client address then */
     } h[MAX_SERVED];
 } sv;
 
@@ -167,6 +170,7 @@ static void fake_serve(struct conn *c, struct http_head *h)
     sv.h[i].minor = h->minor;
     snprintf(sv.h[i].target, sizeof(sv.h[i].target), "%.*s", (int)h->target.len,
              http_str(h, h->target));
+    snprintf(sv.h[i].ip, sizeof(sv.h[i].ip), "%s", c->ip);
     ioctl(cl.fd, FIONREAD, &pending);
     sv.h[i].client_had = cl.len + (size_t)pending;
 
@@ -316,7 +320,7 @@ static void start(const char *client_header, const char *max_header_bytes, enum 
     ev_io_start(loop, &cl.io);
     inet_pton(AF_INET, "192.0.2.7", &peer.sin_addr);
     peer.sin_port = htons(40000);
-    conn_accept(&w, sp[0], (struct sockaddr *)&peer, 8080);
+    conn_accept(&w, sp[0], (struct sockaddr *)&peer, 8080, await_proxy);
     cr_assert_eq(w.nconns, 1);
     cr_assert_not_null(w.conns);
     cr_assert_str_eq(w.conns->ip, "192.0.2.7");
@@ -339,6 +343,7 @@ static void teardown(void)
     conf_ref_put(cref);
     ev_loop_destroy(loop);
     loop = NULL;
+    await_proxy = false;
 }
 
 TestSuite(conn, .fini = teardown, .timeout = 20);
@@ -618,4 +623,63 @@ Test(conn, http_1_1_connection_close_closes_after_the_answer)
     assert_response("HTTP/1.1 200 ");
     assert_has("Connection: close\r\n");
     cr_assert(spin(no_connections));
+}
+
+/* ---- PROXY protocol ---- */
+
+Test(conn, a_proxy_header_gives_the_client_address_and_http_follows)
+{
+    await_proxy = true;
+    start_default(REPLY_KEEP);
+    /* In pieces: the header split, then the request in the same write as its end. */
+    client_puts("PROXY TCP4 198.51.100.9 203.0.113.1 5");
+    turn(5);
+    cr_assert_eq(sv.n, 0);
+    client_puts("1234 443\r\nGET /p HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert(spin(one_response));
+    cr_assert_eq(sv.n, 1);
+    cr_assert_str_eq(sv.h[0].target, "/p");
+    cr_assert_str_eq(sv.h[0].ip, "198.51.100.9");
+    /* Only the first bytes of a connection: the next request is plain HTTP. */
+    client_puts("GET /q HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert(spin(two_responses));
+    cr_assert_str_eq(sv.h[1].ip, "198.51.100.9");
+}
+
+Test(conn, a_v2_local_header_keeps_the_peer_address)
+{
+    /* LOCAL over TCP/IPv4, with addresses that are not a client's. */
+    static const char local[28] = "\r\n\r\n\0\r\nQUIT\n\x20\x11\x00\x0c"
+                                  "\xc6\x33\x64\x4d\x7f\x00\x00\x01\x04\xd2\x00\x50";
+    static const char req[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    char both[28 + sizeof(req)];
+
+    memcpy(both, local, 28);
+    memcpy(both + 28, req, sizeof(req) - 1);
+    await_proxy = true;
+    start_default(REPLY_KEEP);
+    client_send(both, 28 + sizeof(req) - 1);
+    cr_assert(spin(one_response));
+    cr_assert_str_eq(sv.h[0].ip, "192.0.2.7");
+}
+
+Test(conn, no_or_a_bad_proxy_header_closes_without_an_answer)
+{
+    await_proxy = true;
+    start_default(REPLY_KEEP);
+    client_puts("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert(spin(client_eof));
+    cr_assert_eq(sv.n, 0);
+    cr_assert_eq(cl.len, 0, "an answer went to a peer that sent no PROXY header: %s", cl.buf);
+    cr_assert_eq(counter_get(&w.metrics->proxy_rejected[PP_MISSING]), 1);
+}
+
+Test(conn, a_malformed_proxy_header_is_counted_as_such)
+{
+    await_proxy = true;
+    start_default(REPLY_KEEP);
+    client_puts("PROXY TCP4 300.0.0.1 203.0.113.1 1 2\r\n");
+    cr_assert(spin(client_eof));
+    cr_assert_eq(sv.n, 0);
+    cr_assert_eq(counter_get(&w.metrics->proxy_rejected[PP_MALFORMED]), 1);
 }

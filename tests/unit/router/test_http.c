@@ -1,4 +1,6 @@
 /* Request and response heads: parsing, strictness, ids (router/http.c). */
+#include <limits.h>
+
 #include "tests/unit/router/http_test.h"
 
 Test(http_parse, simple_get)
@@ -66,7 +68,8 @@ Test(http_parse, rejects)
         {"GET / HTTP/1.1\r\n\r\n", 400},                                   /* no Host */
         {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},             /* two Hosts */
         {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
-        {"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", 501},                       /* RFC 9110 9.1 */
+        {"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
         {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n", 400},
         {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
@@ -170,7 +173,10 @@ Test(http_parse, strictness_vectors)
         {"GET / HTTP/1.1\r\n\r\n", 400, "missing Host header"},
         {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host header"},
         {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "only HTTP/1.0 and HTTP/1.1 are supported"},
-        {"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "only HTTP/1.0 and HTTP/1.1 are supported"},
+        {"GET / HTTP/1.2\r\n\r\n", 400, "missing Host header"},
+        {"OPTIONS * HTTP/1.1\r\nHost: a\r\nMax-Forwards: x1\r\n\r\n", 400, "invalid Max-Forwards"},
+        {"TRACE / HTTP/1.1\r\nHost: a\r\nMax-Forwards: 1\r\nMax-Forwards: 2\r\n\r\n", 400,
+         "invalid Max-Forwards"},
         {"\x16\x03\x01\x00\xa5\x01\x00", 400, "invalid method"},
         {"GET / HTTP/1.1\r\nHost: u@t\r\n\r\n", 400, "invalid Host header"},
         {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "invalid Host header"},
@@ -255,4 +261,89 @@ Test(http_response, control_bytes_in_the_reason_phrase_are_refused)
     cr_assert_eq(parse_resp("HTTP/1.1 200 Fine \tby me \xc3\xa9\r\nContent-Length: 0\r\n\r\n"),
                  HTTP_HEAD_DONE);
     cr_assert_eq(parse_resp("HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
+}
+
+/* RFC 9112 2.3: a higher HTTP/1 minor version is read as HTTP/1.1. */
+Test(http_parse, higher_minor_version_read_as_11)
+{
+    cr_assert_eq(parse_req("GET /a HTTP/1.2\r\nHost: h\r\n\r\n"), HTTP_HEAD_DONE, "%s", head.err_reason);
+    cr_assert_eq(head.major, 1);
+    cr_assert_eq(head.minor, 1);
+    cr_assert_eq(head.len, strlen("GET /a HTTP/1.2\r\nHost: h\r\n\r\n"));
+    cr_assert_eq(head.target.len, 2);
+    cr_assert_eq(parse_req("GET /a HTTP/1.9\r\nHost: h\r\nX: 1\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(head.nhdr, 2);
+    /* Incomplete, it waits like any other head. */
+    cr_assert_eq(parse_req("GET /a HTTP/1.2\r\nHost: h\r\n"), HTTP_HEAD_AGAIN);
+    cr_assert_eq(parse_req("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(head.err_status, 505);
+}
+
+/* RFC 9112 4: exactly three digits, HTTP/1.x only. */
+Test(http_parse, strict_status_lines)
+{
+    const char *bad_lines[] = {
+        "HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 0200 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 099 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+    };
+
+    for (size_t i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+        cr_assert_eq(parse_resp(bad_lines[i]), HTTP_HEAD_BAD, "accepted: %s", bad_lines[i]);
+        cr_assert_geq(head.err_status, 400);
+    }
+    cr_assert_eq(parse_resp("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(parse_resp("HTTP/1.0 599 X\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
+    /* 600-999 are three digits: forwarded, for the client to read as 5xx. */
+    cr_assert_eq(parse_resp("HTTP/1.1 999 X\r\nContent-Length: 0\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(parse_resp("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"), HTTP_HEAD_DONE);
+}
+
+Test(http_parse, max_forwards_values)
+{
+    cr_assert_eq(parse_req("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_max_forwards(&head), -1);
+    cr_assert_eq(parse_req("OPTIONS * HTTP/1.1\r\nHost: a\r\nMax-Forwards:  0 \r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_max_forwards(&head), 0);
+    cr_assert_eq(parse_req("TRACE / HTTP/1.1\r\nHost: a\r\nMax-Forwards: 99999999999999\r\n\r\n"),
+                 HTTP_HEAD_DONE);
+    cr_assert_eq(http_max_forwards(&head), INT_MAX);
+    /* Other methods do not count hops: a bad value is not theirs to check. */
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\nHost: a\r\nMax-Forwards: x\r\n\r\n"), HTTP_HEAD_DONE);
+    cr_assert_eq(http_max_forwards(&head), -2);
+}
+
+Test(http_parse, options_asterisk_routes_as_root)
+{
+    const char *path, *auth;
+    size_t pl, al;
+
+    cr_assert_eq(parse_req("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_HEAD_DONE);
+    http_target_parts(&head, &path, &pl, &auth, &al);
+    cr_assert_eq(pl, 1);
+    cr_assert_eq(path[0], '/');
+    cr_assert_null(auth);
+}
+
+/* RFC 9112 5.1 and 6.1, as a gateway reads them from a backend: a space
+ * before the colon, Content-Length beside Transfer-Encoding, or a list of
+ * lengths is a 502, never repaired and forwarded. */
+Test(http_response, framing_conflicts_are_refused)
+{
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n"),
+                 HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok"), HTTP_HEAD_BAD);
+    cr_assert_eq(parse_resp("HTTP/1.1 200 OK\r\nX: a\x01z\r\nContent-Length: 2\r\n\r\nok"), HTTP_HEAD_BAD);
+}
+
+/* RFC 9112 2.2: whitespace between the request line and the first field
+ * is rejected, not consumed. */
+Test(http_parse, whitespace_before_the_first_field_is_refused)
+{
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\n Host: a\r\n\r\n"), HTTP_HEAD_BAD);
+    cr_assert_eq(head.err_status, 400);
+    cr_assert_eq(parse_req("GET / HTTP/1.1\r\n\tX: 1\r\nHost: a\r\n\r\n"), HTTP_HEAD_BAD);
 }
