@@ -101,8 +101,10 @@ static size_t v2(unsigned char *out, unsigned cmd, unsigned famproto, const void
     out[13] = (unsigned char)famproto;
     out[14] = (unsigned char)((alen + tlen) >> 8);
     out[15] = (unsigned char)(alen + tlen);
-    memcpy(out + 16, addrs, alen);
-    memcpy(out + 16 + alen, tlvs, tlen);
+    if (alen > 0) /* memcpy from NULL is undefined even for 0 bytes (UBSan) */
+        memcpy(out + 16, addrs, alen);
+    if (tlen > 0)
+        memcpy(out + 16 + alen, tlvs, tlen);
     return 16 + alen + tlen;
 }
 
