@@ -132,11 +132,11 @@ static void print_routes(const struct conf *c, FILE *out)
 
 void conf_print_plan(const struct conf *c, FILE *out)
 {
-    static const char *const tnames[] = {"connect", "client_header", "client_body", "upstream",
-                                         "idle",    "queue",         "drain",       "tunnel"};
+    static const char *const tnames[] = {"connect", "client_header", "client_body", "upstream", "idle",
+                                         "queue",   "drain",         "drain_delay", "tunnel"};
     const struct conf_timeouts *t = &c->timeouts;
-    const int64_t tvals[] = {t->connect_ms, t->client_header_ms, t->client_body_ms, t->upstream_ms,
-                             t->idle_ms,    t->queue_ms,         t->drain_ms,       t->tunnel_ms};
+    const int64_t tvals[] = {t->connect_ms, t->client_header_ms, t->client_body_ms, t->upstream_ms, t->idle_ms,
+                             t->queue_ms,   t->drain_ms,         t->drain_delay_ms, t->tunnel_ms};
     char a[32], b[32];
 
     if (c->file != NULL)
@@ -160,7 +160,8 @@ void conf_print_plan(const struct conf *c, FILE *out)
             plan_row(out, i == 0 ? "listen" : "", "%s (PROXY protocol from %s)", c->listen[i].text,
                      trusted);
         else
-            plan_row(out, i == 0 ? "listen" : "", "%s", c->listen[i].text);
+            plan_row(out, i == 0 ? "listen" : "", "%s%s", c->listen[i].text,
+                     c->listen[i].systemd ? " (sockets passed by systemd)" : "");
     }
     plan_row(out, "workers", "%d", c->workers);
     if (!c->admin.enabled)
@@ -189,7 +190,7 @@ void conf_print_plan(const struct conf *c, FILE *out)
     plan_sub(out, "", "timeout", "%s", conf_format_duration(c->health.timeout_ms, a, sizeof(a)));
     plan_sub(out, "", "rise, fall", "%d, %d", c->health.rise, c->health.fall);
     plan_row(out, "retries", "%d", c->retries);
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 9; i++)
         plan_sub(out, i == 0 ? "timeouts" : "", tnames[i], "%s", conf_format_duration(tvals[i], a, sizeof(a)));
     plan_sub(out, "limits", "max_connections", "%u", c->limits.max_connections);
     plan_sub(out, "", "max_header_bytes", "%s", conf_format_size(c->limits.max_header_bytes, a, sizeof(a)));

@@ -5,11 +5,29 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf/internal.h"
+#include "lib/cpus.h"
 
-/* A number of event loops, or "auto": one per core (at most 256). */
+/* listen: "systemd" takes every passed socket, so a "systemd:NAME" beside
+ * it would take one of them twice. */
+static void check_systemd_listen(struct loader *ld)
+{
+    const struct conf *c = ld->conf;
+    const struct conf_addr *all = NULL;
+
+    for (size_t i = 0; i < c->nlisten && all == NULL; i++)
+        if (c->listen[i].systemd && conf_addr_fdname(&c->listen[i]) == NULL)
+            all = &c->listen[i];
+    for (size_t i = 0; all != NULL && i < c->nlisten; i++)
+        if (c->listen[i].systemd && conf_addr_fdname(&c->listen[i]) != NULL)
+            schema_fail_at(ld, c->listen[i].line, c->listen[i].col,
+                           "listen: %s is taken already by \"systemd\" (every passed socket, at %d:%d)",
+                           c->listen[i].text, all->line, all->col);
+}
+
+/* A number of event loops, or "auto": one per CPU the affinity mask and
+ * the cgroup quota allow (at most 256). */
 static void load_workers(struct loader *ld, const yaml_node_t *n)
 {
     long long v;
@@ -22,9 +40,9 @@ static void load_workers(struct loader *ld, const yaml_node_t *n)
         return;
     }
     if (strcmp(s, "auto") == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int cpus = cpus_usable("");
 
-        ld->conf->workers = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
+        ld->conf->workers = cpus > 256 ? 256 : cpus;
         return;
     }
     if (value_int_from_text(ld, n, s, "workers", 1, 256, &v))
@@ -88,20 +106,23 @@ static void load_health(struct loader *ld, const yaml_node_t *n)
 
 static void load_timeouts(struct loader *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"connect", "client_header", "client_body", "upstream",
-                                       "idle",    "queue",         "drain",       "tunnel"};
+    static const char *const keys[] = {"connect", "client_header", "client_body", "upstream", "idle",
+                                       "queue",   "drain",         "drain_delay", "tunnel"};
     struct conf_timeouts *t = &ld->conf->timeouts;
-    int64_t *fields[] = {&t->connect_ms, &t->client_header_ms, &t->client_body_ms, &t->upstream_ms,
-                         &t->idle_ms,    &t->queue_ms,         &t->drain_ms,       &t->tunnel_ms};
-    yaml_node_t *v[8];
+    int64_t *fields[] = {&t->connect_ms, &t->client_header_ms, &t->client_body_ms, &t->upstream_ms, &t->idle_ms,
+                         &t->queue_ms,   &t->drain_ms,         &t->drain_delay_ms, &t->tunnel_ms};
+    yaml_node_t *v[9];
     char path[32];
 
-    if (!schema_keys(ld, n, "timeouts", keys, 8, v))
+    if (!schema_keys(ld, n, "timeouts", keys, 9, v))
         return;
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 9; i++) {
+        bool zero_ok = fields[i] == &t->drain_ms || fields[i] == &t->drain_delay_ms;
+
         snprintf(path, sizeof(path), "timeouts.%s", keys[i]);
-        /* drain: 0 stops at once; every other timeout needs time to pass. */
-        value_set_duration(ld, v[i], path, fields[i] == &t->drain_ms, fields[i]);
+        /* drain and drain_delay: 0 means at once; every other timeout
+         * needs time to pass. */
+        value_set_duration(ld, v[i], path, zero_ok, fields[i]);
     }
 }
 
@@ -155,8 +176,8 @@ void sections_load(struct loader *ld, const yaml_node_t *root)
     if (!schema_keys(ld, root, NULL, keys, NKEYS, v))
         return;
     value_set_balance(ld, v[BALANCE], "balance", &c->balance); /* before routes inherit it */
-    if (v[LISTEN] != NULL)
-        value_addr_list(ld, v[LISTEN], "listen", true, &c->listen, &c->nlisten, NULL);
+    if (v[LISTEN] != NULL && value_addr_list(ld, v[LISTEN], "listen", true, &c->listen, &c->nlisten, NULL))
+        check_systemd_listen(ld);
     load_workers(ld, v[WORKERS]);
     load_admin(ld, v[ADMIN]);
     load_app(ld, v[APP]);

@@ -95,6 +95,11 @@ void api_health(const struct api_view *v, struct admin_answer *ans)
     reply(ans, v->draining ? 503 : 200, doc);
 }
 
+void api_live(struct admin_answer *ans)
+{
+    reply(ans, 200, put(json_object(), "status", json_string("live")));
+}
+
 void api_ready(const struct api_view *v, struct admin_answer *ans)
 {
     bool ready = !v->draining && v->nunready == 0;
@@ -349,6 +354,15 @@ static void get_health(void *ctx, const struct admin_request *req, struct admin_
     answer_view(ctx, 0, ans, api_health);
 }
 
+/* Answered by the main loop itself, like everything admin.c serves: a
+ * loop that no longer turns leaves the probe without an answer. */
+static void get_live(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    (void)req;
+    api_live(ans);
+}
+
 static void get_ready(void *ctx, const struct admin_request *req, struct admin_answer *ans)
 {
     (void)req;
@@ -436,6 +450,7 @@ static void post_reload(void *ctx, const struct admin_request *req, struct admin
 static const struct admin_route api_routes[] = {
     {ADMIN_GET, "/health", false, get_health},
     {ADMIN_GET, "/ready", false, get_ready},
+    {ADMIN_GET, "/live", false, get_live},
     {ADMIN_GET, "/status", true, get_status},
     {ADMIN_GET, "/metrics", true, get_metrics},
     {ADMIN_POST, "/reload", true, post_reload},

@@ -11,6 +11,7 @@
 
 #include "conf/config.h"
 #include "control/control.h"
+#include "control/notify.h"
 #include "lib/sbuf.h"
 #include "router/router.h"
 
@@ -30,8 +31,11 @@ struct control {
     ev_timer admin_rebind;
     ev_signal term, intr, hup, usr1;
     ev_timer deadline;              /* timeouts.drain for the whole stop */
+    ev_timer drain_delay;           /* timeouts.drain_delay: serving on before the drain */
+    struct notifier notify;         /* systemd's NOTIFY_SOCKET */
     int stops;
-    bool draining;
+    bool draining;                  /* a stop signal came: /health and /ready 503 */
+    bool delaying;                  /* ... and drain_delay has not passed yet */
     double started;
     uint64_t reloads_ok, reloads_failed;
 };

@@ -198,6 +198,13 @@ Test(api, health_and_ready)
     cr_assert_str_eq(ans.body.data, "{\"status\":\"draining\"}");
 }
 
+Test(api, live)
+{
+    api_live(&ans);
+    cr_assert_eq(ans.status, 200);
+    cr_assert_str_eq(ans.body.data, "{\"status\":\"live\"}");
+}
+
 Test(api, formation_action_and_changes)
 {
     struct api_view v = view();
@@ -373,6 +380,7 @@ Test(api, the_endpoint_table)
     } want[] = {
         {ADMIN_GET, "/health", false},
         {ADMIN_GET, "/ready", false},
+        {ADMIN_GET, "/live", false},
         {ADMIN_GET, "/status", true},
         {ADMIN_GET, "/metrics", true},
         {ADMIN_POST, "/reload", true},
