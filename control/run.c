@@ -155,10 +155,13 @@ static void stop_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
         ctl->draining = true;
         control_notify_stopping(ctl);
         if (conf->timeouts.drain_delay_ms > 0) {
-            log_info("%s: /ready answers 503; serving on for timeouts.drain_delay (%s), then draining "
-                     "(a second signal stops at once)",
+            log_info("%s: /ready answers 503; serving on for timeouts.drain_delay (%s) with Connection: "
+                     "close on every answer, then draining (a second signal stops at once)",
                      strsignal(s->signum), conf_format_duration(conf->timeouts.drain_delay_ms, delay, sizeof(delay)));
             ctl->delaying = true;
+            /* Keep-alive clients leave one answer at a time, to the nodes
+             * the balancer still sends to, before the listeners close. */
+            router_part(&ctl->router);
             ev_timer_set(&ctl->drain_delay, (double)conf->timeouts.drain_delay_ms / 1000.0, 0.);
             ev_timer_start(loop, &ctl->drain_delay);
             return;

@@ -247,7 +247,7 @@ void conn_request_done(struct conn *c, bool keep_alive)
 
     request_end(c, true);
     c->ops = &self_ops;
-    if (!keep_alive || w->stopping || c->rd_eof) {
+    if (!keep_alive || w->stopping || w->parting || c->rd_eof) {
         if (body_pending || buf_len_or_zero(b) > 0)
             close_lingering(c);
         else
@@ -322,7 +322,7 @@ static struct request *reply_begin(struct conn *c, bool *keep_alive, enum http_c
         conn_close(c);
         return NULL;
     }
-    *keep_alive = *keep_alive && req->client_keep_alive && !w->stopping && !c->rd_eof;
+    *keep_alive = *keep_alive && req->client_keep_alive && !w->stopping && !w->parting && !c->rd_eof;
     req->keep_alive = *keep_alive;
     if (!*keep_alive)
         *hdr = HTTP_CONN_CLOSE;

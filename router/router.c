@@ -578,6 +578,12 @@ void router_drain(struct router *r, void (*stopped)(void *), void *arg)
     ev_timer_start(r->loop, &r->drain_timer);
 }
 
+void router_part(struct router *r)
+{
+    for (unsigned i = 0; i < r->nworkers; i++)
+        worker_post(&r->workers[i], WORKER_PART);
+}
+
 void router_stop_now(struct router *r)
 {
     atomic_store(&r->draining, true);

@@ -207,6 +207,8 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
         swap_table(w);
     if (cmd & WORKER_LISTENERS)
         change_listeners(w);
+    if (cmd & WORKER_PART)
+        w->parting = true;
     if (cmd & WORKER_STOP_NOW)
         stop_now(w);
     else if (cmd & WORKER_DRAIN)

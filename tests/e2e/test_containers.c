@@ -313,3 +313,29 @@ E2E_TEST(pid1_reaps_the_orphans_it_inherits, 30)
     ASSERT(get_status(addr_of(dp), "/") == 200);
     e2e_drover_stop(d);
 }
+
+/* In the drain delay a keep-alive client's next answer says Connection:
+ * close and the connection ends after it, so the client reconnects, to a
+ * node its balancer still sends to, before the listeners close. */
+E2E_TEST(drain_delay_moves_keepalive_clients_off, 20)
+{
+    int bp = e2e_free_port(), dp = e2e_free_port(), ap = e2e_free_port();
+    struct e2e_proc *d = static_drover(dp, ap, bp, "timeouts: {drain_delay: 3s}\n");
+    struct client *c = client_open(addr_of(dp));
+    struct http_resp r;
+
+    client_send_str(c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(c, &r, false, 2000) == 0 && r.status == 200 && r.keep_alive, "before: not kept alive");
+    resp_free(&r);
+    kill(d->pid, SIGTERM);
+    e2e_wait_log(d, "serving on for timeouts.drain_delay", 2000);
+    client_send_str(c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT(client_read(c, &r, false, 2000) == 0 && r.status == 200, "no answer in the delay");
+    ASSERT(resp_header(&r, "Connection") != NULL && strcmp(resp_header(&r, "Connection"), "close") == 0,
+           "the answer in the delay did not say Connection: close");
+    resp_free(&r);
+    ASSERT(client_wait_closed(c, 2000), "the connection stayed open in the delay");
+    client_close(c);
+    kill(d->pid, SIGTERM);
+    e2e_stop(d, 0, 5000);
+}
