@@ -92,6 +92,7 @@ struct conf {
         char *procfile;         /* NULL = auto (Procfile, else app_desc.yaml); else absolute */
         char *env_file;         /* absolute; NULL = none */
         int base_port;          /* 5000 */
+        char *state_file;       /* absolute; NULL = none: runtime scale/stop/start not kept */
     } app;
 
     struct conf_process *processes;
@@ -123,6 +124,10 @@ struct conf {
     struct {
         char *access;           /* "stdout", "off", or an absolute path */
         enum log_format format; /* text */
+        unsigned keep;          /* 1000: lines kept per instance for `drover logs` */
+        uint64_t keep_bytes;    /* 1M: their bytes per instance (drover's key) */
+        bool timestamps;        /* true: "HH:MM:SS " before each line of the output */
+        bool json_lines;        /* log.lines: json (false: text) */
     } log;
 };
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/api_logs.h"
 #include "control/internal.h"
 #include "router/metrics.h"
 #include "supervisor/supervisor.h"
@@ -437,6 +438,7 @@ static const struct admin_route api_routes[] = {
     {ADMIN_GET, "/ready", false, get_ready},
     {ADMIN_GET, "/status", true, get_status},
     {ADMIN_GET, "/metrics", true, get_metrics},
+    {ADMIN_GET, "/logs", true, api_get_logs},
     {ADMIN_POST, "/reload", true, post_reload},
     {ADMIN_POST, "/scale", true, post_scale},
     {ADMIN_POST, "/processes/*/restart", true, post_restart},

@@ -315,6 +315,7 @@ int control_run(const struct run_options *o)
         free(ctl);
         return 1;
     }
+    operate_log_layout(conf);
     signal(SIGPIPE, SIG_IGN);
     log_stdout_nonblocking();
     ctl->loop = ev_default_loop(EVBACKEND_EPOLL);
@@ -360,6 +361,7 @@ int control_run(const struct run_options *o)
     ev_signal_start(ctl->loop, &ctl->term);
     ev_signal_start(ctl->loop, &ctl->intr);
     ev_signal_start(ctl->loop, &ctl->hup);
+    operate_apply(ctl, ctl->router.cref->conf, true);
     if (ctl->sv != NULL)
         supervisor_start(ctl->sv);
 
