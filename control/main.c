@@ -23,6 +23,7 @@ static void usage(FILE *out)
             "       drover check [-c FILE] [-d APPDIR] [-m ...] [-p PORT]\n"
             "       drover status [--json] | scale TYPE=N ... | restart TYPE | stop TYPE |\n"
             "              start TYPE | reload      [--admin ADDR] [-c FILE] [-d APPDIR]\n"
+            "       drover logs [TYPE|INSTANCE ...] [-n N] [-f] [--json]\n"
             "       drover version\n");
 }
 
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
         printf("drover %s\n", DROVER_VERSION);
         return EXIT_CLEAN;
     }
+    if (argc > 1 && strcmp(argv[1], "logs") == 0)
+        return cli_logs_main(argc - 1, argv + 1);
     for (size_t i = 0; argc > 1 && i < sizeof(control) / sizeof(control[0]); i++)
         if (strcmp(argv[1], control[i]) == 0)
             return cli_main(argc - 1, argv + 1);
