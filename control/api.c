@@ -113,10 +113,11 @@ void api_ready(const struct api_view *v, struct admin_answer *ans)
 
 static json_t *status_drover(const struct api_view *v)
 {
-    return json_pack("{s:s, s:i, s:o, s:b, s:o, s:I, s:{s:o, s:o}}", "version", DROVER_VERSION,
-                     "pid", v->pid, "uptime_s", seconds(v->uptime_s), "draining", v->draining,
-                     "config", admin_string(v->config), "workers", (json_int_t)v->workers,
-                     "reloads", "ok", count(v->reloads_ok), "failed", count(v->reloads_failed));
+    return json_pack("{s:s, s:i, s:o, s:b, s:o, s:I, s:{s:o, s:o}, s:o}", "version",
+                     DROVER_VERSION, "pid", v->pid, "uptime_s", seconds(v->uptime_s), "draining",
+                     v->draining, "config", admin_string(v->config), "workers",
+                     (json_int_t)v->workers, "reloads", "ok", count(v->reloads_ok), "failed",
+                     count(v->reloads_failed), "state_file", admin_string(v->state_file));
 }
 
 static json_t *status_router(const struct api_view *v)
@@ -147,9 +148,10 @@ static json_t *status_type(const struct sv_type_view *t)
 
     for (size_t k = 0; k < t->ninstances; k++)
         insts = add(insts, status_instance(&t->instances[k]));
-    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:b, s:o, s:o, s:o}", "type", admin_string(t->type),
-                     "routed", t->routed, "stopped", t->stopped, "removed", t->removed, "want",
-                     t->want, "rolling", t->rolling, "restarts", count(t->restarts), "command",
+    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:i, s:b, s:o, s:o, s:o}", "type",
+                     admin_string(t->type), "routed", t->routed, "stopped", t->stopped, "removed",
+                     t->removed, "want", t->want, "configured", t->configured, "rolling",
+                     t->rolling, "restarts", count(t->restarts), "command",
                      admin_string(t->command), "instances", insts);
 }
 

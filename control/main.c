@@ -13,6 +13,7 @@
 #include "control/control.h"
 #include "conf/formation.h"
 #include "supervisor/shim.h"
+#include "supervisor/state.h"
 
 enum { EXIT_CLEAN = 0, EXIT_CONFIG = 1, EXIT_USAGE = 2 };
 
@@ -89,6 +90,9 @@ static int cmd_check(const struct run_options *o)
     conf_print_plan(conf, stdout);
     if (plan != NULL) {
         plan_print(plan, stdout);
+        /* What a drover started now would run otherwise than planned. */
+        if (conf->app.state_file != NULL)
+            state_print(conf->app.state_file, plan, stdout);
         plan_free(plan);
         free(plan);
     }

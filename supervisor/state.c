@@ -264,7 +264,7 @@ void state_print(const char *path, const struct plan *plan, FILE *out)
     char err[1024];
 
     if (state_load(path, &st, err, sizeof(err)) < 0) {
-        fprintf(out, "%-16s%s (unreadable: ignored)\n", "state file", err);
+        fprintf(out, "%-16s%s; ignored\n", "state file", err);
         return;
     }
     for (size_t i = 0; plan != NULL && i < plan->ntypes; i++) {

@@ -132,11 +132,11 @@ struct sv_type_view {
     const char *command;
     bool routed, stopped, removed, rolling;
     int want;                   /* instances wanted (0 while stopped in the formation) */
-    int configured;             /* what the config (and -m) asks for */
     uint64_t restarts;
     unsigned by_state[SV_STATES];
     size_t ninstances;
     struct sv_instance_view *instances;
+    int configured;             /* what the config (and -m) asks for */
 };
 struct sv_snapshot {
     size_t ntypes;
