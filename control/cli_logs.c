@@ -102,7 +102,7 @@ static double parse_time(const char *s)
 int cli_logs_print(const char *line, size_t len, bool json, int *width, struct sbuf *out,
                    struct sbuf *err)
 {
-    json_t *doc = json_loadb(line, len, 0, NULL);
+    json_t *doc = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
     const json_t *e = json_object_get(doc, "error");
     const char *inst = json_string_value(json_object_get(doc, "instance"));
     const char *text = json_string_value(json_object_get(doc, "line"));
