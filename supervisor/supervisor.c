@@ -476,6 +476,8 @@ void supervisor_set_state_file(struct supervisor *sv, const char *path, bool app
         log_error("state file %s: out of memory: not used", path);
     if (apply && sv->state_file != NULL)
         state_apply(sv);
+    else
+        state_changed(sv); /* a reload: the file (maybe a new one) gets what runs now */
 }
 
 /* ---- operations ---- */
