@@ -45,6 +45,8 @@ struct conf_process {
     int64_t restart_max_ms;     /* default 30s */
     unsigned max_inflight;      /* 0 = unlimited */
     int64_t restart_unhealthy_ms; /* failing its health checks this long: replaced; 0 = never */
+    char **watch;               /* absolute paths (from app.dir) whose changes roll the type */
+    size_t nwatch;
     int line, col;
 };
 

@@ -95,6 +95,12 @@ static void print_process(const struct conf_process *p, FILE *out)
         fprintf(out, "%-*s%-*s", PLAN_COL, "", PLAN_KEY, "env");
         print_env_names(p->env, p->nenv, out);
     }
+    if (p->nwatch > 0) {
+        fprintf(out, "%-*s%-*s", PLAN_COL, "", PLAN_KEY, "watch");
+        for (size_t i = 0; i < p->nwatch; i++)
+            fprintf(out, "%s%s", i > 0 ? ", " : "", p->watch[i]);
+        fputc('\n', out);
+    }
 }
 
 /* One line per route, the arrows lined up after the widest label. */

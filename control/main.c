@@ -20,7 +20,7 @@ enum { EXIT_CLEAN = 0, EXIT_CONFIG = 1, EXIT_USAGE = 2 };
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: drover [run] [-c FILE] [-d APPDIR] [-m web=4,worker=1] [-p PORT]\n"
+            "usage: drover [run] [-c FILE] [-d APPDIR] [-m web=4,worker=1] [-p PORT] [--watch]\n"
             "       drover check [-c FILE] [-d APPDIR] [-m ...] [-p PORT]\n"
             "       drover status [--json] | scale TYPE=N ... | restart TYPE | stop TYPE |\n"
             "              start TYPE | reload      [--admin ADDR] [-c FILE] [-d APPDIR]\n"
@@ -35,6 +35,7 @@ static int parse_options(int argc, char **argv, const char **command, struct run
         {"dir", required_argument, NULL, 'd'},
         {"formation", required_argument, NULL, 'm'},
         {"port", required_argument, NULL, 'p'},
+        {"watch", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -60,6 +61,9 @@ static int parse_options(int argc, char **argv, const char **command, struct run
             break;
         case 'p':
             o->port = optarg;
+            break;
+        case 'w':
+            o->watch = true;
             break;
         case 'h':
             usage(stdout);

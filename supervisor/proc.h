@@ -17,6 +17,7 @@
 
 struct logpipe;
 struct logstore;
+struct watch;
 
 enum inst_state {
     INST_STARTING,  /* spawned; a routed type waits for its ready probe */
@@ -100,6 +101,9 @@ struct supervisor {
     double drain_limit;         /* longest wait for a retired instance's requests */
     struct logstore *logs;      /* every instance's recent output */
     char *state_file;           /* app.state_file (malloc'd), NULL: none */
+    struct watch *watch;        /* watch mode: NULL when no type watches */
+    bool watch_all;             /* drover run --watch */
+    bool started;
     bool stopping;
     bool stop_now;
     void (*done)(void *);

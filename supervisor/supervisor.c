@@ -16,6 +16,7 @@
 #include "supervisor/logs.h"
 #include "supervisor/logstore.h"
 #include "supervisor/state.h"
+#include "supervisor/watch.h"
 
 #define MEMORY_CHECK_INTERVAL 3.0
 #define DEFAULT_DRAIN_LIMIT 30.0
@@ -312,6 +313,8 @@ int supervisor_set_shim(struct supervisor *sv, const char *path)
 
 void supervisor_start(struct supervisor *sv)
 {
+    sv->started = true;
+    supervisor_watch(sv, sv->watch_all);
     for (struct ptype *t = sv->types; t != NULL; t = t->next)
         scale_apply(t);
     ev_timer_start(sv->loop, &sv->memory_timer);
@@ -337,6 +340,8 @@ void supervisor_stop(struct supervisor *sv, bool now, void (*done)(void *), void
     }
     sv->stopping = true;
     sv->stop_now = now;
+    watch_free(sv->watch); /* nothing rolls while stopping */
+    sv->watch = NULL;
     ev_timer_stop(sv->loop, &sv->memory_timer);
     ev_timer_stop(sv->loop, &sv->health_timer);
     for (struct ptype *t = sv->types; t != NULL; t = t->next) {
@@ -378,6 +383,7 @@ void supervisor_free(struct supervisor *sv)
     ev_timer_stop(sv->loop, &sv->memory_timer);
     ev_timer_stop(sv->loop, &sv->health_timer);
     ev_child_stop(sv->loop, &sv->any);
+    watch_free(sv->watch);
     logs_close_all();
     logstore_free(sv->logs);
     free(sv->state_file);
@@ -480,6 +486,62 @@ void supervisor_set_state_file(struct supervisor *sv, const char *path, bool app
         state_changed(sv); /* a reload: the file (maybe a new one) gets what runs now */
 }
 
+/* ---- watch mode ---- */
+
+/* A burst of changes under a type's watched paths: it rolls. */
+static void watched_change(void *ctx, const char *key, unsigned n, const char *path)
+{
+    struct supervisor *sv = ctx;
+    struct ptype *t = supervisor_find(sv, key);
+
+    if (t == NULL || t->stopped || sv->stopping)
+        return;
+    log_info("%s: %u change%s under its watched paths (%s): rolling restart", key, n,
+             n == 1 ? "" : "s", path);
+    rolling_start(t);
+}
+
+void supervisor_watch(struct supervisor *sv, bool all)
+{
+    char err[1024];
+    size_t npaths = 0;
+
+    sv->watch_all = all;
+    if (!sv->started || sv->stopping)
+        return;
+    watch_free(sv->watch);
+    sv->watch = NULL;
+    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
+        const struct conf_process *s = &t->pt->settings;
+
+        if (t->removed || (!all && s->nwatch == 0))
+            continue;
+        if (sv->watch == NULL) {
+            sv->watch = watch_new(sv->loop, WATCH_DEBOUNCE, WATCH_MAX_DELAY, watched_change, sv, err,
+                                  sizeof(err));
+            if (sv->watch == NULL) {
+                log_warn("watch mode is off: %s", err);
+                return;
+            }
+            if (sv->state_file != NULL)
+                watch_skip(sv->watch, sv->state_file);
+        }
+        for (size_t i = 0; i <= s->nwatch; i++) {
+            const char *path = i < s->nwatch ? s->watch[i] : all ? t->pt->dir : NULL;
+
+            if (path == NULL)
+                continue;
+            if (watch_add(sv->watch, t->pt->name, path, err, sizeof(err)) < 0)
+                log_warn("%s: cannot watch %s", t->pt->name, err);
+            else
+                npaths++;
+        }
+    }
+    if (sv->watch != NULL)
+        log_info("watch mode: %zu path%s, %zu director%s watched for changes", npaths,
+                 npaths == 1 ? "" : "s", watch_count(sv->watch), watch_count(sv->watch) == 1 ? "y" : "ies");
+}
+
 /* ---- operations ---- */
 
 bool supervisor_has_type(struct supervisor *sv, const char *type)
@@ -561,12 +623,23 @@ static bool str_equal(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+static bool watch_equal(const struct conf_process *a, const struct conf_process *b)
+{
+    if (a->nwatch != b->nwatch)
+        return false;
+    for (size_t i = 0; i < a->nwatch; i++)
+        if (strcmp(a->watch[i], b->watch[i]) != 0)
+            return false;
+    return true;
+}
+
 static bool settings_equal(const struct conf_process *a, const struct conf_process *b)
 {
     return str_equal(a->ready_path, b->ready_path) && a->ready_timeout_ms == b->ready_timeout_ms &&
            a->stop_timeout_ms == b->stop_timeout_ms && a->memory_limit == b->memory_limit &&
            a->restart_min_ms == b->restart_min_ms && a->restart_max_ms == b->restart_max_ms &&
-           a->max_inflight == b->max_inflight && a->restart_unhealthy_ms == b->restart_unhealthy_ms;
+           a->max_inflight == b->max_inflight && a->restart_unhealthy_ms == b->restart_unhealthy_ms &&
+           watch_equal(a, b);
 }
 
 void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *notes)

@@ -90,6 +90,13 @@ struct logstore *supervisor_logs(struct supervisor *sv);
  * unreadable or corrupt file is logged with its path and ignored. */
 void supervisor_set_state_file(struct supervisor *sv, const char *path, bool apply);
 
+/* Watch mode: with all (drover run --watch) every type watches its
+ * directory, and each type its processes.TYPE.watch paths; a burst of
+ * changes there rolls the type (a rolling restart). Builds the watches
+ * again from the plan in force: call it before supervisor_start and after
+ * each reload. Paths that cannot be watched are logged. */
+void supervisor_watch(struct supervisor *sv, bool all);
+
 /* Operations on one process type; each returns 0, or -1 when the type is
  * unknown (or the count negative). The work goes on in the background. Scale: instances start on
  * free slots and join the pools once ready; surplus ones (not-ready ones
