@@ -49,6 +49,8 @@ size_t logring_text(const struct logring *r, size_t i, char *buf, size_t cap)
     size_t n = l->len < cap ? l->len : cap;
     size_t head = r->tcap - l->off < n ? r->tcap - l->off : n;
 
+    if (n == 0)
+        return 0; /* an empty line: there may be no text buffer at all */
     memcpy(buf, r->text + l->off, head);
     memcpy(buf + head, r->text, n - head);
     return n;
@@ -140,8 +142,10 @@ int logring_push(struct logring *r, uint64_t seq, double time, enum log_stream s
         return -1;
     w = r->tcap > 0 ? (r->start + r->used) % r->tcap : 0;
     head = r->tcap - w < n ? r->tcap - w : n;
-    memcpy(r->text + w, s, head);
-    memcpy(r->text, s + head, n - head);
+    if (n > 0) {
+        memcpy(r->text + w, s, head);
+        memcpy(r->text, s + head, n - head);
+    }
     r->used += n;
     l = &r->lines[(r->first + r->count) % r->lcap];
     l->seq = seq;
