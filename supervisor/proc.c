@@ -145,8 +145,11 @@ static void describe_exit(int status, char *buf, size_t len)
  * (SIGSTOPped, hung) process gets it too. */
 static void signal_stop(pid_t pgid)
 {
-    kill(-pgid, SIGTERM);
+    /* SIGCONT first: sent after SIGTERM it can reach a process that is
+     * already exiting and being ptrace-attached (LeakSanitizer does that
+     * at exit), discarding the attach's SIGSTOP, and both wait forever. */
     kill(-pgid, SIGCONT);
+    kill(-pgid, SIGTERM);
 }
 
 /* How a stop drover asked for ended: "stopped (SIGTERM)", or with what
