@@ -65,6 +65,8 @@ struct conf_process {
     int64_t restart_max_ms;     /* default 30s */
     unsigned max_inflight;      /* 0 = unlimited */
     int64_t restart_unhealthy_ms; /* failing its health checks this long: replaced; 0 = never */
+    char **watch;               /* absolute paths (from app.dir) whose changes roll the type */
+    size_t nwatch;
     int line, col;
 };
 
@@ -124,6 +126,7 @@ struct conf {
         char *procfile;         /* NULL = auto (Procfile, else app_desc.yaml); else absolute */
         char *env_file;         /* absolute; NULL = none */
         int base_port;          /* 5000 */
+        char *state_file;       /* absolute; NULL = none: runtime scale/stop/start not kept */
     } app;
 
     struct conf_process *processes;
@@ -162,6 +165,10 @@ struct conf {
     struct {
         char *access;           /* "stdout", "off", or an absolute path */
         enum log_format format; /* text */
+        unsigned keep;          /* 1000: lines kept per instance for `drover logs` */
+        uint64_t keep_bytes;    /* 1M: their bytes per instance (drover's key) */
+        bool timestamps;        /* true: "HH:MM:SS " before each line of the output */
+        bool json_lines;        /* log.lines: json (false: text) */
     } log;
 };
 

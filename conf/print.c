@@ -96,6 +96,12 @@ static void print_process(const struct conf_process *p, FILE *out)
         fprintf(out, "%-*s%-*s", PLAN_COL, "", PLAN_KEY, "env");
         print_env_names(p->env, p->nenv, out);
     }
+    if (p->nwatch > 0) {
+        fprintf(out, "%-*s%-*s", PLAN_COL, "", PLAN_KEY, "watch");
+        for (size_t i = 0; i < p->nwatch; i++)
+            fprintf(out, "%s%s", i > 0 ? ", " : "", p->watch[i]);
+        fputc('\n', out);
+    }
 }
 
 /* One line per route, the arrows lined up after the widest label. */
@@ -174,6 +180,7 @@ void conf_print_plan(const struct conf *c, FILE *out)
              c->app.procfile != NULL ? c->app.procfile : "auto: Procfile, else app_desc.yaml");
     plan_sub(out, "", "env_file", "%s", c->app.env_file != NULL ? c->app.env_file : "none");
     plan_sub(out, "", "base_port", "%d", c->app.base_port);
+    plan_sub(out, "", "state_file", "%s", c->app.state_file != NULL ? c->app.state_file : "none");
     if (c->nprocesses == 0)
         plan_row(out, "processes", "defaults for every type");
     else
@@ -199,6 +206,10 @@ void conf_print_plan(const struct conf *c, FILE *out)
     plan_sub(out, "", "max_queue", "%u", c->limits.max_queue);
     plan_sub(out, "log", "access", "%s", c->log.access);
     plan_sub(out, "", "format", "%s", c->log.format == LOG_FORMAT_JSON ? "json" : "text");
+    plan_sub(out, "", "keep", "%u lines, %s per instance", c->log.keep,
+             conf_format_size(c->log.keep_bytes, a, sizeof(a)));
+    plan_sub(out, "", "timestamps", "%s", c->log.timestamps ? "yes" : "no");
+    plan_sub(out, "", "lines", "%s", c->log.json_lines ? "json" : "text");
 }
 
 /* A command on one line: control characters shown escaped. */

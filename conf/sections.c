@@ -77,16 +77,17 @@ static void load_admin(struct loader *ld, const yaml_node_t *n)
 
 static void load_app(struct loader *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"dir", "procfile", "env_file", "base_port"};
+    static const char *const keys[] = {"dir", "procfile", "env_file", "base_port", "state_file"};
     struct conf *c = ld->conf;
-    yaml_node_t *v[4];
+    yaml_node_t *v[5];
 
-    if (!schema_keys(ld, n, "app", keys, 4, v))
+    if (!schema_keys(ld, n, "app", keys, 5, v))
         return;
     value_set_file(ld, v[0], "app.dir", false, &c->app.dir);
     value_set_file(ld, v[1], "app.procfile", true, &c->app.procfile);
     value_set_file(ld, v[2], "app.env_file", true, &c->app.env_file);
     value_set_int(ld, v[3], "app.base_port", 1, 65535, &c->app.base_port);
+    value_set_file(ld, v[4], "app.state_file", true, &c->app.state_file);
 }
 
 static void load_health(struct loader *ld, const yaml_node_t *n)
@@ -142,15 +143,22 @@ static void load_limits(struct loader *ld, const yaml_node_t *n)
 
 static void load_log(struct loader *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"access", "format"};
+    static const char *const keys[] = {"access", "format", "keep", "keep_bytes", "timestamps", "lines"};
     static const char *const formats[] = {"text", "json"}; /* enum log_format order */
     struct conf *c = ld->conf;
-    yaml_node_t *v[2];
+    yaml_node_t *v[6];
     char *s;
-    int f;
+    int f, keep;
 
-    if (!schema_keys(ld, n, "log", keys, 2, v))
+    if (!schema_keys(ld, n, "log", keys, 6, v))
         return;
+    keep = (int)c->log.keep;
+    value_set_int(ld, v[2], "log.keep", 0, 1000000, &keep);
+    c->log.keep = (unsigned)keep;
+    value_set_size(ld, v[3], "log.keep_bytes", 0, 1024 * 1024 * 1024, &c->log.keep_bytes);
+    value_set_bool(ld, v[4], "log.timestamps", &c->log.timestamps);
+    if (v[5] != NULL && value_enum(ld, v[5], "log.lines", formats, 2, &f))
+        c->log.json_lines = f == 1;
     if (v[0] != NULL && (s = value_text(ld, v[0], "log.access", "stdout, stderr, off or a path")) != NULL) {
         if (strcmp(s, "stdout") == 0 || strcmp(s, "stderr") == 0 || strcmp(s, "off") == 0)
             c->log.access = s;

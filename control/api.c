@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/api_logs.h"
 #include "control/internal.h"
 #include "router/metrics.h"
 #include "supervisor/supervisor.h"
@@ -117,10 +118,11 @@ void api_ready(const struct api_view *v, struct admin_answer *ans)
 
 static json_t *status_drover(const struct api_view *v)
 {
-    return json_pack("{s:s, s:i, s:o, s:b, s:o, s:I, s:{s:o, s:o}}", "version", DROVER_VERSION,
-                     "pid", v->pid, "uptime_s", seconds(v->uptime_s), "draining", v->draining,
-                     "config", admin_string(v->config), "workers", (json_int_t)v->workers,
-                     "reloads", "ok", count(v->reloads_ok), "failed", count(v->reloads_failed));
+    return json_pack("{s:s, s:i, s:o, s:b, s:o, s:I, s:{s:o, s:o}, s:o}", "version",
+                     DROVER_VERSION, "pid", v->pid, "uptime_s", seconds(v->uptime_s), "draining",
+                     v->draining, "config", admin_string(v->config), "workers",
+                     (json_int_t)v->workers, "reloads", "ok", count(v->reloads_ok), "failed",
+                     count(v->reloads_failed), "state_file", admin_string(v->state_file));
 }
 
 static json_t *status_router(const struct api_view *v)
@@ -151,9 +153,10 @@ static json_t *status_type(const struct sv_type_view *t)
 
     for (size_t k = 0; k < t->ninstances; k++)
         insts = add(insts, status_instance(&t->instances[k]));
-    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:b, s:o, s:o, s:o}", "type", admin_string(t->type),
-                     "routed", t->routed, "stopped", t->stopped, "removed", t->removed, "want",
-                     t->want, "rolling", t->rolling, "restarts", count(t->restarts), "command",
+    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:i, s:b, s:o, s:o, s:o}", "type",
+                     admin_string(t->type), "routed", t->routed, "stopped", t->stopped, "removed",
+                     t->removed, "want", t->want, "configured", t->configured, "rolling",
+                     t->rolling, "restarts", count(t->restarts), "command",
                      admin_string(t->command), "instances", insts);
 }
 
@@ -453,6 +456,7 @@ static const struct admin_route api_routes[] = {
     {ADMIN_GET, "/live", false, get_live},
     {ADMIN_GET, "/status", true, get_status},
     {ADMIN_GET, "/metrics", true, get_metrics},
+    {ADMIN_GET, "/logs", true, api_get_logs},
     {ADMIN_POST, "/reload", true, post_reload},
     {ADMIN_POST, "/scale", true, post_scale},
     {ADMIN_POST, "/processes/*/restart", true, post_restart},

@@ -52,6 +52,7 @@ struct api_view {
     unsigned workers;
     uint64_t reloads_ok, reloads_failed;
     uint64_t log_dropped;           /* output lines dropped (full disk, stdout gone or stuck) */
+    const char *state_file;         /* app.state_file, NULL when none */
     /* the router */
     uint64_t connections, upstream_connections, requests;
     const char *const *listen;

@@ -52,6 +52,13 @@ int control_reload(struct control *ctl, struct sbuf *changes, char *err, size_t 
  * if so the listener is rebound shortly, after the current answer. */
 void control_admin_follow(struct control *ctl, const struct conf *conf);
 
+/* operate.c: the layout of the output (log.timestamps, log.lines) from
+ * conf, first thing at start; then, with the supervisor made and before it
+ * starts (starting: the state file is applied) and after each reload, the
+ * rest: log.keep, log.keep_bytes, app.state_file. */
+void operate_log_layout(const struct conf *conf);
+void operate_apply(struct control *ctl, const struct conf *conf, bool starting);
+
 /* view.c: the parts of v the answers need, taken from ctl now. Free with
  * view_release; strings point into ctl's config, backends and snapshot
  * until the loop runs again. */

@@ -185,6 +185,7 @@ int control_reload(struct control *ctl, struct sbuf *changes, char *err, size_t 
             supervisor_reload(ctl->sv, plan, &notes);
         supervisor_set_drain_limit(ctl->sv, (double)conf->timeouts.drain_ms / 1000.0);
     }
+    operate_apply(ctl, conf, false);
     control_admin_follow(ctl, conf);
     ctl->reloads_ok++;
     take_changes(&notes, changes);

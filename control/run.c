@@ -365,6 +365,7 @@ int control_run(const struct run_options *o)
         free(ctl);
         return 1;
     }
+    operate_log_layout(conf);
     signal(SIGPIPE, SIG_IGN);
     log_stdout_nonblocking();
     ctl->loop = ev_default_loop(EVBACKEND_EPOLL);
@@ -417,6 +418,7 @@ int control_run(const struct run_options *o)
         free(ctl);
         return 1;
     }
+    operate_apply(ctl, ctl->router.cref->conf, true);
     if (ctl->sv != NULL)
         supervisor_start(ctl->sv);
     control_notify_start(ctl);

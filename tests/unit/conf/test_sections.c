@@ -110,3 +110,37 @@ Test(sections, bad_log)
                   "3:11: log.access: empty path");
 }
 
+
+Test(sections, log_keep_layout_and_state_file)
+{
+    struct conf *c = load_ok("");
+
+    cr_assert_eq(c->log.keep, 1000);
+    cr_assert_eq(c->log.keep_bytes, 1024 * 1024);
+    cr_assert(c->log.timestamps);
+    cr_assert_not(c->log.json_lines);
+    cr_assert_null(c->app.state_file);
+    conf_free(c);
+    c = load_ok("log:\n  keep: 50\n  keep_bytes: 64k\n  timestamps: false\n  lines: json\n"
+                "app:\n  state_file: run/state.json\n");
+    cr_assert_eq(c->log.keep, 50);
+    cr_assert_eq(c->log.keep_bytes, 64 * 1024);
+    cr_assert_not(c->log.timestamps);
+    cr_assert(c->log.json_lines);
+    {
+        char want[PATH_MAX + 32];
+
+        snprintf(want, sizeof(want), "%s/run/state.json", tmpdir);
+        cr_assert_str_eq(c->app.state_file, want, "relative to the config");
+    }
+    conf_free(c);
+    expect_errors("log:\n  keep: -1\n  keep_bytes: 2G\n  timestamps: maybe\n  lines: jsn\n"
+                  "  keeep: 1\n",
+                  "2:9: log.keep: must be between 0 and 1000000, got -1\n"
+                  "3:15: log.keep_bytes: must be between 0 and 1G, got 2G\n"
+                  "4:15: log.timestamps: expected true or false, got \"maybe\"\n"
+                  "5:10: log.lines: unknown value \"jsn\"; did you mean \"json\"?\n"
+                  "6:3: unknown key \"keeep\" in log; did you mean \"keep\"?");
+    expect_errors("app:\n  state_fil: x\n",
+                  "2:3: unknown key \"state_fil\" in app; did you mean \"state_file\"?");
+}
