@@ -171,6 +171,13 @@ static char *half_cpu_cgroup(void)
         return NULL;
     }
     if (access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", F_OK) == 0) {
+        /* Those a failed run left: of tests no longer running, and empty. */
+        e2e_run("rmdir-stale",
+                (char *[]){"/bin/sh", "-c",
+                           "for d in /sys/fs/cgroup/cpu/drover-e2e-*; do kill -0 \"${d##*-}\" 2>/dev/null || "
+                           "rmdir \"$d\" 2>/dev/null; done; true",
+                           NULL},
+                5000);
         dir = e2e_fmt("/sys/fs/cgroup/cpu/drover-e2e-%d", (int)getpid());
         if ((mkdir(dir, 0755) == 0 || errno == EEXIST) &&
             write_text(e2e_fmt("%s/cpu.cfs_period_us", dir), "100000") &&
