@@ -127,7 +127,7 @@ static void check_error_reply(const struct http_head *h, const char *id, unsigne
         size_t n = http_write_error(h->err_status, h->err_reason, id, (enum http_conn_header)conn,
                                     buf, caps[i]);
 
-        CHECK(n < caps[i]);
+        CHECK(n <= caps[i]); /* exactly cap fits: no NUL is written (ASan sees more) */
         if (n > 0)
             CHECK(memcmp(buf, "HTTP/1.1 ", 9) == 0);
         free(buf);
@@ -600,7 +600,9 @@ static void run_responses(const char *s, size_t len, const struct opts *o, bool 
             CHECK(h2->status == h->status);
             fa = framing_of(&p);
             fb = framing_of(&p2);
-            if (dechunk)
+            if (h->status == 204)
+                CHECK(!fb.chunked && !fb.has_cl); /* RFC 9112 6.1, RFC 9110 8.6: none on a 204 */
+            else if (dechunk)
                 CHECK(!fb.chunked && fa.has_cl == fb.has_cl);
             else
                 CHECK(fa.chunked == fb.chunked && fa.has_cl == fb.has_cl && fa.cl == fb.cl);
