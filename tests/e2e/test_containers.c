@@ -307,11 +307,14 @@ E2E_TEST(pid1_reaps_the_orphans_it_inherits, 30)
            "drover is not PID 1 of its namespace: %s", status_text);
 
     char *enter[] = {"/usr/bin/nsenter", "-t", e2e_fmt("%d", (int)pid1), "-p", "--", "/bin/sh", "-c",
-                     "sleep 0.7 & sleep 0.7 & exit 0", NULL};
+                     "sleep 1.5 & sleep 1.5 & exit 0", NULL};
     ASSERT(e2e_run("nsenter", enter, 5000) == 0);
-    children_of(pid1, "sleep", &alive, &zombies);
+    /* A forked child may not have exec'd sleep yet when its shell exits. */
+    for (long long t = e2e_now_ms(); children_of(pid1, "sleep", &alive, &zombies), alive < 2; e2e_sleep_ms(20))
+        if (e2e_now_ms() - t > 1000)
+            break;
     ASSERT(alive == 2, "the orphans went to drover: %d of 2", alive);
-    for (int i = 0; i < 30 && (alive > 0 || zombies > 0); i++) {
+    for (int i = 0; i < 40 && (alive > 0 || zombies > 0); i++) {
         e2e_sleep_ms(100);
         children_of(pid1, "sleep", &alive, &zombies);
     }
