@@ -401,6 +401,9 @@ soak() {
     while [ $SECONDS -lt $end ]; do
         DURATION=20
         scenario soak "${faults[$((i % ${#faults[@]}))]}"
+        # Which fault lost requests, if any: one line a scenario.
+        printf '%d %s requests=%s non2xx=%s socket_errors=%s %s\n' "$SECONDS" "${faults[$((i % ${#faults[@]}))]}" \
+            "${CURRENT[0]}" "${CURRENT[1]}" "${CURRENT[2]}" "${CURRENT[5]}" >>"${SAMPLES%.md}-scenarios.txt"
         total=$((total + CURRENT[0]))
         failures=$((failures + CURRENT[1] + CURRENT[2]))
         i=$((i + 1))
