@@ -388,9 +388,6 @@ void conn_reply_final(struct conn *c, const struct http_head *h, bool keep_alive
     reply_send(c, req, 200, len, keep_alive);
 }
 
-/* Parses the head at c->in->start once a line has ended since scan_from
- * (or at once on a connection's first bytes, so garbage is answered
- * without waiting for a newline that may never come). */
 LOG_LIMIT(proxy_refused, "PROXY protocol refusals", 10.0);
 
 /* Takes the PROXY header off the front of c->in: true once it is gone and
@@ -422,6 +419,9 @@ static bool take_proxy_header(struct conn *c)
     return true;
 }
 
+/* Parses the head at c->in->start once a line has ended since scan_from
+ * (or at once on a connection's first bytes, so garbage is answered
+ * without waiting for a newline that may never come). */
 static void parse_head(struct conn *c, uint32_t scan_from)
 {
     struct worker *w = c->w;
