@@ -8,7 +8,8 @@
 #                   nodes.test; a third drover finding them by DNS; wrk
 #   n1  10.77.0.11  drover supervising 2 app instances
 #   n2  10.77.0.12  the same
-# Under wrk load through HAProxy and through the DNS drover: n1 drains
+# Background processes are started with `ip netns exec` itself (it execs),
+# so $! is their pid. Under wrk load through HAProxy and through the DNS drover: n1 drains
 # (SIGTERM with timeouts.drain_delay) and comes back, n2 scales 2 -> 4.
 # Every request must succeed. Ends with "N passed, M failed".
 set -u -o pipefail
@@ -32,7 +33,11 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     sleep 0.5
     for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    for ns in fe n1 n2 hub; do ip netns del "$P-$ns" 2>/dev/null; done
+    # Whatever still runs in our namespaces (an instance, a helper) goes too.
+    for ns in fe n1 n2 hub; do
+        for pid in $(ip netns pids "$P-$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+        ip netns del "$P-$ns" 2>/dev/null
+    done
     [ "${KEEP:-0}" = 1 ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -102,7 +107,7 @@ start_node n2
 
 # ---- the front: dnsmasq, HAProxy, the DNS drover ----
 printf '10.77.0.11 nodes.test\n10.77.0.12 nodes.test\n' >"$TMP/hosts"
-in_ns fe /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+ip netns exec "$P-fe" /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
     --addn-hosts="$TMP/hosts" --listen-address=10.77.0.10 --bind-interfaces --port=53 \
     --local-ttl=1 --user=root --pid-file --log-facility=- >"$TMP/dnsmasq.log" 2>&1 &
 PIDS+=("$!")
@@ -124,7 +129,7 @@ backend nodes
   server n1 10.77.0.11:8080
   server n2 10.77.0.12:8080
 CFG
-in_ns fe /usr/sbin/haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
+ip netns exec "$P-fe" /usr/sbin/haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
 PIDS+=("$!")
 mkdir -p "$TMP/fe"
 cat >"$TMP/fe/drover.yaml" <<YAML
@@ -165,9 +170,9 @@ wait_both http://10.77.0.10/; check "both nodes answer through HAProxy" $? "$(an
 wait_both http://10.77.0.10:9090/; check "both nodes answer through the DNS drover" $? "$(answers http://10.77.0.10:9090/)"
 
 # ---- under load: drain n1, bring it back, scale n2 ----
-in_ns fe wrk -t1 -c16 -d16s http://10.77.0.10/ >"$TMP/wrk-haproxy.txt" 2>&1 &
+ip netns exec "$P-fe" wrk -t1 -c16 -d16s http://10.77.0.10/ >"$TMP/wrk-haproxy.txt" 2>&1 &
 W1=$!
-in_ns fe wrk -t1 -c16 -d16s http://10.77.0.10:9090/ >"$TMP/wrk-dns.txt" 2>&1 &
+ip netns exec "$P-fe" wrk -t1 -c16 -d16s http://10.77.0.10:9090/ >"$TMP/wrk-dns.txt" 2>&1 &
 W2=$!
 PIDS+=("$W1" "$W2")
 sleep 2
