@@ -95,6 +95,12 @@ check-suite: unit e2e
 test: $(DEPS_STAMP)
 	$(MAKE) check-suite
 	$(MAKE) SAN=1 check-suite
+	$(MAKE) test-stack
+
+# Two nodes, HAProxy and a DNS-discovering drover in network namespaces of
+# its own (tests/stack/multinode.sh; about 20 s; skipped without netns).
+test-stack: $(BUILD)/drover $(BUILD)/backend
+	tests/stack/multinode.sh $(BUILD)
 
 run: $(BUILD)/drover $(BUILD)/backend
 	scripts/run-demo.sh $(BUILD)

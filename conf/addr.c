@@ -176,6 +176,11 @@ int conf_parse_addr(const char *s, struct conf_addr *addr, char *err, size_t err
     return 0;
 }
 
+const char *conf_addr_fdname(const struct conf_addr *addr)
+{
+    return addr->systemd && addr->text[7] == ':' ? addr->text + 8 : NULL;
+}
+
 bool conf_addr_is_loopback(const struct conf_addr *a)
 {
     if (a->ss.ss_family == AF_UNIX)

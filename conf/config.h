@@ -41,6 +41,9 @@ struct conf_addr {
     int port; /* 0 for unix: */
     int line, col; /* where it was written (1-based; 0 when defaulted) */
     struct conf_listen_opts opts; /* listen entries only */
+    /* listen only: "systemd" (every socket passed by socket activation) or
+     * "systemd:NAME" (those named NAME); text says which, ss is unset. */
+    bool systemd;
 };
 
 struct conf_kv {
@@ -62,6 +65,8 @@ struct conf_process {
     int64_t restart_max_ms;     /* default 30s */
     unsigned max_inflight;      /* 0 = unlimited */
     int64_t restart_unhealthy_ms; /* failing its health checks this long: replaced; 0 = never */
+    char **watch;               /* absolute paths (from app.dir) whose changes roll the type */
+    size_t nwatch;
     int line, col;
 };
 
@@ -97,6 +102,7 @@ struct conf_timeouts {
     int64_t idle_ms;            /* 60s */
     int64_t queue_ms;           /* 5s */
     int64_t drain_ms;           /* 30s */
+    int64_t drain_delay_ms;     /* 0: serving on after SIGTERM (with /ready 503) before the drain */
     int64_t tunnel_ms;          /* 1h: idle timeout of an Upgrade tunnel (drover's key) */
 };
 
@@ -107,7 +113,7 @@ struct conf {
 
     struct conf_addr *listen;   /* default 0.0.0.0:8080 */
     size_t nlisten;
-    int workers;                /* resolved: "auto" becomes the number of cores */
+    int workers;                /* resolved: "auto" becomes the CPUs allowed (lib/cpus.h) */
 
     struct {
         bool enabled;           /* default true, 127.0.0.1:8081 */
@@ -120,6 +126,7 @@ struct conf {
         char *procfile;         /* NULL = auto (Procfile, else app_desc.yaml); else absolute */
         char *env_file;         /* absolute; NULL = none */
         int base_port;          /* 5000 */
+        char *state_file;       /* absolute; NULL = none: runtime scale/stop/start not kept */
     } app;
 
     struct conf_process *processes;
@@ -158,6 +165,10 @@ struct conf {
     struct {
         char *access;           /* "stdout", "off", or an absolute path */
         enum log_format format; /* text */
+        unsigned keep;          /* 1000: lines kept per instance for `drover logs` */
+        uint64_t keep_bytes;    /* 1M: their bytes per instance (drover's key) */
+        bool timestamps;        /* true: "HH:MM:SS " before each line of the output */
+        bool json_lines;        /* log.lines: json (false: text) */
     } log;
 };
 
@@ -179,6 +190,10 @@ void conf_print_plan(const struct conf *conf, FILE *out);
 int conf_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);
 int conf_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen);
 int conf_parse_addr(const char *s, struct conf_addr *addr, char *err, size_t errlen);
+
+/* The NAME of a "systemd:NAME" listen entry, NULL for "systemd" (every
+ * passed socket). */
+const char *conf_addr_fdname(const struct conf_addr *addr);
 
 /* "10.0.0.0/8", "fd00::/8", or one address (all its bits). 0, or -1 with
  * err filled. */

@@ -69,7 +69,7 @@ bool listen_entry_load(struct loader *ld, const yaml_node_t *n, const char *path
     if (o.proxy_protocol && v[2] == NULL)
         schema_fail(ld, v[1], "%s: proxy_protocol needs proxy_trusted, the balancers' address ranges",
                     path);
-    if (o.proxy_protocol && out->port == 0)
+    if (o.proxy_protocol && out->port == 0 && !out->systemd)
         schema_fail(ld, v[1], "%s: proxy_protocol on a unix socket is not supported", path);
     out->opts = o;
     return true;

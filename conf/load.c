@@ -64,6 +64,9 @@ static struct conf *conf_new(const char *dir, char *err, size_t errlen)
     c->limits.max_body_bytes = 0;
     c->limits.max_queue = 1000;
     c->log.format = LOG_FORMAT_TEXT;
+    c->log.keep = 1000;
+    c->log.keep_bytes = 1024 * 1024;
+    c->log.timestamps = true;
     return c;
 
 nomem:

@@ -140,6 +140,15 @@ static bool plan_settings(struct arena *a, const struct conf_process *src, const
     dst->name = dup_or_null(a, src->name, &ok);
     dst->command = dup_or_null(a, src->command, &ok);
     dst->ready_path = dup_or_null(a, src->ready_path, &ok);
+    dst->watch = NULL;
+    dst->nwatch = 0;
+    if (src->nwatch > 0) {
+        if ((dst->watch = arena_alloc(a, src->nwatch * sizeof(*dst->watch))) == NULL)
+            return false;
+        for (size_t i = 0; i < src->nwatch; i++)
+            dst->watch[i] = dup_or_null(a, src->watch[i], &ok);
+        dst->nwatch = src->nwatch;
+    }
     dst->env = NULL;
     dst->nenv = 0;
     if (src->nenv > 0) {

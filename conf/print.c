@@ -96,6 +96,12 @@ static void print_process(const struct conf_process *p, FILE *out)
         fprintf(out, "%-*s%-*s", PLAN_COL, "", PLAN_KEY, "env");
         print_env_names(p->env, p->nenv, out);
     }
+    if (p->nwatch > 0) {
+        fprintf(out, "%-*s%-*s", PLAN_COL, "", PLAN_KEY, "watch");
+        for (size_t i = 0; i < p->nwatch; i++)
+            fprintf(out, "%s%s", i > 0 ? ", " : "", p->watch[i]);
+        fputc('\n', out);
+    }
 }
 
 /* One line per route, the arrows lined up after the widest label. */
@@ -132,11 +138,11 @@ static void print_routes(const struct conf *c, FILE *out)
 
 void conf_print_plan(const struct conf *c, FILE *out)
 {
-    static const char *const tnames[] = {"connect", "client_header", "client_body", "upstream",
-                                         "idle",    "queue",         "drain",       "tunnel"};
+    static const char *const tnames[] = {"connect", "client_header", "client_body", "upstream", "idle",
+                                         "queue",   "drain",         "drain_delay", "tunnel"};
     const struct conf_timeouts *t = &c->timeouts;
-    const int64_t tvals[] = {t->connect_ms, t->client_header_ms, t->client_body_ms, t->upstream_ms,
-                             t->idle_ms,    t->queue_ms,         t->drain_ms,       t->tunnel_ms};
+    const int64_t tvals[] = {t->connect_ms, t->client_header_ms, t->client_body_ms, t->upstream_ms, t->idle_ms,
+                             t->queue_ms,   t->drain_ms,         t->drain_delay_ms, t->tunnel_ms};
     char a[32], b[32];
 
     if (c->file != NULL)
@@ -160,7 +166,8 @@ void conf_print_plan(const struct conf *c, FILE *out)
             plan_row(out, i == 0 ? "listen" : "", "%s (PROXY protocol from %s)", c->listen[i].text,
                      trusted);
         else
-            plan_row(out, i == 0 ? "listen" : "", "%s", c->listen[i].text);
+            plan_row(out, i == 0 ? "listen" : "", "%s%s", c->listen[i].text,
+                     c->listen[i].systemd ? " (sockets passed by systemd)" : "");
     }
     plan_row(out, "workers", "%d", c->workers);
     if (!c->admin.enabled)
@@ -173,6 +180,7 @@ void conf_print_plan(const struct conf *c, FILE *out)
              c->app.procfile != NULL ? c->app.procfile : "auto: Procfile, else app_desc.yaml");
     plan_sub(out, "", "env_file", "%s", c->app.env_file != NULL ? c->app.env_file : "none");
     plan_sub(out, "", "base_port", "%d", c->app.base_port);
+    plan_sub(out, "", "state_file", "%s", c->app.state_file != NULL ? c->app.state_file : "none");
     if (c->nprocesses == 0)
         plan_row(out, "processes", "defaults for every type");
     else
@@ -189,7 +197,7 @@ void conf_print_plan(const struct conf *c, FILE *out)
     plan_sub(out, "", "timeout", "%s", conf_format_duration(c->health.timeout_ms, a, sizeof(a)));
     plan_sub(out, "", "rise, fall", "%d, %d", c->health.rise, c->health.fall);
     plan_row(out, "retries", "%d", c->retries);
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 9; i++)
         plan_sub(out, i == 0 ? "timeouts" : "", tnames[i], "%s", conf_format_duration(tvals[i], a, sizeof(a)));
     plan_sub(out, "limits", "max_connections", "%u", c->limits.max_connections);
     plan_sub(out, "", "max_header_bytes", "%s", conf_format_size(c->limits.max_header_bytes, a, sizeof(a)));
@@ -198,6 +206,10 @@ void conf_print_plan(const struct conf *c, FILE *out)
     plan_sub(out, "", "max_queue", "%u", c->limits.max_queue);
     plan_sub(out, "log", "access", "%s", c->log.access);
     plan_sub(out, "", "format", "%s", c->log.format == LOG_FORMAT_JSON ? "json" : "text");
+    plan_sub(out, "", "keep", "%u lines, %s per instance", c->log.keep,
+             conf_format_size(c->log.keep_bytes, a, sizeof(a)));
+    plan_sub(out, "", "timestamps", "%s", c->log.timestamps ? "yes" : "no");
+    plan_sub(out, "", "lines", "%s", c->log.json_lines ? "json" : "text");
 }
 
 /* A command on one line: control characters shown escaped. */

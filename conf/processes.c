@@ -1,13 +1,15 @@
 /* conf/processes.c: processes.<type>, the settings drover.yaml gives a
  * process type (instances, command, env, ready, stop_timeout,
- * memory_limit, restart, max_inflight, restart_unhealthy). */
+ * memory_limit, restart, max_inflight, restart_unhealthy, watch). */
 #include "conf/config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conf/internal.h"
 #include "lib/arena.h"
+#include "lib/path.h"
 #include "lib/yamlnode.h"
 
 /* processes.<type>.env: NAME: value pairs, a null value being "". */
@@ -46,21 +48,69 @@ static void load_env(struct loader *ld, const yaml_node_t *n, const char *path, 
     }
 }
 
+/* processes.<type>.watch: a path or a list of them, relative to app.dir. */
+static void load_watch(struct loader *ld, const yaml_node_t *n, const char *path, struct conf_process *p)
+{
+    size_t count;
+    yaml_node_t *items[1];
+    yaml_node_t **list = items;
+    char sub[192], abs[PATH_MAX];
+
+    if (n == NULL)
+        return;
+    if (n->type == YAML_SCALAR_NODE) {
+        items[0] = (yaml_node_t *)n;
+        count = 1;
+    } else if (schema_expect(ld, n, YAML_SEQUENCE_NODE, path, "a path or a list of paths")) {
+        count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        list = NULL;
+    } else {
+        return;
+    }
+    p->watch = arena_alloc(ld->arena, (count + 1) * sizeof(*p->watch));
+    if (p->watch == NULL) {
+        schema_oom(ld);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const yaml_node_t *item = list != NULL ? list[i] : schema_node(ld, n->data.sequence.items.start[i]);
+        const char *s;
+
+        snprintf(sub, sizeof(sub), "%.120s[%zu]", path, i);
+        if ((s = value_text(ld, item, sub, "a path")) == NULL)
+            continue;
+        if (*s == '\0') {
+            schema_fail(ld, item, "%s: empty path", sub);
+            continue;
+        }
+        if (path_abs(ld->conf->app.dir, s, abs, sizeof(abs)) < 0) {
+            schema_fail(ld, item, "%s: path too long", sub);
+            continue;
+        }
+        if ((p->watch[p->nwatch] = arena_strdup(ld->arena, abs)) == NULL) {
+            schema_oom(ld);
+            return;
+        }
+        p->nwatch++;
+    }
+}
+
 /* One processes.<type> mapping into P, which holds the defaults; the
  * restart back-off is checked as a pair (min at most max). */
 static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_process *p)
 {
     static const char *const keys[] = {"instances",    "command",      "env",
                                        "ready",        "stop_timeout", "memory_limit",
-                                       "restart",      "max_inflight", "restart_unhealthy"};
+                                       "restart",      "max_inflight", "restart_unhealthy",
+                                       "watch"};
     static const char *const ready_keys[] = {"path", "timeout"};
     static const char *const restart_keys[] = {"min", "max"};
-    yaml_node_t *v[9], *r[2];
+    yaml_node_t *v[10], *r[2];
     char path[128], sub[160];
     const char *s;
 
     snprintf(path, sizeof(path), "processes.%s", p->name);
-    if (!schema_keys(ld, n, path, keys, 9, v))
+    if (!schema_keys(ld, n, path, keys, 10, v))
         return;
     snprintf(sub, sizeof(sub), "%s.instances", path);
     value_set_int(ld, v[0], sub, 0, 1000, &p->instances);
@@ -102,6 +152,8 @@ static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_pr
     value_set_uint(ld, v[7], sub, 0, &p->max_inflight);
     snprintf(sub, sizeof(sub), "%s.restart_unhealthy", path);
     value_set_duration(ld, v[8], sub, true, &p->restart_unhealthy_ms);
+    snprintf(sub, sizeof(sub), "%s.watch", path);
+    load_watch(ld, v[9], sub, p);
 }
 
 void processes_defaults(struct conf_process *p)

@@ -5,11 +5,29 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf/internal.h"
+#include "lib/cpus.h"
 
-/* A number of event loops, or "auto": one per core (at most 256). */
+/* listen: "systemd" takes every passed socket, so a "systemd:NAME" beside
+ * it would take one of them twice. */
+static void check_systemd_listen(struct loader *ld)
+{
+    const struct conf *c = ld->conf;
+    const struct conf_addr *all = NULL;
+
+    for (size_t i = 0; i < c->nlisten && all == NULL; i++)
+        if (c->listen[i].systemd && conf_addr_fdname(&c->listen[i]) == NULL)
+            all = &c->listen[i];
+    for (size_t i = 0; all != NULL && i < c->nlisten; i++)
+        if (c->listen[i].systemd && conf_addr_fdname(&c->listen[i]) != NULL)
+            schema_fail_at(ld, c->listen[i].line, c->listen[i].col,
+                           "listen: %s is taken already by \"systemd\" (every passed socket, at %d:%d)",
+                           c->listen[i].text, all->line, all->col);
+}
+
+/* A number of event loops, or "auto": one per CPU the affinity mask and
+ * the cgroup quota allow (at most 256). */
 static void load_workers(struct loader *ld, const yaml_node_t *n)
 {
     long long v;
@@ -22,9 +40,9 @@ static void load_workers(struct loader *ld, const yaml_node_t *n)
         return;
     }
     if (strcmp(s, "auto") == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int cpus = cpus_usable("");
 
-        ld->conf->workers = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
+        ld->conf->workers = cpus > 256 ? 256 : cpus;
         return;
     }
     if (value_int_from_text(ld, n, s, "workers", 1, 256, &v))
@@ -59,16 +77,17 @@ static void load_admin(struct loader *ld, const yaml_node_t *n)
 
 static void load_app(struct loader *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"dir", "procfile", "env_file", "base_port"};
+    static const char *const keys[] = {"dir", "procfile", "env_file", "base_port", "state_file"};
     struct conf *c = ld->conf;
-    yaml_node_t *v[4];
+    yaml_node_t *v[5];
 
-    if (!schema_keys(ld, n, "app", keys, 4, v))
+    if (!schema_keys(ld, n, "app", keys, 5, v))
         return;
     value_set_file(ld, v[0], "app.dir", false, &c->app.dir);
     value_set_file(ld, v[1], "app.procfile", true, &c->app.procfile);
     value_set_file(ld, v[2], "app.env_file", true, &c->app.env_file);
     value_set_int(ld, v[3], "app.base_port", 1, 65535, &c->app.base_port);
+    value_set_file(ld, v[4], "app.state_file", true, &c->app.state_file);
 }
 
 static void load_health(struct loader *ld, const yaml_node_t *n)
@@ -88,20 +107,23 @@ static void load_health(struct loader *ld, const yaml_node_t *n)
 
 static void load_timeouts(struct loader *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"connect", "client_header", "client_body", "upstream",
-                                       "idle",    "queue",         "drain",       "tunnel"};
+    static const char *const keys[] = {"connect", "client_header", "client_body", "upstream", "idle",
+                                       "queue",   "drain",         "drain_delay", "tunnel"};
     struct conf_timeouts *t = &ld->conf->timeouts;
-    int64_t *fields[] = {&t->connect_ms, &t->client_header_ms, &t->client_body_ms, &t->upstream_ms,
-                         &t->idle_ms,    &t->queue_ms,         &t->drain_ms,       &t->tunnel_ms};
-    yaml_node_t *v[8];
+    int64_t *fields[] = {&t->connect_ms, &t->client_header_ms, &t->client_body_ms, &t->upstream_ms, &t->idle_ms,
+                         &t->queue_ms,   &t->drain_ms,         &t->drain_delay_ms, &t->tunnel_ms};
+    yaml_node_t *v[9];
     char path[32];
 
-    if (!schema_keys(ld, n, "timeouts", keys, 8, v))
+    if (!schema_keys(ld, n, "timeouts", keys, 9, v))
         return;
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 9; i++) {
+        bool zero_ok = fields[i] == &t->drain_ms || fields[i] == &t->drain_delay_ms;
+
         snprintf(path, sizeof(path), "timeouts.%s", keys[i]);
-        /* drain: 0 stops at once; every other timeout needs time to pass. */
-        value_set_duration(ld, v[i], path, fields[i] == &t->drain_ms, fields[i]);
+        /* drain and drain_delay: 0 means at once; every other timeout
+         * needs time to pass. */
+        value_set_duration(ld, v[i], path, zero_ok, fields[i]);
     }
 }
 
@@ -121,15 +143,22 @@ static void load_limits(struct loader *ld, const yaml_node_t *n)
 
 static void load_log(struct loader *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"access", "format"};
+    static const char *const keys[] = {"access", "format", "keep", "keep_bytes", "timestamps", "lines"};
     static const char *const formats[] = {"text", "json"}; /* enum log_format order */
     struct conf *c = ld->conf;
-    yaml_node_t *v[2];
+    yaml_node_t *v[6];
     char *s;
-    int f;
+    int f, keep;
 
-    if (!schema_keys(ld, n, "log", keys, 2, v))
+    if (!schema_keys(ld, n, "log", keys, 6, v))
         return;
+    keep = (int)c->log.keep;
+    value_set_int(ld, v[2], "log.keep", 0, 1000000, &keep);
+    c->log.keep = (unsigned)keep;
+    value_set_size(ld, v[3], "log.keep_bytes", 0, 1024 * 1024 * 1024, &c->log.keep_bytes);
+    value_set_bool(ld, v[4], "log.timestamps", &c->log.timestamps);
+    if (v[5] != NULL && value_enum(ld, v[5], "log.lines", formats, 2, &f))
+        c->log.json_lines = f == 1;
     if (v[0] != NULL && (s = value_text(ld, v[0], "log.access", "stdout, stderr, off or a path")) != NULL) {
         if (strcmp(s, "stdout") == 0 || strcmp(s, "stderr") == 0 || strcmp(s, "off") == 0)
             c->log.access = s;
@@ -155,8 +184,8 @@ void sections_load(struct loader *ld, const yaml_node_t *root)
     if (!schema_keys(ld, root, NULL, keys, NKEYS, v))
         return;
     value_set_balance(ld, v[BALANCE], "balance", &c->balance); /* before routes inherit it */
-    if (v[LISTEN] != NULL)
-        value_addr_list(ld, v[LISTEN], "listen", true, &c->listen, &c->nlisten, NULL);
+    if (v[LISTEN] != NULL && value_addr_list(ld, v[LISTEN], "listen", true, &c->listen, &c->nlisten, NULL))
+        check_systemd_listen(ld);
     load_workers(ld, v[WORKERS]);
     load_admin(ld, v[ADMIN]);
     load_app(ld, v[APP]);

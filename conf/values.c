@@ -251,11 +251,49 @@ void value_set_http_path(struct loader *ld, const yaml_node_t *n, const char *pa
         *out = s;
 }
 
+/* A socket activation entry: "systemd", or "systemd:NAME" with a name
+ * systemd allows for FileDescriptorName= (printable ASCII, no ':'), short
+ * enough for conf_addr.text. */
+static bool systemd_from_text(struct loader *ld, const yaml_node_t *n, const char *s, const char *path,
+                              struct conf_addr *out)
+{
+    const char *name = s[7] == ':' ? s + 8 : NULL;
+
+    if (name != NULL) {
+        size_t len = strlen(name);
+
+        if (len == 0) {
+            schema_fail(ld, n, "%s: systemd:NAME needs a name (FileDescriptorName= of the socket unit)", path);
+            return false;
+        }
+        for (const char *p = name; *p != '\0'; p++) {
+            if (*p <= ' ' || *p > '~' || *p == ':') {
+                schema_fail(ld, n, "%s: bad socket name \"%.60s\" (printable characters, no ':' or space)", path,
+                            name);
+                return false;
+            }
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    if (strlen(s) >= sizeof(out->text)) {
+        schema_fail(ld, n, "%s: socket name too long for drover (at most %zu characters)", path,
+                    sizeof(out->text) - 9);
+        return false;
+    }
+    snprintf(out->text, sizeof(out->text), "%s", s);
+    out->systemd = true;
+    out->line = (int)n->start_mark.line + 1;
+    out->col = (int)n->start_mark.column + 1;
+    return true;
+}
+
 bool value_addr_from_text(struct loader *ld, const yaml_node_t *n, const char *s, const char *path, bool in_listen,
                           struct conf_addr *out)
 {
     char buf[PATH_MAX + 16], reason[CONF_REASON_MAX];
 
+    if (in_listen && strncmp(s, "systemd", 7) == 0 && (s[7] == '\0' || s[7] == ':'))
+        return systemd_from_text(ld, n, s, path, out);
     if (in_listen && conf_all_digits(s)) {
         snprintf(buf, sizeof(buf), "0.0.0.0:%s", s);
         s = buf;

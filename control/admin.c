@@ -334,7 +334,8 @@ static void admin_conn_close(struct admin_conn *c)
         return;
     ev_io_stop(a->loop, &c->io);
     ev_timer_stop(a->loop, &c->timer);
-    close(c->fd);
+    if (c->fd >= 0)
+        close(c->fd);
     c->fd = -1;
     c->state = AC_CLOSED;
     if (c->prev != NULL)
@@ -569,8 +570,11 @@ static bool admin_conn_head_done(struct admin_conn *c)
 static bool admin_conn_dispatch(struct admin_conn *c)
 {
     struct admin *a = c->a;
+    const char *q = memchr(c->target, '?', strlen(c->target));
     struct admin_request req = {c->path, c->path_len, c->param[0] != '\0' ? c->param : NULL,
-                                c->body.data != NULL ? c->body.data : "", c->body.len};
+                                c->body.data != NULL ? c->body.data : "", c->body.len,
+                                q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0,
+                                c->minor, c->method == HTTP_HEAD};
     struct admin_answer ans = {.status = 200};
     const char *extra = NULL;
 
@@ -594,6 +598,16 @@ static bool admin_conn_dispatch(struct admin_conn *c)
         free(c);
         admin_free(a);
         return false;
+    }
+    if (ans.takeover != NULL) {
+        /* The handler answers on the socket itself, from now on. */
+        int fd = c->fd;
+
+        c->fd = -1;
+        admin_conn_close(c);
+        sbuf_free(&ans.body);
+        ans.takeover(ans.takeover_arg, fd);
+        return true;
     }
     admin_conn_reply(c, &ans, extra);
     sbuf_free(&ans.body);

@@ -42,6 +42,10 @@ struct admin_request {
     const char *param;
     const char *body;
     size_t body_len;
+    const char *query;          /* after the '?' (not decoded; "" when none) */
+    size_t query_len;
+    int minor;                  /* HTTP/1.minor */
+    bool head;                  /* a HEAD request: the answer's body is not sent */
 };
 
 /* What a handler answers: status (200 unless it sets one), the body it
@@ -51,6 +55,12 @@ struct admin_answer {
     int status;
     struct sbuf body;
     const char *content_type;
+    /* A handler that streams its answer (GET /logs) sets takeover instead
+     * of an answer: the server then forgets the connection (bytes that
+     * came after the request are dropped) and hands its socket over:
+     * takeover(arg, fd) owns fd from then on, and answers on it. */
+    void (*takeover)(void *arg, int fd);
+    void *takeover_arg;
 };
 
 typedef void admin_handler(void *ctx, const struct admin_request *req, struct admin_answer *ans);

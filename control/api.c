@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/api_logs.h"
 #include "control/internal.h"
 #include "router/metrics.h"
 #include "supervisor/supervisor.h"
@@ -95,6 +96,11 @@ void api_health(const struct api_view *v, struct admin_answer *ans)
     reply(ans, v->draining ? 503 : 200, doc);
 }
 
+void api_live(struct admin_answer *ans)
+{
+    reply(ans, 200, put(json_object(), "status", json_string("live")));
+}
+
 void api_ready(const struct api_view *v, struct admin_answer *ans)
 {
     bool ready = !v->draining && v->nunready == 0;
@@ -112,10 +118,11 @@ void api_ready(const struct api_view *v, struct admin_answer *ans)
 
 static json_t *status_drover(const struct api_view *v)
 {
-    return json_pack("{s:s, s:i, s:o, s:b, s:o, s:I, s:{s:o, s:o}}", "version", DROVER_VERSION,
-                     "pid", v->pid, "uptime_s", seconds(v->uptime_s), "draining", v->draining,
-                     "config", admin_string(v->config), "workers", (json_int_t)v->workers,
-                     "reloads", "ok", count(v->reloads_ok), "failed", count(v->reloads_failed));
+    return json_pack("{s:s, s:i, s:o, s:b, s:o, s:I, s:{s:o, s:o}, s:o}", "version",
+                     DROVER_VERSION, "pid", v->pid, "uptime_s", seconds(v->uptime_s), "draining",
+                     v->draining, "config", admin_string(v->config), "workers",
+                     (json_int_t)v->workers, "reloads", "ok", count(v->reloads_ok), "failed",
+                     count(v->reloads_failed), "state_file", admin_string(v->state_file));
 }
 
 static json_t *status_router(const struct api_view *v)
@@ -146,9 +153,10 @@ static json_t *status_type(const struct sv_type_view *t)
 
     for (size_t k = 0; k < t->ninstances; k++)
         insts = add(insts, status_instance(&t->instances[k]));
-    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:b, s:o, s:o, s:o}", "type", admin_string(t->type),
-                     "routed", t->routed, "stopped", t->stopped, "removed", t->removed, "want",
-                     t->want, "rolling", t->rolling, "restarts", count(t->restarts), "command",
+    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:i, s:b, s:o, s:o, s:o}", "type",
+                     admin_string(t->type), "routed", t->routed, "stopped", t->stopped, "removed",
+                     t->removed, "want", t->want, "configured", t->configured, "rolling",
+                     t->rolling, "restarts", count(t->restarts), "command",
                      admin_string(t->command), "instances", insts);
 }
 
@@ -349,6 +357,15 @@ static void get_health(void *ctx, const struct admin_request *req, struct admin_
     answer_view(ctx, 0, ans, api_health);
 }
 
+/* Answered by the main loop itself, like everything admin.c serves: a
+ * loop that no longer turns leaves the probe without an answer. */
+static void get_live(void *ctx, const struct admin_request *req, struct admin_answer *ans)
+{
+    (void)ctx;
+    (void)req;
+    api_live(ans);
+}
+
 static void get_ready(void *ctx, const struct admin_request *req, struct admin_answer *ans)
 {
     (void)req;
@@ -436,8 +453,10 @@ static void post_reload(void *ctx, const struct admin_request *req, struct admin
 static const struct admin_route api_routes[] = {
     {ADMIN_GET, "/health", false, get_health},
     {ADMIN_GET, "/ready", false, get_ready},
+    {ADMIN_GET, "/live", false, get_live},
     {ADMIN_GET, "/status", true, get_status},
     {ADMIN_GET, "/metrics", true, get_metrics},
+    {ADMIN_GET, "/logs", true, api_get_logs},
     {ADMIN_POST, "/reload", true, post_reload},
     {ADMIN_POST, "/scale", true, post_scale},
     {ADMIN_POST, "/processes/*/restart", true, post_restart},

@@ -5,13 +5,14 @@
  *
  *   GET  /health                  200 {"status":"ok"} | 503 {"status":"draining"}
  *   GET  /ready                   200 {"status":"ready"} | 503 {..., "routes":[...]}
+ *   GET  /live                    200 {"status":"live"} while the main loop turns
  *   GET  /status                  200 {"drover":{...},"router":{...},"processes":[...],"backends":[...]}
  *   GET  /metrics                 200 Prometheus text 0.0.4
  *   POST /scale                   200 {"formation":{...}} | 400 | 404
  *   POST /processes/TYPE/ACTION   202 {"type":...,"action":...} | 404
  *   POST /reload                  200 {"changes":[...]} | 409 | 422
  *
- * Every endpoint but /health and /ready needs the token in force. A
+ * Every endpoint but /health, /ready and /live needs the token in force. A
  * refusal is {"error":"<one line>"}. */
 #ifndef DROVER_CONTROL_API_H
 #define DROVER_CONTROL_API_H
@@ -51,6 +52,7 @@ struct api_view {
     unsigned workers;
     uint64_t reloads_ok, reloads_failed;
     uint64_t log_dropped;           /* output lines dropped (full disk, stdout gone or stuck) */
+    const char *state_file;         /* app.state_file, NULL when none */
     /* the router */
     uint64_t connections, upstream_connections, requests;
     const char *const *listen;
@@ -72,6 +74,7 @@ void api_init(struct admin_api *api, struct control *ctl);
 /* The answers, from a view: each sets ans (status, body, type). */
 void api_health(const struct api_view *v, struct admin_answer *ans);
 void api_ready(const struct api_view *v, struct admin_answer *ans);
+void api_live(struct admin_answer *ans);
 void api_status(const struct api_view *v, struct admin_answer *ans);
 void api_metrics(const struct api_view *v, struct admin_answer *ans);
 /* {"formation":{"web":4,...}}: the counts wanted, types removed by a

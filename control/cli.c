@@ -51,6 +51,7 @@ static void cli_usage(struct sbuf *out)
               "       drover restart TYPE               rolling restart of one process type\n"
               "       drover stop TYPE | start TYPE     disable / enable one process type\n"
               "       drover reload                     re-read the config (like SIGHUP)\n"
+              "       drover logs [TYPE|INSTANCE ...] [-n N] [-f] [--json]   the instances' output\n"
               "options:\n"
               "  --admin ADDR   the admin API: host:port, [v6]:port or unix:/path\n"
               "                 (default: admin.listen of the config, else " CLI_DEFAULT_ADMIN ")\n"
@@ -290,11 +291,18 @@ fail:
     return CLI_FAIL;
 }
 
+int cli_admin(const char *admin, const char *config, const char *dir, struct conf_addr *addr,
+              char **token, char *err, size_t errlen)
+{
+    struct cli_opts o = {.admin = admin, .config = config, .dir = dir != NULL ? dir : "."};
+
+    return cli_resolve(&o, addr, token, err, errlen);
+}
+
 /* ---- the request and its answer ------------------------------------------ */
 
-/* The one-line reason for a refusal: the answer's "error", else its status. */
-static void cli_refusal(const struct conf_addr *addr, const struct client_answer *ans,
-                        bool sent_token, struct sbuf *errout)
+void cli_refusal(const struct conf_addr *addr, const struct client_answer *ans, bool sent_token,
+                 struct sbuf *errout)
 {
     json_t *doc = NULL, *e = NULL;
 

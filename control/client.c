@@ -18,12 +18,34 @@ struct client_read {
     struct client_answer *ans;
     bool complete;
     bool too_large;
+    /* Streaming (client_stream): a 2xx answer's body goes to on_body once
+     * the head came (head_done), with no deadline from then on. */
+    int (*on_body)(void *ctx, const char *data, size_t len);
+    void *ctx;
+    bool head_done, stopped;
 };
+
+static int client_on_headers_complete(llhttp_t *p)
+{
+    struct client_read *r = p->data;
+
+    if (llhttp_get_status_code(p) >= 200)
+        r->head_done = true;
+    return 0;
+}
 
 static int client_on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct client_read *r = p->data;
+    int status = llhttp_get_status_code(p);
 
+    if (r->on_body != NULL && status >= 200 && status <= 299) {
+        if (r->on_body(r->ctx, at, len) < 0) {
+            r->stopped = true;
+            return -1;
+        }
+        return 0;
+    }
     if (r->ans->body.len + len > CLIENT_MAX_ANSWER) {
         r->too_large = true;
         return -1;
@@ -44,6 +66,7 @@ static int client_on_message_complete(llhttp_t *p)
 }
 
 static const llhttp_settings_t client_http_settings = {
+    .on_headers_complete = client_on_headers_complete,
     .on_body = client_on_body,
     .on_message_complete = client_on_message_complete,
 };
@@ -96,12 +119,13 @@ static void client_format(struct sbuf *req, const struct conf_addr *addr, const 
         sbuf_put(req, body, bodylen);
 }
 
-/* Reads the answer on fd until it is complete or the deadline passes. */
+/* Reads the answer on fd until it is complete or the deadline passes (a
+ * streamed answer: until its head came). */
 static int client_read_answer(int fd, const struct conf_addr *addr, long long deadline,
-                              const char *tmo, struct client_answer *ans, char *err,
-                              size_t errlen)
+                              const char *tmo, struct client_read *rd, char *err, size_t errlen)
 {
-    struct client_read r = {.ans = ans};
+    struct client_read r = *rd;
+    struct client_answer *ans = r.ans;
     llhttp_t parser;
 
     llhttp_init(&parser, HTTP_RESPONSE, &client_http_settings);
@@ -111,12 +135,19 @@ static int client_read_answer(int fd, const struct conf_addr *addr, long long de
         long long left = deadline - client_now_ms();
         llhttp_errno_t e;
         ssize_t n;
+        bool streaming = r.on_body != NULL && r.head_done;
 
-        if (left <= 0) {
+        if (left <= 0 && !streaming) {
             client_io_error(addr, EAGAIN, tmo, err, errlen);
             return -1;
         }
-        client_set_timeout(fd, SO_RCVTIMEO, left);
+        if (streaming) {
+            struct timeval none = {0, 0};
+
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+        } else {
+            client_set_timeout(fd, SO_RCVTIMEO, left);
+        }
         n = recv(fd, buf, sizeof(buf), 0);
         if (n < 0 && errno == EINTR)
             continue;
@@ -125,8 +156,10 @@ static int client_read_answer(int fd, const struct conf_addr *addr, long long de
             return -1;
         }
         e = n == 0 ? llhttp_finish(&parser) : llhttp_execute(&parser, buf, (size_t)n);
-        if (r.complete)
+        if (r.complete || r.stopped) {
+            ans->status = llhttp_get_status_code(&parser);
             return 0;
+        }
         if (e != HPE_OK) {
             if (r.too_large)
                 snprintf(err, errlen, "the admin API at %s sent an answer over %u MiB",
@@ -144,10 +177,13 @@ static int client_read_answer(int fd, const struct conf_addr *addr, long long de
     }
 }
 
-int client_request(const struct conf_addr *addr, const char *method, const char *path,
-                   const char *token, const char *body, size_t bodylen, int timeout_ms,
-                   struct client_answer *ans, char *err, size_t errlen)
+/* client_request and client_stream: one request, its answer read as rd
+ * says. */
+static int client_exchange(const struct conf_addr *addr, const char *method, const char *path,
+                           const char *token, const char *body, size_t bodylen, int timeout_ms,
+                           struct client_read *rd, char *err, size_t errlen)
 {
+    struct client_answer *ans = rd->ans;
     long long deadline = client_now_ms() + timeout_ms;
     struct sbuf req;
     size_t off = 0;
@@ -197,10 +233,28 @@ int client_request(const struct conf_addr *addr, const char *method, const char 
         }
         off += (size_t)n;
     }
-    rc = client_read_answer(fd, addr, deadline, tmo, ans, err, errlen);
+    rc = client_read_answer(fd, addr, deadline, tmo, rd, err, errlen);
 out:
     if (fd >= 0)
         close(fd);
     sbuf_free(&req);
     return rc;
+}
+
+int client_request(const struct conf_addr *addr, const char *method, const char *path,
+                   const char *token, const char *body, size_t bodylen, int timeout_ms,
+                   struct client_answer *ans, char *err, size_t errlen)
+{
+    struct client_read rd = {.ans = ans};
+
+    return client_exchange(addr, method, path, token, body, bodylen, timeout_ms, &rd, err, errlen);
+}
+
+int client_stream(const struct conf_addr *addr, const char *path, const char *token,
+                  int timeout_ms, int (*on_body)(void *ctx, const char *data, size_t len),
+                  void *ctx, struct client_answer *ans, char *err, size_t errlen)
+{
+    struct client_read rd = {.ans = ans, .on_body = on_body, .ctx = ctx};
+
+    return client_exchange(addr, "GET", path, token, NULL, 0, timeout_ms, &rd, err, errlen);
 }

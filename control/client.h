@@ -27,4 +27,13 @@ int client_request(const struct conf_addr *addr, const char *method, const char 
                    const char *token, const char *body, size_t bodylen, int timeout_ms,
                    struct client_answer *ans, char *err, size_t errlen);
 
+/* GET path, its answer streamed: connect, send and the answer's head
+ * share timeout_ms; then a 2xx answer's body goes to on_body as it comes
+ * (de-chunked), with no deadline, until the answer ends, the server closes
+ * or on_body returns -1. Returns 0 with ans->status (and, for any other
+ * status, the body in ans->body), or -1 with err as client_request. */
+int client_stream(const struct conf_addr *addr, const char *path, const char *token,
+                  int timeout_ms, int (*on_body)(void *ctx, const char *data, size_t len),
+                  void *ctx, struct client_answer *ans, char *err, size_t errlen);
+
 #endif

@@ -4,6 +4,7 @@
 #ifndef DROVER_CONTROL_CONTROL_H
 #define DROVER_CONTROL_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define DROVER_VERSION "0.1.0"
@@ -18,6 +19,7 @@ struct run_options {
     const char *appdir;         /* -d DIR, or NULL for "." */
     const char *formation;      /* -m web=4,worker=1, or NULL */
     const char *port;           /* -p PORT, or NULL */
+    bool watch;                 /* --watch: a change under a type's directory rolls it */
 };
 
 /* The config (-c FILE, else APPDIR/drover.yaml, else the defaults, with -p

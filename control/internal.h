@@ -11,6 +11,7 @@
 
 #include "conf/config.h"
 #include "control/control.h"
+#include "control/notify.h"
 #include "lib/sbuf.h"
 #include "router/router.h"
 
@@ -30,8 +31,11 @@ struct control {
     ev_timer admin_rebind;
     ev_signal term, intr, hup, usr1;
     ev_timer deadline;              /* timeouts.drain for the whole stop */
+    ev_timer drain_delay;           /* timeouts.drain_delay: serving on before the drain */
+    struct notifier notify;         /* systemd's NOTIFY_SOCKET */
     int stops;
-    bool draining;
+    bool draining;                  /* a stop signal came: /health and /ready 503 */
+    bool delaying;                  /* ... and drain_delay has not passed yet */
     double started;
     uint64_t reloads_ok, reloads_failed;
 };
@@ -47,6 +51,13 @@ int control_reload(struct control *ctl, struct sbuf *changes, char *err, size_t 
 /* run.c: conf (now in force) may have moved or turned off admin.listen;
  * if so the listener is rebound shortly, after the current answer. */
 void control_admin_follow(struct control *ctl, const struct conf *conf);
+
+/* operate.c: the layout of the output (log.timestamps, log.lines) from
+ * conf, first thing at start; then, with the supervisor made and before it
+ * starts (starting: the state file is applied) and after each reload, the
+ * rest: log.keep, log.keep_bytes, app.state_file. */
+void operate_log_layout(const struct conf *conf);
+void operate_apply(struct control *ctl, const struct conf *conf, bool starting);
 
 /* view.c: the parts of v the answers need, taken from ctl now. Free with
  * view_release; strings point into ctl's config, backends and snapshot

@@ -13,16 +13,18 @@
 #include "control/control.h"
 #include "conf/formation.h"
 #include "supervisor/shim.h"
+#include "supervisor/state.h"
 
 enum { EXIT_CLEAN = 0, EXIT_CONFIG = 1, EXIT_USAGE = 2 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: drover [run] [-c FILE] [-d APPDIR] [-m web=4,worker=1] [-p PORT]\n"
+            "usage: drover [run] [-c FILE] [-d APPDIR] [-m web=4,worker=1] [-p PORT] [--watch]\n"
             "       drover check [-c FILE] [-d APPDIR] [-m ...] [-p PORT]\n"
             "       drover status [--json] | scale TYPE=N ... | restart TYPE | stop TYPE |\n"
             "              start TYPE | reload      [--admin ADDR] [-c FILE] [-d APPDIR]\n"
+            "       drover logs [TYPE|INSTANCE ...] [-n N] [-f] [--json]\n"
             "       drover version\n");
 }
 
@@ -33,6 +35,7 @@ static int parse_options(int argc, char **argv, const char **command, struct run
         {"dir", required_argument, NULL, 'd'},
         {"formation", required_argument, NULL, 'm'},
         {"port", required_argument, NULL, 'p'},
+        {"watch", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -58,6 +61,9 @@ static int parse_options(int argc, char **argv, const char **command, struct run
             break;
         case 'p':
             o->port = optarg;
+            break;
+        case 'w':
+            o->watch = true;
             break;
         case 'h':
             usage(stdout);
@@ -88,6 +94,9 @@ static int cmd_check(const struct run_options *o)
     conf_print_plan(conf, stdout);
     if (plan != NULL) {
         plan_print(plan, stdout);
+        /* What a drover started now would run otherwise than planned. */
+        if (conf->app.state_file != NULL)
+            state_print(conf->app.state_file, plan, stdout);
         plan_free(plan);
         free(plan);
     }
@@ -110,6 +119,8 @@ int main(int argc, char **argv)
         printf("drover %s\n", DROVER_VERSION);
         return EXIT_CLEAN;
     }
+    if (argc > 1 && strcmp(argv[1], "logs") == 0)
+        return cli_logs_main(argc - 1, argv + 1);
     for (size_t i = 0; argc > 1 && i < sizeof(control) / sizeof(control[0]); i++)
         if (strcmp(argv[1], control[i]) == 0)
             return cli_main(argc - 1, argv + 1);

@@ -118,8 +118,12 @@ static void free_plan(struct plan *plan)
 /* A refused reload: counted and logged; the old configuration runs on. */
 static int refused(struct control *ctl, const char *err)
 {
+    char status[200];
+
     ctl->reloads_failed++;
     log_error("reload failed, the running configuration is unchanged: %s", err);
+    snprintf(status, sizeof(status), "reload failed, the old configuration runs on: %s", err);
+    control_notify_reloaded(ctl, status);
     return -1;
 }
 
@@ -156,6 +160,7 @@ int control_reload(struct control *ctl, struct sbuf *changes, char *err, size_t 
         snprintf(err, errlen, "drover is draining: no reload");
         return -1;
     }
+    control_notify_reloading(ctl);
     if (control_load(&ctl->opts, &conf, &plan, err, errlen) < 0)
         return refused(ctl, err);
     if (plan != NULL && ctl->sv == NULL) {
@@ -180,9 +185,11 @@ int control_reload(struct control *ctl, struct sbuf *changes, char *err, size_t 
             supervisor_reload(ctl->sv, plan, &notes);
         supervisor_set_drain_limit(ctl->sv, (double)conf->timeouts.drain_ms / 1000.0);
     }
+    operate_apply(ctl, conf, false);
     control_admin_follow(ctl, conf);
     ctl->reloads_ok++;
     take_changes(&notes, changes);
     sbuf_free(&notes);
+    control_notify_reloaded(ctl, NULL);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "control/api.h"
 #include "control/internal.h"
 #include "lib/log.h"
+#include "router/activation.h"
 #include "router/backend.h"
 #include "router/router.h"
 #include "conf/formation.h"
@@ -116,20 +117,61 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
     stop_now(ctl);
 }
 
+/* Listeners close, requests in flight finish, then the instances stop;
+ * timeouts.drain bounds it all. */
+static void start_drain(struct control *ctl)
+{
+    const struct conf *conf = ctl->router.cref->conf;
+
+    ev_timer_set(&ctl->deadline, (double)conf->timeouts.drain_ms / 1000.0, 0.);
+    ev_timer_start(ctl->loop, &ctl->deadline);
+    router_drain(&ctl->router, router_stopped, ctl);
+}
+
+static void drain_delay_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct control *ctl = t->data;
+
+    (void)loop;
+    (void)revents;
+    ctl->delaying = false;
+    log_info("timeouts.drain_delay passed: draining (new connections are refused)");
+    start_drain(ctl);
+}
+
+/* The first stop signal: /health and /ready answer 503 from now on. With
+ * timeouts.drain_delay drover goes on accepting and serving that long
+ * first, since an orchestrator takes the endpoint out of its load
+ * balancers while the signal is on its way (Kubernetes does both at
+ * once). A second signal stops at once, in the delay too. */
 static void stop_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     struct control *ctl = s->data;
     const struct conf *conf = ctl->router.cref->conf;
+    char delay[32];
 
     (void)revents;
     if (ctl->stops++ == 0) {
-        log_info("%s: draining (a second signal stops at once)", strsignal(s->signum));
         ctl->draining = true;
-        ev_timer_set(&ctl->deadline, (double)conf->timeouts.drain_ms / 1000.0, 0.);
-        ev_timer_start(loop, &ctl->deadline);
-        router_drain(&ctl->router, router_stopped, ctl);
+        control_notify_stopping(ctl);
+        if (conf->timeouts.drain_delay_ms > 0) {
+            log_info("%s: /ready answers 503; serving on for timeouts.drain_delay (%s) with Connection: "
+                     "close on every answer, then draining (a second signal stops at once)",
+                     strsignal(s->signum), conf_format_duration(conf->timeouts.drain_delay_ms, delay, sizeof(delay)));
+            ctl->delaying = true;
+            /* Keep-alive clients leave one answer at a time, to the nodes
+             * the balancer still sends to, before the listeners close. */
+            router_part(&ctl->router);
+            ev_timer_set(&ctl->drain_delay, (double)conf->timeouts.drain_delay_ms / 1000.0, 0.);
+            ev_timer_start(loop, &ctl->drain_delay);
+            return;
+        }
+        log_info("%s: draining (a second signal stops at once)", strsignal(s->signum));
+        start_drain(ctl);
     } else {
         log_info("%s again: stopping now", strsignal(s->signum));
+        ev_timer_stop(loop, &ctl->drain_delay);
+        ctl->delaying = false;
         stop_now(ctl);
     }
 }
@@ -236,7 +278,8 @@ void control_admin_follow(struct control *ctl, const struct conf *conf)
 static void log_plan(const struct conf *conf)
 {
     for (size_t i = 0; i < conf->nlisten; i++)
-        log_info("listening on %s", conf->listen[i].text);
+        if (!conf->listen[i].systemd) /* the router names what systemd passed */
+            log_info("listening on %s", conf->listen[i].text);
     for (size_t i = 0; i < conf->nroutes; i++) {
         const struct conf_route *r = &conf->routes[i];
         char backends[512] = "", name[512];
@@ -309,12 +352,20 @@ int control_run(const struct run_options *o)
 
     if (ctl == NULL)
         return 1;
+    /* The environment's sockets first, and nothing of systemd's for the
+     * instances: they would read LISTEN_FDS and NOTIFY_SOCKET as theirs. */
+    activation_take();
+    if (notify_open(&ctl->notify, getenv("NOTIFY_SOCKET"), err, sizeof(err)) < 0)
+        fprintf(stderr, "drover: %s; not notifying systemd\n", err);
+    unsetenv("NOTIFY_SOCKET");
     ctl->opts = *o;
     if (control_load(o, &conf, &plan, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
+        notify_close(&ctl->notify);
         free(ctl);
         return 1;
     }
+    operate_log_layout(conf);
     signal(SIGPIPE, SIG_IGN);
     log_stdout_nonblocking();
     ctl->loop = ev_default_loop(EVBACKEND_EPOLL);
@@ -340,17 +391,11 @@ int control_run(const struct run_options *o)
     ctl->admin_rebind.data = ctl;
     ev_init(&ctl->deadline, deadline_cb);
     ctl->deadline.data = ctl;
-    /* The router takes conf over, even when it fails. */
-    if (router_start(&ctl->router, ctl->loop, conf, err, sizeof(err)) < 0 ||
-        admin_first_open(ctl, conf, err, sizeof(err)) < 0) {
-        log_error("%s", err);
-        fprintf(stderr, "drover: %s\n", err);
-        router_destroy(&ctl->router);
-        supervisor_free(ctl->sv);
-        ev_loop_destroy(ctl->loop);
-        free(ctl);
-        return 1;
-    }
+    ev_init(&ctl->drain_delay, drain_delay_cb);
+    ctl->drain_delay.data = ctl;
+    /* Caught from before the first listener opens: a SIGTERM that comes
+     * as soon as the port accepts must drain, not kill (libev runs the
+     * callbacks in ev_run, once everything below is up). */
     ev_signal_init(&ctl->term, stop_signal_cb, SIGTERM);
     ev_signal_init(&ctl->intr, stop_signal_cb, SIGINT);
     ev_signal_init(&ctl->hup, hup_cb, SIGHUP);
@@ -360,12 +405,29 @@ int control_run(const struct run_options *o)
     ev_signal_start(ctl->loop, &ctl->term);
     ev_signal_start(ctl->loop, &ctl->intr);
     ev_signal_start(ctl->loop, &ctl->hup);
+    /* The router takes conf over, even when it fails. */
+    if (router_start(&ctl->router, ctl->loop, conf, err, sizeof(err)) < 0 ||
+        admin_first_open(ctl, conf, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        fprintf(stderr, "drover: %s\n", err);
+        stop_signals(ctl);
+        router_destroy(&ctl->router);
+        supervisor_free(ctl->sv);
+        ev_loop_destroy(ctl->loop);
+        notify_close(&ctl->notify);
+        free(ctl);
+        return 1;
+    }
+    operate_apply(ctl, ctl->router.cref->conf, true);
     if (ctl->sv != NULL)
         supervisor_start(ctl->sv);
+    control_notify_start(ctl);
 
     ev_run(ctl->loop, 0);
 
     stop_signals(ctl);
+    control_notify_stop(ctl);
+    ev_timer_stop(ctl->loop, &ctl->drain_delay);
     ev_timer_stop(ctl->loop, &ctl->deadline);
     ev_timer_stop(ctl->loop, &ctl->admin_rebind);
     admin_stop(ctl->admin);
@@ -381,6 +443,7 @@ fail_conf:
         free(plan);
     }
     conf_free(conf);
+    notify_close(&ctl->notify);
     free(ctl);
     return 1;
 }

@@ -277,6 +277,41 @@ static bool draining(const json_t *d, const json_t *r)
     return json_is_string(state) && strcmp(json_string_value(state), "draining") == 0;
 }
 
+/* What runs otherwise than the config says (drover scale, stop), and
+ * where that is kept: one line per type. */
+static void override_lines(const json_t *procs, const json_t *d, struct sbuf *out)
+{
+    const json_t *sf = FIELD(d, "state_file"), *p;
+    char kept[512];
+    bool first = true;
+    size_t i;
+
+    if (json_is_string(sf))
+        snprintf(kept, sizeof(kept), "kept in the state file %s", json_string_value(sf));
+    else
+        snprintf(kept, sizeof(kept), "until drover stops: no app.state_file");
+    json_array_foreach(procs, i, p) {
+        const json_t *type = FIELD(p, "type", "name"), *want = FIELD(p, "want");
+        const json_t *conf = FIELD(p, "configured");
+        bool stopped = json_is_true(FIELD(p, "stopped")), removed = json_is_true(FIELD(p, "removed"));
+        bool scaled = json_is_integer(want) && json_is_integer(conf) &&
+                      json_integer_value(want) != json_integer_value(conf);
+
+        if (!json_is_string(type) || removed || (!stopped && !scaled))
+            continue;
+        sbuf_puts(out, first ? "\n" : "");
+        first = false;
+        if (stopped)
+            sbuf_printf(out, "%s is stopped (drover start %s starts it; %s)\n",
+                        json_string_value(type), json_string_value(type), kept);
+        else
+            sbuf_printf(out, "%s runs %" JSON_INTEGER_FORMAT " instance%s, the config says %"
+                             JSON_INTEGER_FORMAT " (drover scale; %s)\n",
+                        json_string_value(type), json_integer_value(want),
+                        json_integer_value(want) == 1 ? "" : "s", json_integer_value(conf), kept);
+    }
+}
+
 /* The summary line under the tables. */
 static void summary_line(const json_t *d, const json_t *r, struct sbuf *out)
 {
@@ -343,6 +378,7 @@ void table_status(const json_t *root, struct sbuf *out)
         table_print(&t, out);
         table_free(&t);
     }
+    override_lines(procs, FIELD(root, "drover"), out);
     summary_line(FIELD(root, "drover"), FIELD(root, "router"), out);
 }
 

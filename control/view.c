@@ -148,6 +148,7 @@ void view_take(struct control *ctl, unsigned parts, struct api_view *v)
         v->reloads_ok = ctl->reloads_ok;
         v->reloads_failed = ctl->reloads_failed;
         v->log_dropped = log_dropped();
+        v->state_file = conf->app.state_file;
     }
     if (parts & VIEW_ROUTER)
         view_router(ctl, v);

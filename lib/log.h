@@ -1,10 +1,12 @@
 /* drover's own log lines: "HH:MM:SS drover | message" on stdout, in the same
- * stream and layout as the supervised instances' output. */
+ * stream and layout as the supervised instances' output (log.timestamps
+ * drops the time, log.lines: json makes every line a JSON object). */
 #ifndef DROVER_LOG_H
 #define DROVER_LOG_H
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -14,6 +16,25 @@ void log_set_level(enum log_level level);
 /* Width the "drover" name is padded to, so it lines up with "web.10". */
 void log_set_name_width(int width);
 int log_name_width(void);
+
+/* The layout of every line on stdout, drover's own and its instances':
+ * with or without the "HH:MM:SS " time (log.timestamps), text or one JSON
+ * object a line (log.lines: json): {"time":"2026-12-01T19:30:46.123Z",
+ * "instance":"drover","stream":"stdout","level":"info","line":"..."}.
+ * Text with timestamps until set. Any thread. */
+void log_set_layout(bool timestamps, bool json);
+bool log_timestamps(void);
+bool log_json(void);
+
+/* t (seconds since the epoch) as "2026-12-01T19:30:46.123Z" into buf (at
+ * least LOG_ISO_TIME bytes); and as local "HH:MM:SS" (9 bytes). Both
+ * remember the last second they formatted: cheap for many lines. Any
+ * thread. */
+#define LOG_ISO_TIME 32
+void log_iso_time(double t, char *buf);
+void log_clock_time(double t, char *buf);
+/* The wall clock now, in seconds. */
+double log_wall_now(void);
 
 /* One line, written with a single write(2) so threads never interleave. */
 void log_msg(enum log_level level, const char *fmt, ...)

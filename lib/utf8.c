@@ -1,5 +1,7 @@
 #include "lib/utf8.h"
 
+#include <string.h>
+
 size_t utf8_seq_len(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -53,4 +55,72 @@ void utf8_repair(const char *s, size_t n, struct sbuf *out)
             sbuf_put(out, two, 2);
         }
     }
+}
+
+size_t utf8_json_escape(const char *s, size_t n, char *dst, size_t cap, size_t *used)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i = 0, w = 0;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        size_t elen = 2, seq = 1;
+
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            if (w == cap)
+                break;
+            dst[w++] = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80 && (seq = utf8_seq_len(s + i, n - i)) > 0) {
+            if (w + seq > cap)
+                break;
+            memcpy(dst + w, s + i, seq);
+            w += seq;
+            i += seq;
+            continue;
+        }
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            /* A control byte, or one that is not UTF-8 (Latin-1: U+00XX). */
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+            break;
+        }
+        if (w + elen > cap)
+            break;
+        memcpy(dst + w, esc, elen);
+        w += elen;
+        i++;
+    }
+    *used = i;
+    return w;
+}
+
+void utf8_json_string(struct sbuf *out, const char *s, size_t n)
+{
+    char buf[1024];
+    size_t used;
+
+    sbuf_put(out, "\"", 1);
+    while (n > 0) {
+        size_t w = utf8_json_escape(s, n, buf, sizeof(buf), &used);
+
+        sbuf_put(out, buf, w);
+        s += used;
+        n -= used;
+    }
+    sbuf_put(out, "\"", 1);
 }

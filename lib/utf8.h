@@ -18,4 +18,16 @@ size_t utf8_seq_len(const char *s, size_t n);
  * the access log writes for such a byte (\u00NN). */
 void utf8_repair(const char *s, size_t n, struct sbuf *out);
 
+/* s[0..n) as the inside of a JSON string (no quotes) the way jansson's
+ * json_dumps writes one: '"' and '\\' escaped, \b \f \n \r \t, any other
+ * control byte \u00XX, well-formed UTF-8 as it is, and every other byte
+ * \u00XX (read as Latin-1, as utf8_repair does), so the result is always
+ * valid JSON. Into dst (cap bytes, no NUL added); stops early, before an
+ * escape or a character that does not fit. Returns the bytes written, and
+ * in *used how many bytes of s they hold. */
+size_t utf8_json_escape(const char *s, size_t n, char *dst, size_t cap, size_t *used);
+
+/* The same, quotes included, appended to out. */
+void utf8_json_string(struct sbuf *out, const char *s, size_t n);
+
 #endif

@@ -247,7 +247,7 @@ void conn_request_done(struct conn *c, bool keep_alive)
 
     request_end(c, true);
     c->ops = &self_ops;
-    if (!keep_alive || w->stopping || c->rd_eof) {
+    if (!keep_alive || w->stopping || w->parting || c->rd_eof) {
         if (body_pending || buf_len_or_zero(b) > 0)
             close_lingering(c);
         else
@@ -322,7 +322,7 @@ static struct request *reply_begin(struct conn *c, bool *keep_alive, enum http_c
         conn_close(c);
         return NULL;
     }
-    *keep_alive = *keep_alive && req->client_keep_alive && !w->stopping && !c->rd_eof;
+    *keep_alive = *keep_alive && req->client_keep_alive && !w->stopping && !w->parting && !c->rd_eof;
     req->keep_alive = *keep_alive;
     if (!*keep_alive)
         *hdr = HTTP_CONN_CLOSE;
@@ -388,9 +388,6 @@ void conn_reply_final(struct conn *c, const struct http_head *h, bool keep_alive
     reply_send(c, req, 200, len, keep_alive);
 }
 
-/* Parses the head at c->in->start once a line has ended since scan_from
- * (or at once on a connection's first bytes, so garbage is answered
- * without waiting for a newline that may never come). */
 LOG_LIMIT(proxy_refused, "PROXY protocol refusals", 10.0);
 
 /* Takes the PROXY header off the front of c->in: true once it is gone and
@@ -422,6 +419,9 @@ static bool take_proxy_header(struct conn *c)
     return true;
 }
 
+/* Parses the head at c->in->start once a line has ended since scan_from
+ * (or at once on a connection's first bytes, so garbage is answered
+ * without waiting for a newline that may never come). */
 static void parse_head(struct conn *c, uint32_t scan_from)
 {
     struct worker *w = c->w;

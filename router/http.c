@@ -437,11 +437,9 @@ static bool looks_like_version(const char *data, size_t len)
 static size_t higher_minor_at(const char *data, size_t len)
 {
     const char *eol = memchr(data, '\n', len);
-    size_t n;
+    /* Without its end yet, the line may stop right after the digit. */
+    size_t n = eol != NULL ? (size_t)(eol - data) : len;
 
-    if (eol == NULL)
-        return 0;
-    n = (size_t)(eol - data);
     if (n > 0 && data[n - 1] == '\r')
         n--;
     if (n < 9 || memcmp(data + n - 9, " HTTP/1.", 8) != 0 || data[n - 1] < '2' || data[n - 1] > '9')

@@ -635,7 +635,7 @@ again:
      * The request body may still be streaming (an echo answers as it
      * reads): keep-alive is promised here, and finish() closes instead if
      * the response ends before the request did. */
-    req->keep_alive = req->client_keep_alive && !w->stopping && req->resp_body != BODY_EOF &&
+    req->keep_alive = req->client_keep_alive && !w->stopping && !w->parting && req->resp_body != BODY_EOF &&
                       !(req->minor == 0 && req->resp_body == BODY_CHUNKED);
     /* RFC 9110 10.1.1: an answer that is all here while the request body is
      * not (an early 413) says the connection will close, as it will. */

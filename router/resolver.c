@@ -171,7 +171,8 @@ static void hand_over(struct name *nm, const struct conf_addr *a, size_t n)
 {
     if (same_members(nm, a, n))
         return;
-    memmove(nm->members, a, n * sizeof(*a));
+    if (n > 0) /* a is NULL for none, and memmove takes no NULL */
+        memmove(nm->members, a, n * sizeof(*a));
     nm->nmembers = n;
     nm->res->on_members(nm->res->ctx, nm->key, nm->members, n);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "router/activation.h"
 #include "router/health.h"
 #include "router/listener.h"
 #include "router/resolver.h"
@@ -64,37 +65,110 @@ int router_reopen_access_log(struct router *r, char *err, size_t errlen)
     return 0;
 }
 
-/* Every worker gets a socket per listen address: its own with SO_REUSEPORT
- * for TCP, so the kernel balances accepts without a shared lock; a unix
- * socket cannot be bound twice, so the workers share one. */
-static int bind_listeners(struct router *r, const struct conf *conf, char *err, size_t errlen)
+/* Listening sockets for addr, one per worker (unix sockets: one, shared).
+ * fds[] gets them; -1 with err when addr cannot be bound. */
+static int bind_addr(struct router *r, const struct conf_addr *addr, int *fds, char *err,
+                     size_t errlen)
 {
-    for (size_t i = 0; i < conf->nlisten; i++) {
-        const struct conf_addr *addr = &conf->listen[i];
-        int shared = -1;
+    for (unsigned k = 0; k < r->nworkers; k++) {
+        if (addr->ss.ss_family == AF_UNIX && k > 0)
+            fds[k] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
+        else
+            fds[k] = listener_bind(addr, r->nworkers > 1, err, errlen);
+        if (fds[k] < 0) {
+            if (err[0] == '\0')
+                snprintf(err, errlen, "%s: %s", addr->text, strerror(errno));
+            while (k-- > 0)
+                close(fds[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
 
-        for (unsigned k = 0; k < r->nworkers; k++) {
-            int fd;
+/* The sockets of listen entry addr: one for an address drover binds
+ * (every worker its own with SO_REUSEPORT for TCP, so the kernel balances
+ * accepts without a shared lock; a unix socket cannot be bound twice, so
+ * the workers share one), each one the entry names for a socket systemd
+ * passed (shared by the workers). fds[s * nworkers + k] is socket s of
+ * worker k, addrs[s] its address; fds has room for ACTIVATION_MAX per
+ * worker. Returns the number of sockets, or -1 with err and nothing left
+ * open. */
+static int open_entry(struct router *r, const struct conf_addr *addr, int *fds, struct conf_addr *addrs,
+                      char *err, size_t errlen)
+{
+    unsigned nw = r->nworkers;
+    int base[ACTIVATION_MAX], n;
 
-            if (addr->ss.ss_family == AF_UNIX && shared >= 0)
-                fd = fcntl(shared, F_DUPFD_CLOEXEC, 0);
-            else
-                fd = listener_bind(addr, r->nworkers > 1, err, errlen);
-            if (fd < 0) {
-                if (err[0] == '\0')
-                    snprintf(err, errlen, "%s: %s", addr->text, strerror(errno));
-                return -1;
-            }
-            if (shared < 0)
-                shared = fd;
-            if (worker_add_listener(&r->workers[k], addr, fd, k == 0) == NULL) {
-                close(fd);
-                snprintf(err, errlen, "out of memory");
+    if (!addr->systemd) {
+        addrs[0] = *addr;
+        return bind_addr(r, addr, fds, err, errlen) < 0 ? -1 : 1;
+    }
+    n = activation_dup(addr, base, addrs, ACTIVATION_MAX, err, errlen);
+    for (int s = 0; s < n; s++) {
+        fds[(unsigned)s * nw] = base[s];
+        for (unsigned k = 1; k < nw; k++) {
+            size_t at = (unsigned)s * nw + k;
+
+            fds[at] = fcntl(base[s], F_DUPFD_CLOEXEC, 0);
+            if (fds[at] < 0) {
+                snprintf(err, errlen, "%s: %s", addr->text, strerror(errno));
+                while (at-- > 0)
+                    close(fds[at]);
+                for (int t = s + 1; t < n; t++)
+                    close(base[t]);
                 return -1;
             }
         }
     }
-    return 0;
+    return n;
+}
+
+/* "listening on systemd:web: 127.0.0.1:8080 (passed by systemd)" */
+static void log_passed(const struct conf_addr *addr)
+{
+    char text[160];
+
+    log_info("listening on %s: %s (passed by systemd)", addr->text,
+             activation_describe(addr, text, sizeof(text)));
+}
+
+static int bind_listeners(struct router *r, const struct conf *conf, char *err, size_t errlen)
+{
+    unsigned nw = r->nworkers;
+    int *fds = calloc((size_t)ACTIVATION_MAX * nw, sizeof(*fds));
+    struct conf_addr *addrs = calloc(ACTIVATION_MAX, sizeof(*addrs));
+    int status = -1;
+
+    if (fds == NULL || addrs == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < conf->nlisten; i++) {
+        const struct conf_addr *addr = &conf->listen[i];
+        int n = open_entry(r, addr, fds, addrs, err, errlen);
+
+        if (n < 0)
+            goto out;
+        for (size_t at = 0; at < (size_t)n * nw; at++) {
+            const struct conf_addr *a = &addrs[at / nw];
+            unsigned k = (unsigned)(at % nw);
+
+            if (addr->systemd && k == 0)
+                log_passed(a);
+            if (worker_add_listener(&r->workers[k], a, fds[at], k == 0 && !addr->systemd) == NULL) {
+                while (at < (size_t)n * nw)
+                    close(fds[at++]);
+                snprintf(err, errlen, "out of memory");
+                goto out;
+            }
+        }
+    }
+    status = 0;
+out:
+    free(fds);
+    free(addrs);
+    return status;
 }
 
 static void worker_done_cb(struct ev_loop *loop, ev_async *a, int revents)
@@ -377,27 +451,6 @@ uint64_t router_remove_instance(struct router *r, struct backend *be)
     return gen;
 }
 
-/* Listening sockets for addr, one per worker (unix sockets: one, shared).
- * fds[] gets them; -1 with err when addr cannot be bound. */
-static int bind_addr(struct router *r, const struct conf_addr *addr, int *fds, char *err,
-                     size_t errlen)
-{
-    for (unsigned k = 0; k < r->nworkers; k++) {
-        if (addr->ss.ss_family == AF_UNIX && k > 0)
-            fds[k] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
-        else
-            fds[k] = listener_bind(addr, r->nworkers > 1, err, errlen);
-        if (fds[k] < 0) {
-            if (err[0] == '\0')
-                snprintf(err, errlen, "%s: %s", addr->text, strerror(errno));
-            while (k-- > 0)
-                close(fds[k]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static bool addr_listed(const struct conf *conf, const struct conf_addr *addr)
 {
     for (size_t i = 0; i < conf->nlisten; i++)
@@ -411,15 +464,19 @@ int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char 
 {
     const struct conf *old = r->cref->conf;
     struct listener_change **lc = calloc(r->nworkers, sizeof(*lc));
+    int *fds = calloc((size_t)ACTIVATION_MAX * r->nworkers, sizeof(*fds));
+    struct conf_addr *addrs = calloc(ACTIVATION_MAX, sizeof(*addrs));
     struct conf_ref *cref;
     size_t nadd = 0, nremove = 0;
     int status = -1;
 
     err[0] = '\0';
-    if (lc == NULL)
+    if (lc == NULL || fds == NULL || addrs == NULL)
         goto oom;
+    /* Sockets per worker: a systemd entry has one for each it names. */
     for (size_t i = 0; i < conf->nlisten; i++)
-        nadd += !addr_listed(old, &conf->listen[i]);
+        if (!addr_listed(old, &conf->listen[i]))
+            nadd += conf->listen[i].systemd ? activation_count(&conf->listen[i]) : 1;
     for (size_t i = 0; i < old->nlisten; i++)
         nremove += !addr_listed(conf, &old->listen[i]);
     for (unsigned k = 0; k < r->nworkers; k++) {
@@ -428,22 +485,25 @@ int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char 
             (nremove > 0 && (lc[k]->remove = calloc(nremove, sizeof(*lc[k]->remove))) == NULL))
             goto oom;
     }
-    /* New addresses are bound before anything changes: one that cannot be
-     * refuses the whole reload. */
+    /* New addresses are bound (and passed sockets taken) before anything
+     * changes: one that cannot be refuses the whole reload. */
     for (size_t i = 0; i < conf->nlisten; i++) {
         const struct conf_addr *addr = &conf->listen[i];
-        int fds[256];
+        int n;
 
         if (addr_listed(old, addr))
             continue;
-        if (bind_addr(r, addr, fds, err, errlen) < 0)
+        if ((n = open_entry(r, addr, fds, addrs, err, errlen)) < 0)
             goto fail;
-        for (unsigned k = 0; k < r->nworkers; k++) {
+        for (size_t at = 0; at < (size_t)n * r->nworkers; at++) {
+            unsigned k = (unsigned)(at % r->nworkers);
             struct listener_add *a = &lc[k]->add[lc[k]->nadd++];
 
-            a->addr = *addr;
-            a->fd = fds[k];
-            a->owns_path = k == 0;
+            a->addr = addrs[at / r->nworkers];
+            a->fd = fds[at];
+            a->owns_path = k == 0 && !addr->systemd;
+            if (addr->systemd && k == 0)
+                log_passed(&a->addr);
         }
     }
     for (size_t i = 0; i < old->nlisten; i++) {
@@ -501,6 +561,8 @@ fail:
         listener_change_free(lc[k]);
 out:
     free(lc);
+    free(fds);
+    free(addrs);
     return status;
 }
 
@@ -514,6 +576,12 @@ void router_drain(struct router *r, void (*stopped)(void *), void *arg)
         worker_post(&r->workers[i], WORKER_DRAIN);
     ev_timer_set(&r->drain_timer, (double)r->cref->conf->timeouts.drain_ms / 1000.0, 0.);
     ev_timer_start(r->loop, &r->drain_timer);
+}
+
+void router_part(struct router *r)
+{
+    for (unsigned i = 0; i < r->nworkers; i++)
+        worker_post(&r->workers[i], WORKER_PART);
 }
 
 void router_stop_now(struct router *r)

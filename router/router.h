@@ -47,6 +47,11 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
  * stopped(arg) runs on the main loop when every worker is done (without
  * one, the main loop is broken then). */
 void router_drain(struct router *r, void (*stopped)(void *), void *arg);
+/* The start of a drain that waits (timeouts.drain_delay): listeners stay
+ * open and requests are served, but every answer from now on says
+ * Connection: close, so keep-alive clients move to other nodes one request
+ * at a time before the listeners close. */
+void router_part(struct router *r);
 /* Immediate stop: every connection is closed now. */
 void router_stop_now(struct router *r);
 

@@ -161,16 +161,18 @@ static void change_listeners(struct worker *w)
 
     if (lc == NULL)
         return;
+    /* Every listener of a removed entry: "systemd" may have several. */
     for (size_t i = 0; i < lc->nremove; i++) {
-        for (struct listener **pl = &w->listeners; *pl != NULL; pl = &(*pl)->next) {
+        for (struct listener **pl = &w->listeners; *pl != NULL;) {
             struct listener *l = *pl;
 
-            if (strcmp(l->addr.text, lc->remove[i]) == 0) {
-                *pl = l->next;
-                listener_close(l);
-                free(l);
-                break;
+            if (strcmp(l->addr.text, lc->remove[i]) != 0) {
+                pl = &l->next;
+                continue;
             }
+            *pl = l->next;
+            listener_close(l);
+            free(l);
         }
     }
     for (size_t i = 0; i < lc->nadd && !w->stopping; i++) {
@@ -205,6 +207,8 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
         swap_table(w);
     if (cmd & WORKER_LISTENERS)
         change_listeners(w);
+    if (cmd & WORKER_PART)
+        w->parting = true;
     if (cmd & WORKER_STOP_NOW)
         stop_now(w);
     else if (cmd & WORKER_DRAIN)

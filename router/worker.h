@@ -90,6 +90,7 @@ struct worker {
      * without naming the proxy. */
     void (*serve)(struct conn *c, struct http_head *h);
     bool stopping;                  /* draining: no new connections, no keep-alive */
+    bool parting;                   /* drain_delay: still accepting, but no keep-alive */
     bool finished;
 
     /* One head is parsed and rewritten at a time per worker. */
@@ -97,7 +98,7 @@ struct worker {
     char *scratch;                  /* ubufs.cap bytes to build a rewritten head in */
 };
 
-enum { WORKER_DRAIN = 1, WORKER_STOP_NOW = 2, WORKER_TABLE = 4, WORKER_LISTENERS = 8 };
+enum { WORKER_DRAIN = 1, WORKER_STOP_NOW = 2, WORKER_TABLE = 4, WORKER_LISTENERS = 8, WORKER_PART = 16 };
 
 /* Listening sockets a reload adds to or removes from a worker. */
 struct listener_change {

@@ -6,7 +6,9 @@
 #   scripts/deps.sh fuzz     also clang and its sanitizer runtimes
 set -eu
 
-pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libc-ares-dev libcriterion-dev pkg-config curl wrk haproxy dnsmasq-base"
+# systemd: systemd-socket-activate for the socket activation tests (drover
+# links nothing of it); util-linux (unshare, nsenter, taskset) is essential.
+pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libc-ares-dev libcriterion-dev pkg-config curl wrk haproxy dnsmasq-base systemd iproute2"
 case "${1:-}" in
 bench) pkgs="$pkgs nginx-light" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

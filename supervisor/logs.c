@@ -4,14 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/utf8.h"
+#include "supervisor/logstore.h"
 
 /* Reads per callback: the rest waits for the next loop iteration. */
 #define READS_PER_CALLBACK 4
 #define PREFIX_MAX 160
+/* The longest line as JSON: every byte escaped (\u00XX), and the fields. */
+#define JSON_LINE_MAX (6 * LOG_LINE_MAX + 256)
 
 struct logpipe {
     struct ev_loop *loop;
@@ -19,6 +22,9 @@ struct logpipe {
     struct logpipe *next, *prev;    /* every open pipe, for logs_close_all */
     bool owned;                     /* the instance still holds it */
     int type_index;
+    enum log_stream stream;
+    struct logstore *store;         /* where its lines are kept (NULL: nowhere) */
+    struct logsrc *src;
     char name[64];
     size_t len;                     /* bytes of the current partial line */
     char line[LOG_LINE_MAX];
@@ -35,22 +41,42 @@ void logs_init(void)
     colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 }
 
-/* "HH:MM:SS web.1   | " (coloured on a terminal) into buf; its length. */
-static size_t prefix(const struct logpipe *lp, char *buf)
+/* "HH:MM:SS web.1   | " (coloured on a terminal; '!' instead of '|' for
+ * stderr, no time without log.timestamps) into buf; its length. */
+static size_t prefix(const struct logpipe *lp, double now, char *buf)
 {
-    time_t now = time(NULL);
-    struct tm tm;
+    char clock[16] = "";
+    char mark = lp->stream == LOG_STDERR ? '!' : '|';
     int n;
 
-    localtime_r(&now, &tm);
+    if (log_timestamps()) {
+        log_clock_time(now, clock);
+        clock[8] = ' ';
+        clock[9] = '\0';
+    }
     if (colour)
-        n = snprintf(buf, PREFIX_MAX, "\033[%sm%02d:%02d:%02d %-*s |\033[0m ",
-                     colours[lp->type_index % (int)(sizeof(colours) / sizeof(colours[0]))],
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, log_name_width(), lp->name);
+        n = snprintf(buf, PREFIX_MAX, "\033[%sm%s%-*s %c\033[0m ",
+                     colours[lp->type_index % (int)(sizeof(colours) / sizeof(colours[0]))], clock,
+                     log_name_width(), lp->name, mark);
     else
-        n = snprintf(buf, PREFIX_MAX, "%02d:%02d:%02d %-*s | ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     log_name_width(), lp->name);
+        n = snprintf(buf, PREFIX_MAX, "%s%-*s %c ", clock, log_name_width(), lp->name, mark);
     return n > 0 && n < PREFIX_MAX ? (size_t)n : 0;
+}
+
+/* {"time":...,"instance":...,"stream":...,"line":...} and a newline into
+ * buf (JSON_LINE_MAX bytes); its length. */
+static size_t json_line(const struct logpipe *lp, double now, const char *s, size_t n, char *buf)
+{
+    char when[LOG_ISO_TIME];
+    size_t len, used;
+
+    log_iso_time(now, when);
+    len = (size_t)snprintf(buf, JSON_LINE_MAX,
+                           "{\"time\":\"%s\",\"instance\":\"%s\",\"stream\":\"%s\",\"line\":\"", when,
+                           lp->name, lp->stream == LOG_STDERR ? "stderr" : "stdout");
+    len += utf8_json_escape(s, n, buf + len, JSON_LINE_MAX - len - 3, &used);
+    memcpy(buf + len, "\"}\n", 3);
+    return len + 3;
 }
 
 /* Collects whole lines for one write(2), so lines from different sources
@@ -60,8 +86,10 @@ struct out {
     size_t len;
 };
 
-/* Everything runs on the main loop: one buffer serves every pipe. */
+/* Everything runs on the main loop: one buffer serves every pipe, and one
+ * more holds a line being written as JSON. */
 static struct out out;
+static char json_buf[JSON_LINE_MAX];
 
 static void out_flush(struct out *o)
 {
@@ -70,13 +98,31 @@ static void out_flush(struct out *o)
     o->len = 0;
 }
 
+/* One line of lp: kept in its ring, and written in the live layout. */
 static void out_line(struct out *o, const struct logpipe *lp, const char *s, size_t n)
 {
+    double now = log_wall_now();
     char pre[PREFIX_MAX];
-    size_t plen = prefix(lp, pre);
+    size_t plen;
 
     if (n > 0 && s[n - 1] == '\r')
         n--; /* CRLF output reads as one line too */
+    if (lp->store != NULL && lp->src != NULL)
+        logstore_push(lp->store, lp->src, lp->stream, now, s, n);
+    if (log_json()) {
+        size_t len = json_line(lp, now, s, n, json_buf);
+
+        if (o->len + len > sizeof(o->buf))
+            out_flush(o);
+        if (len > sizeof(o->buf)) {
+            log_write(STDOUT_FILENO, json_buf, len);
+            return;
+        }
+        memcpy(o->buf + o->len, json_buf, len);
+        o->len += len;
+        return;
+    }
+    plen = prefix(lp, now, pre);
     if (o->len + plen + n + 1 > sizeof(o->buf))
         out_flush(o);
     memcpy(o->buf + o->len, pre, plen);
@@ -173,7 +219,8 @@ static void read_cb(struct ev_loop *loop, ev_io *io, int revents)
     out_flush(&out);
 }
 
-struct logpipe *logpipe_new(struct ev_loop *loop, int fd, const char *name, int type_index)
+struct logpipe *logpipe_new(struct ev_loop *loop, int fd, const char *name, int type_index,
+                            enum log_stream stream, struct logstore *store, struct logsrc *src)
 {
     struct logpipe *lp = malloc(sizeof(*lp));
 
@@ -184,6 +231,9 @@ struct logpipe *logpipe_new(struct ev_loop *loop, int fd, const char *name, int 
     lp->loop = loop;
     lp->owned = true;
     lp->type_index = type_index;
+    lp->stream = stream;
+    lp->store = store;
+    lp->src = src;
     snprintf(lp->name, sizeof(lp->name), "%s", name);
     lp->len = 0;
     ev_io_init(&lp->io, read_cb, fd, EV_READ);

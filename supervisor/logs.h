@@ -1,7 +1,8 @@
 /* Instance output: every line an instance writes to stdout or stderr is
- * re-emitted on drover's stdout as "HH:MM:SS web.1 | line", the name padded
+ * kept in its ring (logstore.h) and re-emitted on drover's stdout as
+ * "HH:MM:SS web.1 | line" ('!' instead of '|' for stderr), the name padded
  * to align with every other name, coloured per process type only when
- * stdout is a terminal.
+ * stdout is a terminal; or as one JSON object a line (log_set_layout).
  *
  * A log pipe lives until its read end sees EOF (the instance and everything
  * it started have closed it), independently of the instance, so the last
@@ -15,17 +16,24 @@
 #include <ev.h>
 #include <stdbool.h>
 
+#include "supervisor/logring.h"
+
 #define LOG_LINE_MAX (16 * 1024)
 
 struct logpipe;
+struct logstore;
+struct logsrc;
 
 /* Decides once whether lines are coloured (stdout is a TTY, and NO_COLOR
  * is not set). */
 void logs_init(void);
 
 /* Starts reading fd (non-blocking, close-on-exec; taken over) on loop and
- * re-emitting its lines under name. type_index picks the colour. */
-struct logpipe *logpipe_new(struct ev_loop *loop, int fd, const char *name, int type_index);
+ * re-emitting its lines under name, as stream (stdout or stderr), keeping
+ * them in store as src's (store NULL: not kept). type_index picks the
+ * colour. */
+struct logpipe *logpipe_new(struct ev_loop *loop, int fd, const char *name, int type_index,
+                            enum log_stream stream, struct logstore *store, struct logsrc *src);
 
 /* The owner no longer cares: the pipe frees itself at EOF. */
 void logpipe_release(struct logpipe *lp);

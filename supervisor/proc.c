@@ -17,6 +17,7 @@
 
 #include "lib/log.h"
 #include "supervisor/logs.h"
+#include "supervisor/logstore.h"
 #include "supervisor/shim.h"
 
 extern char **environ;
@@ -88,6 +89,9 @@ struct instance *instance_new(struct ptype *t, int slot)
     in->slot = slot;
     in->port = plan_port(&t->hold->plan, t->pt, slot);
     snprintf(in->name, sizeof(in->name), "%s.%d", t->pt->name, slot + 1);
+    /* The lines of the instance that had the slot before go now. */
+    if (t->sv->logs != NULL)
+        logstore_reuse(t->sv->logs, in->name);
     ev_init(&in->timer, NULL);
     in->timer.data = in;
     ready_init(in);
@@ -122,6 +126,7 @@ void instance_free(struct instance *in)
         ev_child_stop(sv->loop, &in->child);
     drop_backend(in);
     logpipe_release(in->log);
+    logpipe_release(in->log_err);
     free(in);
 }
 
@@ -140,8 +145,11 @@ static void describe_exit(int status, char *buf, size_t len)
  * (SIGSTOPped, hung) process gets it too. */
 static void signal_stop(pid_t pgid)
 {
-    kill(-pgid, SIGTERM);
+    /* SIGCONT first: sent after SIGTERM it can reach a process that is
+     * already exiting and being ptrace-attached (LeakSanitizer does that
+     * at exit), discarding the attach's SIGSTOP, and both wait forever. */
     kill(-pgid, SIGCONT);
+    kill(-pgid, SIGTERM);
 }
 
 /* How a stop drover asked for ended: "stopped (SIGTERM)", or with what
@@ -238,7 +246,8 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     ready_stop(in);
     drop_backend(in);
     logpipe_release(in->log);
-    in->log = NULL;
+    logpipe_release(in->log_err);
+    in->log = in->log_err = NULL;
     if (on_purpose && in->state == INST_STOPPING)
         describe_stop(in, c->rstatus, how, sizeof(how));
     else
@@ -293,7 +302,8 @@ void instance_spawn(struct instance *in)
     const struct plan_type *pt = in->type->pt;
     char parent[16], grace[24];
     struct envb env = {NULL, 0, 0};
-    int fds[2] = {-1, -1};
+    int fds[2] = {-1, -1}, efds[2] = {-1, -1};
+    struct logsrc *src;
     char *argv[6];
     pid_t pid;
 
@@ -305,7 +315,7 @@ void instance_spawn(struct instance *in)
     argv[3] = grace;
     argv[4] = (char *)pt->command;
     argv[5] = NULL;
-    if (env_build(in, &env) < 0 || pipe2(fds, O_CLOEXEC) < 0) {
+    if (env_build(in, &env) < 0 || pipe2(fds, O_CLOEXEC) < 0 || pipe2(efds, O_CLOEXEC) < 0) {
         log_error("%s: cannot start: %s", in->name, strerror(errno));
         goto fail;
     }
@@ -323,7 +333,7 @@ void instance_spawn(struct instance *in)
         if (null >= 0)
             dup2(null, STDIN_FILENO);
         dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
+        dup2(efds[1], STDERR_FILENO);
         /* drover's own descriptors are close-on-exec; these are whatever
          * drover inherited from its parent, which the app has no use for. */
         if (close_range(3, ~0U, 0) < 0)
@@ -345,10 +355,14 @@ void instance_spawn(struct instance *in)
     /* Both sides set the group, so signals reach it whichever runs first. */
     setpgid(pid, pid);
     close(fds[1]);
-    fds[1] = -1;
+    close(efds[1]);
+    fds[1] = efds[1] = -1;
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    fcntl(efds[0], F_SETFL, O_NONBLOCK);
     env_free(&env);
-    in->log = logpipe_new(sv->loop, fds[0], in->name, pt->index);
+    src = sv->logs != NULL ? logstore_source(sv->logs, in->name, pt->name) : NULL;
+    in->log = logpipe_new(sv->loop, fds[0], in->name, pt->index, LOG_STDOUT, sv->logs, src);
+    in->log_err = logpipe_new(sv->loop, efds[0], in->name, pt->index, LOG_STDERR, sv->logs, src);
     in->pid = pid;
     in->started = ev_now(sv->loop);
     in->killed = false;
@@ -373,6 +387,10 @@ fail:
         close(fds[0]);
     if (fds[1] >= 0)
         close(fds[1]);
+    if (efds[0] >= 0)
+        close(efds[0]);
+    if (efds[1] >= 0)
+        close(efds[1]);
     /* Try again later, like a crash. */
     in->state = INST_BACKOFF;
     in->restarts++;

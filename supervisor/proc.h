@@ -16,6 +16,8 @@
 #include "supervisor/supervisor.h"
 
 struct logpipe;
+struct logstore;
+struct watch;
 
 enum inst_state {
     INST_STARTING,  /* spawned; a routed type waits for its ready probe */
@@ -58,7 +60,8 @@ struct instance {
     struct probe probe;
     double probe_delay;
     ev_child child;
-    struct logpipe *log;
+    struct logpipe *log;        /* its stdout */
+    struct logpipe *log_err;    /* its stderr */
     struct pool_member *be;     /* our hold, from joining the pools until it stopped */
     bool pooled;                /* in its routes' pools now */
     struct instance *replaces;  /* a replacement: the instance to stop once this is ready */
@@ -94,7 +97,13 @@ struct supervisor {
     ev_child any;               /* reaps children drover did not start (PID 1) */
     ev_timer memory_timer;
     ev_timer health_timer;      /* restart_unhealthy */
+    ev_timer state_timer;       /* the state file is written when it fires */
     double drain_limit;         /* longest wait for a retired instance's requests */
+    struct logstore *logs;      /* every instance's recent output */
+    char *state_file;           /* app.state_file (malloc'd), NULL: none */
+    struct watch *watch;        /* watch mode: NULL when no type watches */
+    bool watch_all;             /* drover run --watch */
+    bool started;
     bool stopping;
     bool stop_now;
     void (*done)(void *);

@@ -14,9 +14,17 @@
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "supervisor/logs.h"
+#include "supervisor/logstore.h"
+#include "supervisor/state.h"
+#include "supervisor/watch.h"
 
 #define MEMORY_CHECK_INTERVAL 3.0
 #define DEFAULT_DRAIN_LIMIT 30.0
+#define DEFAULT_LOG_KEEP 1000
+#define DEFAULT_LOG_KEEP_BYTES (1024 * 1024)
+
+static void state_cb(struct ev_loop *loop, ev_timer *timer, int revents);
+static void state_changed(struct supervisor *sv);
 
 static struct plan_hold *hold_new(struct plan *plan)
 {
@@ -253,7 +261,11 @@ struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *p
     sv->drain_limit = DEFAULT_DRAIN_LIMIT;
     n = readlink("/proc/self/exe", sv->self, sizeof(sv->self) - 1);
     sv->hold = n > 0 ? hold_new(plan) : NULL;
-    if (sv->hold == NULL) {
+    sv->logs = logstore_new(DEFAULT_LOG_KEEP, DEFAULT_LOG_KEEP_BYTES);
+    if (sv->hold == NULL || sv->logs == NULL) {
+        if (sv->hold != NULL)
+            hold_put(sv->hold);
+        logstore_free(sv->logs);
         free(sv);
         return NULL;
     }
@@ -284,6 +296,8 @@ struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *p
     sv->memory_timer.data = sv;
     ev_timer_init(&sv->health_timer, health_cb, 0.25, 0.25);
     sv->health_timer.data = sv;
+    ev_timer_init(&sv->state_timer, state_cb, 0., 0.);
+    sv->state_timer.data = sv;
     return sv;
 }
 
@@ -299,6 +313,8 @@ int supervisor_set_shim(struct supervisor *sv, const char *path)
 
 void supervisor_start(struct supervisor *sv)
 {
+    sv->started = true;
+    supervisor_watch(sv, sv->watch_all);
     for (struct ptype *t = sv->types; t != NULL; t = t->next)
         scale_apply(t);
     ev_timer_start(sv->loop, &sv->memory_timer);
@@ -324,6 +340,8 @@ void supervisor_stop(struct supervisor *sv, bool now, void (*done)(void *), void
     }
     sv->stopping = true;
     sv->stop_now = now;
+    watch_free(sv->watch); /* nothing rolls while stopping */
+    sv->watch = NULL;
     ev_timer_stop(sv->loop, &sv->memory_timer);
     ev_timer_stop(sv->loop, &sv->health_timer);
     for (struct ptype *t = sv->types; t != NULL; t = t->next) {
@@ -348,6 +366,8 @@ void supervisor_free(struct supervisor *sv)
 {
     if (sv == NULL)
         return;
+    if (ev_is_active(&sv->state_timer))
+        state_cb(sv->loop, &sv->state_timer, 0); /* a change not written yet */
     while (sv->types != NULL) {
         struct ptype *t = sv->types;
 
@@ -363,9 +383,163 @@ void supervisor_free(struct supervisor *sv)
     ev_timer_stop(sv->loop, &sv->memory_timer);
     ev_timer_stop(sv->loop, &sv->health_timer);
     ev_child_stop(sv->loop, &sv->any);
+    watch_free(sv->watch);
     logs_close_all();
+    logstore_free(sv->logs);
+    free(sv->state_file);
     hold_put(sv->hold);
     free(sv);
+}
+
+/* ---- what outlives a restart: log rings, the state file ---- */
+
+void supervisor_set_log_keep(struct supervisor *sv, size_t keep, size_t keep_bytes)
+{
+    logstore_set_limits(sv->logs, keep, keep_bytes);
+}
+
+struct logstore *supervisor_logs(struct supervisor *sv)
+{
+    return sv->logs;
+}
+
+/* Writes the state file: what each type runs that its config does not. */
+static void state_cb(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+    struct supervisor *sv = timer->data;
+    struct state st = {NULL, 0};
+    char err[1024];
+    bool oom = false;
+
+    (void)revents;
+    ev_timer_stop(loop, timer);
+    if (sv->state_file == NULL)
+        return;
+    for (struct ptype *t = sv->types; t != NULL; t = t->next)
+        if (!t->removed &&
+            state_set(&st, t->pt->name, t->want != t->pt->count ? t->want : -1, t->pt->count,
+                      t->stopped) < 0)
+            oom = true;
+    if (oom)
+        log_warn("state file %s not written: out of memory", sv->state_file);
+    else if (state_save(sv->state_file, &st, err, sizeof(err)) < 0)
+        log_warn("state file not written: %s", err);
+    state_free(&st);
+}
+
+/* Scale, stop, start or a reload changed what runs: the file is written
+ * once this loop iteration is over (one write for many changes). */
+static void state_changed(struct supervisor *sv)
+{
+    if (sv->state_file != NULL && !ev_is_active(&sv->state_timer)) {
+        ev_timer_set(&sv->state_timer, 0., 0.);
+        ev_timer_start(sv->loop, &sv->state_timer);
+    }
+}
+
+/* What the state file says, applied to every type before it starts. */
+static void state_apply(struct supervisor *sv)
+{
+    struct state st = {NULL, 0};
+    char err[1024];
+    bool stale = false;
+
+    if (state_load(sv->state_file, &st, err, sizeof(err)) < 0) {
+        log_warn("state file %s; ignored", err);
+        return;
+    }
+    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
+        struct state_verdict v;
+
+        state_lookup(&st, t->pt->name, t->pt->count, &v);
+        if (v.instances >= 0 && v.instances != t->want) {
+            log_info("state file %s: %s runs %d instance%s, not %d (drover scale)", sv->state_file,
+                     t->pt->name, v.instances, v.instances == 1 ? "" : "s", t->want);
+            t->want = v.instances;
+        }
+        if (v.stale >= 0) {
+            log_info("state file %s: %s's scale to %d no longer holds: the config's count changed "
+                     "from %d to %d",
+                     sv->state_file, t->pt->name, v.stale, v.stale_config, t->pt->count);
+            stale = true;
+        }
+        if (v.stopped) {
+            log_info("state file %s: %s stays stopped (drover start %s starts it)", sv->state_file,
+                     t->pt->name, t->pt->name);
+            t->stopped = true;
+        }
+    }
+    state_free(&st);
+    if (stale)
+        state_changed(sv);
+}
+
+void supervisor_set_state_file(struct supervisor *sv, const char *path, bool apply)
+{
+    free(sv->state_file);
+    sv->state_file = path != NULL ? strdup(path) : NULL;
+    if (path != NULL && sv->state_file == NULL)
+        log_error("state file %s: out of memory: not used", path);
+    if (apply && sv->state_file != NULL)
+        state_apply(sv);
+    else
+        state_changed(sv); /* a reload: the file (maybe a new one) gets what runs now */
+}
+
+/* ---- watch mode ---- */
+
+/* A burst of changes under a type's watched paths: it rolls. */
+static void watched_change(void *ctx, const char *key, unsigned n, const char *path)
+{
+    struct supervisor *sv = ctx;
+    struct ptype *t = supervisor_find(sv, key);
+
+    if (t == NULL || t->stopped || sv->stopping)
+        return;
+    log_info("%s: %u change%s under its watched paths (%s): rolling restart", key, n,
+             n == 1 ? "" : "s", path);
+    rolling_start(t);
+}
+
+void supervisor_watch(struct supervisor *sv, bool all)
+{
+    char err[1024];
+    size_t npaths = 0;
+
+    sv->watch_all = all;
+    if (!sv->started || sv->stopping)
+        return;
+    watch_free(sv->watch);
+    sv->watch = NULL;
+    for (struct ptype *t = sv->types; t != NULL; t = t->next) {
+        const struct conf_process *s = &t->pt->settings;
+
+        if (t->removed || (!all && s->nwatch == 0))
+            continue;
+        if (sv->watch == NULL) {
+            sv->watch = watch_new(sv->loop, WATCH_DEBOUNCE, WATCH_MAX_DELAY, watched_change, sv, err,
+                                  sizeof(err));
+            if (sv->watch == NULL) {
+                log_warn("watch mode is off: %s", err);
+                return;
+            }
+            if (sv->state_file != NULL)
+                watch_skip(sv->watch, sv->state_file);
+        }
+        for (size_t i = 0; i <= s->nwatch; i++) {
+            const char *path = i < s->nwatch ? s->watch[i] : all ? t->pt->dir : NULL;
+
+            if (path == NULL)
+                continue;
+            if (watch_add(sv->watch, t->pt->name, path, err, sizeof(err)) < 0)
+                log_warn("%s: cannot watch %s", t->pt->name, err);
+            else
+                npaths++;
+        }
+    }
+    if (sv->watch != NULL)
+        log_info("watch mode: %zu path%s, %zu director%s watched for changes", npaths,
+                 npaths == 1 ? "" : "s", watch_count(sv->watch), watch_count(sv->watch) == 1 ? "y" : "ies");
 }
 
 /* ---- operations ---- */
@@ -385,6 +559,7 @@ int supervisor_scale(struct supervisor *sv, const char *type, int count)
         log_info("%s: scaling %d → %d", type, t->want, count);
     t->want = count;
     scale_apply(t);
+    state_changed(sv);
     return 0;
 }
 
@@ -414,6 +589,7 @@ int supervisor_stop_type(struct supervisor *sv, const char *type)
         next = in->next;
         instance_retire(in);
     }
+    state_changed(sv);
     return 0;
 }
 
@@ -428,6 +604,7 @@ int supervisor_start_type(struct supervisor *sv, const char *type)
     log_info("%s: starting %d instance%s", type, t->want, t->want == 1 ? "" : "s");
     t->stopped = false;
     scale_apply(t);
+    state_changed(sv);
     return 0;
 }
 
@@ -446,12 +623,23 @@ static bool str_equal(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+static bool watch_equal(const struct conf_process *a, const struct conf_process *b)
+{
+    if (a->nwatch != b->nwatch)
+        return false;
+    for (size_t i = 0; i < a->nwatch; i++)
+        if (strcmp(a->watch[i], b->watch[i]) != 0)
+            return false;
+    return true;
+}
+
 static bool settings_equal(const struct conf_process *a, const struct conf_process *b)
 {
     return str_equal(a->ready_path, b->ready_path) && a->ready_timeout_ms == b->ready_timeout_ms &&
            a->stop_timeout_ms == b->stop_timeout_ms && a->memory_limit == b->memory_limit &&
            a->restart_min_ms == b->restart_min_ms && a->restart_max_ms == b->restart_max_ms &&
-           a->max_inflight == b->max_inflight && a->restart_unhealthy_ms == b->restart_unhealthy_ms;
+           a->max_inflight == b->max_inflight && a->restart_unhealthy_ms == b->restart_unhealthy_ms &&
+           watch_equal(a, b);
 }
 
 void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *notes)
@@ -527,6 +715,7 @@ void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *no
     }
     hold_put(sv->hold);
     sv->hold = hold;
+    state_changed(sv);
 }
 
 size_t supervisor_pids(struct supervisor *sv, pid_t *out, size_t max)
@@ -584,6 +773,7 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
         tv->removed = t->removed;
         tv->rolling = t->rolling;
         tv->want = t->stopped ? 0 : t->want;
+        tv->configured = t->pt->count;
         tv->restarts = counter_get(&t->restarts);
         tv->instances = iv;
         size_t j = 0;

@@ -77,6 +77,26 @@ void supervisor_free(struct supervisor *sv);
  * it is stopped anyway (timeouts.drain). */
 void supervisor_set_drain_limit(struct supervisor *sv, double seconds);
 
+/* Lines kept of each instance's output (log.keep, log.keep_bytes), for
+ * every instance from now on. The store of them, for /logs (logstore.h). */
+void supervisor_set_log_keep(struct supervisor *sv, size_t keep, size_t keep_bytes);
+struct logstore;
+struct logstore *supervisor_logs(struct supervisor *sv);
+
+/* app.state_file: from now on `scale`, `stop` and `start` are written to
+ * path (NULL: nowhere). With apply (at start, before supervisor_start),
+ * what path holds is applied first: a scale whose type the config still
+ * gives the count it was made against, and stops; the rest is logged. An
+ * unreadable or corrupt file is logged with its path and ignored. */
+void supervisor_set_state_file(struct supervisor *sv, const char *path, bool apply);
+
+/* Watch mode: with all (drover run --watch) every type watches its
+ * directory, and each type its processes.TYPE.watch paths; a burst of
+ * changes there rolls the type (a rolling restart). Builds the watches
+ * again from the plan in force: call it before supervisor_start and after
+ * each reload. Paths that cannot be watched are logged. */
+void supervisor_watch(struct supervisor *sv, bool all);
+
 /* Operations on one process type; each returns 0, or -1 when the type is
  * unknown (or the count negative). The work goes on in the background. Scale: instances start on
  * free slots and join the pools once ready; surplus ones (not-ready ones
@@ -123,6 +143,7 @@ struct sv_type_view {
     unsigned by_state[SV_STATES];
     size_t ninstances;
     struct sv_instance_view *instances;
+    int configured;             /* what the config (and -m) asks for */
 };
 struct sv_snapshot {
     size_t ntypes;

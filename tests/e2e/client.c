@@ -566,3 +566,15 @@ void e2e_load_result(struct e2e_proc *p, long *ok, long *bad, long *errors)
         e2e_log("load generator log:\n%.3000s", text);
     free(text);
 }
+
+void e2e_load_assert_clean(struct e2e_proc *p)
+{
+    long ok, bad, errors;
+
+    e2e_load_result(p, &ok, &bad, &errors);
+    e2e_log("under load: %ld answered 2xx, %ld other, %ld broken connections", ok, bad, errors);
+    if (ok <= 100)
+        e2e_fail(__FILE__, __LINE__, "the load generator did too little (%ld)", ok);
+    if (bad != 0 || errors != 0)
+        e2e_fail(__FILE__, __LINE__, "%ld failed answers, %ld broken connections", bad, errors);
+}

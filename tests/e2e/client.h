@@ -94,5 +94,8 @@ struct e2e_proc *e2e_load_start(const char *addr, const char *path, int conns, i
 /* Waits for it to end and reads its counts: 2xx answers, other answers,
  * broken connections (failed connects included). */
 void e2e_load_result(struct e2e_proc *p, long *ok, long *bad, long *errors);
+/* ... and fails the test unless it did real work (over 100 answers) and
+ * every answer was a 2xx on an unbroken connection. */
+void e2e_load_assert_clean(struct e2e_proc *p);
 
 #endif

@@ -31,16 +31,6 @@ static void admin(int port, const char *method, const char *path, const char *bo
                   r, 10000);
 }
 
-static void assert_no_failures(struct e2e_proc *load)
-{
-    long ok, bad, errors;
-
-    e2e_load_result(load, &ok, &bad, &errors);
-    e2e_log("under load: %ld answered 2xx, %ld other, %ld broken connections", ok, bad, errors);
-    ASSERT(ok > 100, "the load generator did too little (%ld)", ok);
-    ASSERT(bad == 0 && errors == 0, "%ld failed answers, %ld broken connections", bad, errors);
-}
-
 /* A Procfile of web instances (the test backend) and a drover.yaml. */
 static char *web_app(int dp, int ap, int base, int instances, const char *extra)
 {
@@ -83,7 +73,7 @@ E2E_TEST(sighup_with_changed_env_rolls_every_instance_without_a_failure, 60)
     web_app(dp, ap, base, 3, "    env: {RELEASE: two}\n");
     kill(d->pid, SIGHUP);
     e2e_wait_log(d, "web: rolling restart done", 20000);
-    assert_no_failures(load);
+    e2e_load_assert_clean(load);
     text = e2e_log_of(d);
     ASSERT(strstr(text, "reload: web: command or environment changed: rolling restart") != NULL);
     for (int i = 1; i <= 3; i++)
@@ -126,7 +116,7 @@ E2E_TEST(broken_config_on_reload_is_refused_and_traffic_is_untouched, 40)
     kill(d->pid, SIGHUP);
     e2e_wait_log(d, "reload failed, the running configuration is unchanged", 3000);
     e2e_wait_log(d, e2e_fmt("%s:6:5: unknown key", file), 100);
-    assert_no_failures(load);
+    e2e_load_assert_clean(load);
     /* Still the old config: a. Then a good one takes effect: b. */
     http_get(addr_of(dp), "/", &r);
     ASSERT(r.status == 200 && strcmp(resp_header(&r, "X-Backend"), "a") == 0);
@@ -164,7 +154,7 @@ E2E_TEST(scale_up_then_down_without_a_failure, 60)
     e2e_wait_log(d, "web.4 stopped (SIGTERM) after", 10000);
     e2e_wait_log(d, "web.2 stopped (SIGTERM) after", 10000);
     e2e_wait_log(d, "web.3 stopped (SIGTERM) after", 10000);
-    assert_no_failures(load);
+    e2e_load_assert_clean(load);
     for (int i = 0; i < 10; i++) {
         http_get(addr_of(dp), "/", &r);
         ASSERT(r.status == 200 && strcmp(resp_header(&r, "X-Backend"), "web.1") == 0);
@@ -216,7 +206,7 @@ E2E_TEST(rolling_restart_replaces_every_pid_without_a_failure, 60)
     ASSERT(r.status == 202, "got %d %s", r.status, r.body);
     resp_free(&r);
     e2e_wait_log(d, "web: rolling restart done", 20000);
-    assert_no_failures(load);
+    e2e_load_assert_clean(load);
     answering_pids(dp, 10, after, &na);
     ASSERT(na == 2, "%d pids answer after the restart", na);
     for (int i = 0; i < na; i++)
@@ -679,7 +669,7 @@ E2E_TEST(replacement_never_ready_leaves_the_old_one_serving, 40)
     ASSERT(r.status == 200 && strstr(r.body, "rolling restart") != NULL, "%d %s", r.status, r.body);
     resp_free(&r);
     e2e_wait_log(d, "not ready within 500ms", 5000);
-    assert_no_failures(load);
+    e2e_load_assert_clean(load);
     http_get(addr_of(dp), "/", &r);
     ASSERT(r.status == 200 && strcmp(resp_header(&r, "X-Backend"), "web.1") == 0,
            "the old instance stopped serving: %d", r.status);

@@ -70,6 +70,7 @@ static long metric(int ap, const char *sample)
 
 E2E_TEST(proxy_protocol_v1_and_v2_behind_haproxy, 60)
 {
+    static const char answer[] = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
     int bp = e2e_free_port(), dp = e2e_free_port(), fv1 = e2e_free_port(), fv2 = e2e_free_port();
     int ap = e2e_free_port();
     struct e2e_proc *raw, *d, *h;
@@ -78,8 +79,7 @@ E2E_TEST(proxy_protocol_v1_and_v2_behind_haproxy, 60)
 
     if (!have_haproxy())
         return;
-    raw = e2e_raw_server("raw", bp, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
-                         62);
+    raw = e2e_raw_server("raw", bp, answer, strlen(answer));
     d = e2e_drover(e2e_fmt("listen:\n"
                            "  - address: 127.0.0.1:%d\n"
                            "    proxy_protocol: true\n"

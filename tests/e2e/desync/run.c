@@ -1182,6 +1182,15 @@ int main(int argc, char **argv)
                n[OUT_FORWARDED], n[OUT_OTHER], n[OUT_DESYNC]);
     }
     printf("%d passed, %d failed\n", t.passed, t.failed);
+    /* Freed for LeakSanitizer, which judges this program in make test. */
+    for (size_t i = 0; i < cases.n; i++) {
+        struct dbuf *bufs[] = {&cases.v[i].head, &cases.v[i].body, &cases.v[i].payload,
+                               &cases.v[i].method, &cases.v[i].target};
+
+        for (size_t k = 0; k < sizeof(bufs) / sizeof(bufs[0]); k++)
+            free(bufs[k]->p);
+    }
+    free(cases.v);
     unlink(strcat(strcpy(err, work_dir), "/drover.yaml"));
     unlink(strcat(strcpy(err, work_dir), "/drover.log"));
     rmdir(work_dir);

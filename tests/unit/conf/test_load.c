@@ -36,6 +36,7 @@ static void assert_defaults(const struct conf *c)
     cr_assert_eq(c->timeouts.idle_ms, 60000);
     cr_assert_eq(c->timeouts.queue_ms, 5000);
     cr_assert_eq(c->timeouts.drain_ms, 30000);
+    cr_assert_eq(c->timeouts.drain_delay_ms, 0);
     cr_assert_eq(c->timeouts.tunnel_ms, 3600000);
     cr_assert_eq(c->limits.max_connections, 10000);
     cr_assert_eq(c->limits.max_header_bytes, 16384);

@@ -53,3 +53,25 @@ Test(processes, env_values_and_names)
                   "3:11: processes.web.env: bad variable name \"A=B\"\n"
                   "3:25: processes.web.env.OK: expected a string, got a list");
 }
+
+/* watch: one path or a list, from app.dir (not the config's directory). */
+Test(processes, watch_paths_from_the_app_dir)
+{
+    struct conf *c = load_ok("app: {dir: app}\n"
+                             "processes:\n  web:\n    watch: [src, /etc/app.ini]\n  worker:\n    watch: lib\n");
+    char want[PATH_MAX + 32];
+
+    cr_assert_eq(c->processes[0].nwatch, 2);
+    snprintf(want, sizeof(want), "%s/app/src", tmpdir);
+    cr_assert_str_eq(c->processes[0].watch[0], want);
+    cr_assert_str_eq(c->processes[0].watch[1], "/etc/app.ini");
+    cr_assert_eq(c->processes[1].nwatch, 1);
+    snprintf(want, sizeof(want), "%s/app/lib", tmpdir);
+    cr_assert_str_eq(c->processes[1].watch[0], want);
+    conf_free(c);
+    expect_errors("processes:\n  web:\n    watch: {src: 1}\n    wach: x\n",
+                  "3:12: processes.web.watch: expected a path or a list of paths, got a mapping\n"
+                  "4:5: unknown key \"wach\" in processes.web; did you mean \"watch\"?");
+    expect_errors("processes:\n  web:\n    watch: [\"\"]\n",
+                  "3:13: processes.web.watch[0]: empty path");
+}

@@ -28,7 +28,7 @@ Test(schema, unknown_key_hints_everywhere)
 
 Test(schema, unknown_key_without_hint)
 {
-    expect_errors("log:\n  color: true\n", "2:3: unknown key \"color\" in log; valid keys: access, format");
+    expect_errors("log:\n  color: true\n", "2:3: unknown key \"color\" in log; valid keys: access, format, keep, keep_bytes, timestamps, lines");
 }
 
 Test(schema, wrong_node_kinds)

@@ -71,6 +71,7 @@ Test(values, zero_durations)
     struct conf *c = load_ok("timeouts:\n  drain: 0s\nprocesses:\n  web:\n    stop_timeout: 0\n");
 
     cr_assert_eq(c->timeouts.drain_ms, 0, "drain: 0 stops at once");
+    cr_assert_eq(c->timeouts.drain_delay_ms, 0);
     cr_assert_eq(c->processes[0].stop_timeout_ms, 0, "stop_timeout: 0 kills at once");
     conf_free(c);
     expect_errors("timeouts:\n  connect: 0s\nhealth:\n  interval: 0ms\n",

@@ -41,7 +41,7 @@ static struct sv_instance_view web_instances[] = {
 };
 static struct sv_type_view types[] = {
     {"web", "bin/serve --port $PORT", true, false, false, false, 2, 3, {0, 1, 0, 0, 1}, 2,
-     web_instances},
+     web_instances, 1},
     {"old", "sleep 1", false, false, true, false, 0, 0, {0}, 0, NULL},
     {"clock", "bin/clock", false, true, false, false, 0, 0, {0}, 0, NULL},
 };
@@ -85,19 +85,20 @@ Test(api, status_has_the_readme_members_in_order)
     cr_assert_str_eq(
         ans.body.data,
         "{\"drover\":{\"version\":\"0.1.0\",\"pid\":4242,\"uptime_s\":3723.9,\"draining\":false,"
-        "\"config\":\"/app/drover.yaml\",\"workers\":2,\"reloads\":{\"ok\":3,\"failed\":1}},"
+        "\"config\":\"/app/drover.yaml\",\"workers\":2,\"reloads\":{\"ok\":3,\"failed\":1},"
+        "\"state_file\":null},"
         "\"router\":{\"connections\":5,\"upstream_connections\":2,\"requests\":1000,"
         "\"listen\":[\"127.0.0.1:8080\",\"unix:/run/d.sock\"]},"
         "\"processes\":["
-        "{\"type\":\"web\",\"routed\":true,\"stopped\":false,\"removed\":false,\"want\":2,"
+        "{\"type\":\"web\",\"routed\":true,\"stopped\":false,\"removed\":false,\"want\":2,\"configured\":1,"
         "\"rolling\":false,\"restarts\":3,\"command\":\"bin/serve --port $PORT\",\"instances\":["
         "{\"name\":\"web.1\",\"pid\":101,\"pgid\":100,\"port\":5000,\"state\":\"up\",\"restarts\":0,"
         "\"uptime_s\":192.4,\"rss_bytes\":12897484,\"inflight\":1,\"requests\":420},"
         "{\"name\":\"web.2\",\"pid\":null,\"pgid\":null,\"port\":5001,\"state\":\"backoff\",\"restarts\":3,"
         "\"uptime_s\":null,\"rss_bytes\":null,\"inflight\":0,\"requests\":7}]},"
-        "{\"type\":\"old\",\"routed\":false,\"stopped\":false,\"removed\":true,\"want\":0,"
+        "{\"type\":\"old\",\"routed\":false,\"stopped\":false,\"removed\":true,\"want\":0,\"configured\":0,"
         "\"rolling\":false,\"restarts\":0,\"command\":\"sleep 1\",\"instances\":[]},"
-        "{\"type\":\"clock\",\"routed\":false,\"stopped\":true,\"removed\":false,\"want\":0,"
+        "{\"type\":\"clock\",\"routed\":false,\"stopped\":true,\"removed\":false,\"want\":0,\"configured\":0,"
         "\"rolling\":false,\"restarts\":0,\"command\":\"bin/clock\",\"instances\":[]}],"
         "\"backends\":["
         "{\"name\":\"10.0.0.5:80\",\"address\":\"10.0.0.5:80\",\"process\":null,\"dns\":null,\"up\":false,"
@@ -196,6 +197,13 @@ Test(api, health_and_ready)
     api_health(&v, &ans);
     cr_assert_eq(ans.status, 503);
     cr_assert_str_eq(ans.body.data, "{\"status\":\"draining\"}");
+}
+
+Test(api, live)
+{
+    api_live(&ans);
+    cr_assert_eq(ans.status, 200);
+    cr_assert_str_eq(ans.body.data, "{\"status\":\"live\"}");
 }
 
 Test(api, formation_action_and_changes)
@@ -373,8 +381,10 @@ Test(api, the_endpoint_table)
     } want[] = {
         {ADMIN_GET, "/health", false},
         {ADMIN_GET, "/ready", false},
+        {ADMIN_GET, "/live", false},
         {ADMIN_GET, "/status", true},
         {ADMIN_GET, "/metrics", true},
+        {ADMIN_GET, "/logs", true},
         {ADMIN_POST, "/reload", true},
         {ADMIN_POST, "/scale", true},
         {ADMIN_POST, "/processes/*/restart", true},

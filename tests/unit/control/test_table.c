@@ -94,6 +94,25 @@ Test(table, durations_and_sizes)
     cr_assert_str_eq(size(1.5 * 1024 * 1024 * 1024), "1.5G");
 }
 
+/* A scale or stop says what the config says instead, and where it is kept. */
+Test(table, status_says_what_runs_otherwise_than_the_config)
+{
+    char *t = render("{\"drover\":{\"pid\":7,\"uptime_s\":1,\"state_file\":\"/var/lib/d/state\"},"
+                     "\"processes\":["
+                     "{\"type\":\"web\",\"want\":1,\"configured\":3,\"stopped\":false,\"instances\":["
+                     "{\"name\":\"web.1\",\"pid\":9,\"port\":5000,\"state\":\"up\"}]},"
+                     "{\"type\":\"same\",\"want\":2,\"configured\":2,\"stopped\":false,\"instances\":[]},"
+                     "{\"type\":\"clock\",\"want\":0,\"configured\":1,\"stopped\":true,\"instances\":[]}]}");
+
+    cr_assert(strstr(t, "\nweb runs 1 instance, the config says 3 (drover scale; kept in the state file "
+                        "/var/lib/d/state)\n"
+                        "clock is stopped (drover start clock starts it; kept in the state file "
+                        "/var/lib/d/state)\n\ndrover pid 7") != NULL,
+              "%s", t);
+    cr_assert_null(strstr(t, "same runs"), "%s", t);
+    free(t);
+}
+
 Test(table, status_instances_static_backends_and_summary)
 {
     char *t = render(status_doc);
@@ -107,6 +126,8 @@ Test(table, status_instances_static_backends_and_summary)
         "\n"
         "BACKEND  ADDRESS      STATE  IN-FLIGHT  REQUESTS  FAILURES\n"
         "/api/    10.0.0.5:80  down   0          17        3\n"
+        "\n"
+        "clock is stopped (drover start clock starts it; until drover stops: no app.state_file)\n"
         "\n"
         "drover pid 4242, up 1h02m, 3 connections, serving\n");
     free(t);

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "lib/log.h"
 
 static char path[] = "/tmp/drover-log-XXXXXX";
@@ -70,6 +72,32 @@ Test(log, one_line_per_message_with_the_drover_name_and_level)
     cr_assert(strstr(out, " drover | warning: backend a refused\n") != NULL, "%s", out);
     cr_assert(strstr(out, " drover | plain\n") != NULL, "%s", out);
     cr_assert(strstr(out, "hidden") == NULL, "%s", out);
+}
+
+/* log.timestamps: false drops the time; log.lines: json makes each line
+ * one object that jansson reads, with the level apart. */
+Test(log, layouts)
+{
+    char *out, *nl;
+    json_t *doc;
+
+    log_set_layout(false, false);
+    log_msg(LOG_INFO, "no clock");
+    out = captured();
+    cr_assert(strncmp(out, "drover | no clock\n", 18) == 0, "%s", out);
+    log_set_layout(true, true);
+    log_msg(LOG_ERROR, "a \"quoted\" %s", "word");
+    out = captured();
+    nl = strchr(out, '\n');
+    doc = json_loads(nl + 1, JSON_DISABLE_EOF_CHECK, NULL);
+    cr_assert_not_null(doc, "%s", nl + 1);
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "instance")), "drover");
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "stream")), "stdout");
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "level")), "error");
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "line")), "a \"quoted\" word");
+    cr_assert_eq(strlen(json_string_value(json_object_get(doc, "time"))), 24);
+    json_decref(doc);
+    log_set_layout(true, false);
 }
 
 Test(log, a_flood_of_one_warning_is_one_line_then_a_count)

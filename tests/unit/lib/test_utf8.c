@@ -109,3 +109,48 @@ Test(utf8, repair_reads_stray_bytes_as_latin1)
     cr_assert_str_eq(out.data, "plain");
     sbuf_free(&out);
 }
+
+/* utf8_json_string: jansson reads back exactly the bytes, with every byte
+ * that is not UTF-8 read as Latin-1 (utf8_repair's reading). */
+Test(utf8, json_strings_read_back_by_jansson)
+{
+    static const char *const cases[] = {
+        "plain", "", "quote \" backslash \\ slash /", "\b\f\n\r\t\x01\x1f\x7f",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "bad \xff \xc3 \xed\xa0\x80 end",
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sbuf out, fixed;
+        json_t *doc;
+
+        sbuf_init(&out);
+        sbuf_init(&fixed);
+        utf8_json_string(&out, cases[i], strlen(cases[i]));
+        doc = json_loadb(out.data, out.len, JSON_DECODE_ANY, NULL);
+        cr_assert_not_null(doc, "case %zu: %s", i, out.data);
+        utf8_repair(cases[i], strlen(cases[i]), &fixed);
+        cr_assert_eq(json_string_length(doc), fixed.len, "case %zu", i);
+        cr_assert_eq(memcmp(json_string_value(doc), fixed.data ? fixed.data : "", fixed.len), 0,
+                     "case %zu", i);
+        json_decref(doc);
+        sbuf_free(&out);
+        sbuf_free(&fixed);
+    }
+}
+
+/* A full buffer stops before an escape or a character that does not fit. */
+Test(utf8, json_escape_stops_at_a_whole_piece)
+{
+    char buf[8];
+    size_t used, n;
+
+    n = utf8_json_escape("ab\ncd", 5, buf, 3, &used);
+    cr_assert_eq(n, 2, "\\n does not fit after ab");
+    cr_assert_eq(used, 2);
+    n = utf8_json_escape("a\xe2\x82\xac", 4, buf, 3, &used);
+    cr_assert_eq(n, 1, "the euro sign needs 3 bytes");
+    cr_assert_eq(used, 1);
+    n = utf8_json_escape("\x01", 1, buf, 6, &used);
+    cr_assert_eq(n, 6);
+    cr_assert_eq(memcmp(buf, "\\u0001", 6), 0);
+}

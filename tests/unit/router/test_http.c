@@ -273,8 +273,11 @@ Test(http_parse, higher_minor_version_read_as_11)
     cr_assert_eq(head.target.len, 2);
     cr_assert_eq(parse_req("GET /a HTTP/1.9\r\nHost: h\r\nX: 1\r\n\r\n"), HTTP_HEAD_DONE);
     cr_assert_eq(head.nhdr, 2);
-    /* Incomplete, it waits like any other head. */
+    /* Incomplete, it waits like any other head, also when the request
+     * line has not ended yet. */
     cr_assert_eq(parse_req("GET /a HTTP/1.2\r\nHost: h\r\n"), HTTP_HEAD_AGAIN);
+    cr_assert_eq(parse_req("GET /a HTTP/1.2"), HTTP_HEAD_AGAIN);
+    cr_assert_eq(parse_req("GET /a HTTP/1.2\r"), HTTP_HEAD_AGAIN);
     cr_assert_eq(parse_req("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), HTTP_HEAD_BAD);
     cr_assert_eq(head.err_status, 505);
 }
