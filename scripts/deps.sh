@@ -6,11 +6,18 @@
 #   scripts/deps.sh fuzz     also clang and its sanitizer runtimes
 set -eu
 
+# chromium: the dashboard tests drive it headless. libssl-dev: TLS.
 # systemd: systemd-socket-activate for the socket activation tests (drover
 # links nothing of it); util-linux (unshare, nsenter, taskset) is essential.
-pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libc-ares-dev libcriterion-dev pkg-config curl wrk haproxy dnsmasq-base systemd iproute2"
+pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libc-ares-dev libssl-dev openssl libcriterion-dev pkg-config curl wrk haproxy dnsmasq-base systemd iproute2 chromium python3"
 case "${1:-}" in
-bench) pkgs="$pkgs nginx-light" ;;
+bench)
+    pkgs="$pkgs nginx-light"
+    # Node for the PM2 comparison; a Node already on PATH (NodeSource's
+    # nodejs ships its own npm) is kept, since Debian's npm conflicts with it.
+    command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+    command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+    ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 
