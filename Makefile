@@ -172,4 +172,4 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f -not -path 'build/bench-npm/*' 2>/dev/null)

@@ -18,6 +18,10 @@
 #include "router/worker.h"
 
 #define LINGER_SECONDS 2.0
+/* A first request in flight watches its client (a reset aborts it: 499)
+ * once it has waited this long: a quicker answer never costs the socket
+ * an epoll registration. */
+#define CLIENT_WATCH_DELAY 0.01
 #define FREE_CONNS_MAX 1024
 
 static void read_cb(struct ev_loop *loop, ev_io *io, int revents);
@@ -103,6 +107,11 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     double now = ev_now(loop);
 
     (void)revents;
+    if (c->watch_soon) {
+        c->watch_soon = false;
+        if (c->state == CS_PROXY)
+            conn_read_start(c);
+    }
     if (now < c->deadline - 0.0005) {
         ev_timer_set(t, c->deadline - now, 0.);
         ev_timer_start(loop, t);
@@ -125,8 +134,24 @@ static void self_timeout(struct conn *c)
     conn_close(c);
 }
 
+/* Arms the timer for CLIENT_WATCH_DELAY if it would fire later. */
+static void watch_soon(struct conn *c)
+{
+    struct ev_loop *loop = c->w->loop;
+    double at = ev_now(loop) + CLIENT_WATCH_DELAY;
+
+    c->watch_soon = true;
+    if (ev_is_active(&c->timer) && c->timer_at <= at)
+        return;
+    ev_timer_stop(loop, &c->timer);
+    ev_timer_set(&c->timer, CLIENT_WATCH_DELAY, 0.);
+    ev_timer_start(loop, &c->timer);
+    c->timer_at = at;
+}
+
 void conn_read_start(struct conn *c)
 {
+    c->watch_soon = false;
     if (!c->reading && !c->rd_eof) {
         ev_io_start(c->w->loop, &c->rio);
         c->reading = true;
@@ -135,6 +160,7 @@ void conn_read_start(struct conn *c)
 
 void conn_read_stop(struct conn *c)
 {
+    c->watch_soon = false;
     if (c->reading) {
         ev_io_stop(c->w->loop, &c->rio);
         c->reading = false;
@@ -155,7 +181,6 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
                  bool await_proxy)
 {
     struct conn *c = w->free_conns;
-    int one = 1;
 
     if (c != NULL) {
         w->free_conns = c->next;
@@ -170,9 +195,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
     c->fd = fd;
     c->listen_port = listen_port;
     c->await_proxy = await_proxy;
-    if (peer->sa_family == AF_INET || peer->sa_family == AF_INET6)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    set_ip(c, peer);
+    set_ip(c, peer); /* TCP_NODELAY came from the listener */
     ev_io_init(&c->rio, read_cb, fd, EV_READ);
     c->rio.data = c;
     ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
@@ -189,7 +212,15 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
     /* A new connection has client_header to send its first request. */
     c->state = CS_IDLE;
     conn_set_timeout(c, T_HEADER);
-    conn_read_start(c);
+    /* The first request is usually there already: read it now, not after
+     * a trip through epoll. One that went upstream complete is watched
+     * only if its answer is slow (watch_soon): a `Connection: close`
+     * client answered quickly never joins epoll at all. */
+    self_readable(c);
+    if (c->state == CS_IDLE || c->state == CS_HEAD)
+        conn_read_start(c);
+    else if (c->state == CS_PROXY && !c->reading && !c->rd_eof)
+        watch_soon(c);
 }
 
 void conn_close(struct conn *c)

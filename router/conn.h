@@ -66,6 +66,7 @@ struct conn {
     uint8_t tkind;                  /* enum conn_timeout */
     bool rd_eof;                    /* the client shut down its sending side */
     bool reading;                   /* rio started */
+    bool watch_soon;                /* start rio when the timer fires (conn_accept) */
     bool await_proxy;               /* a PROXY protocol header comes first */
     uint16_t listen_port;           /* 0 on a unix socket */
     ev_io rio, wio;

@@ -14,7 +14,7 @@ struct out {
     bool overflow;
 };
 
-static void put(struct out *o, const char *s, size_t n)
+static inline __attribute__((always_inline)) void put(struct out *o, const char *s, size_t n)
 {
     if (o->overflow || n > o->cap - o->len) {
         o->overflow = true;
@@ -24,7 +24,8 @@ static void put(struct out *o, const char *s, size_t n)
     o->len += n;
 }
 
-static void puts_(struct out *o, const char *s)
+/* Inlined so that strlen of a literal folds to a constant. */
+static inline __attribute__((always_inline)) void puts_(struct out *o, const char *s)
 {
     put(o, s, strlen(s));
 }

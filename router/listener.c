@@ -39,6 +39,7 @@ int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
         if (family == AF_INET6)
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        listener_set_nodelay(fd);
     }
     if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr->text, strerror(errno));
@@ -52,6 +53,15 @@ int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_
 fail:
     close(fd);
     return -1;
+}
+
+/* Linux copies TCP_NODELAY from a listening socket to the sockets it
+ * accepts: set once here, it saves a setsockopt per connection. */
+void listener_set_nodelay(int fd)
+{
+    int one = 1;
+
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 int listener_accept(int fd, struct sockaddr_storage *peer, socklen_t *len, bool *exhausted)

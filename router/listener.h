@@ -28,6 +28,11 @@ struct listener {
  * (unixsock_make_way). Returns the fd, or -1 with err filled. */
 int listener_bind(const struct conf_addr *addr, bool reuseport, char *err, size_t errlen);
 
+/* TCP_NODELAY on a listening TCP socket, inherited by what it accepts (a
+ * no-op on other sockets). listener_bind does it; sockets passed by systemd
+ * get it here. */
+void listener_set_nodelay(int fd);
+
 /* A listener on fd (taken over) for loop; once started, on_ready(l) runs
  * whenever a connection waits to be accepted (listener_accept). NULL when
  * out of memory. */

@@ -106,6 +106,7 @@ static int open_entry(struct router *r, const struct conf_addr *addr, int *fds, 
     }
     n = activation_dup(addr, base, addrs, ACTIVATION_MAX, err, errlen);
     for (int s = 0; s < n; s++) {
+        listener_set_nodelay(base[s]);
         fds[(unsigned)s * nw] = base[s];
         for (unsigned k = 1; k < nw; k++) {
             size_t at = (unsigned)s * nw + k;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -46,7 +47,7 @@ Test(listener, a_unix_path_is_taken_over_when_stale_and_refused_when_live)
     unlink(text + 5);
 }
 
-Test(listener, accept_gives_nonblocking_close_on_exec_sockets)
+Test(listener, accept_gives_nonblocking_close_on_exec_nodelay_sockets)
 {
     struct conf_addr a = addr_of("127.0.0.1:1");
     struct sockaddr_storage peer;
@@ -71,6 +72,14 @@ Test(listener, accept_gives_nonblocking_close_on_exec_sockets)
     cr_assert_eq(peer.ss_family, AF_INET);
     cr_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
     cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    {
+        int on = 0;
+        socklen_t olen = sizeof(on);
+
+        /* From the listener: conn_accept sets nothing itself. */
+        cr_assert_eq(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &olen), 0);
+        cr_assert(on, "an accepted socket has TCP_NODELAY");
+    }
     close(fd);
     close(c);
     close(lfd);
