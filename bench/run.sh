@@ -6,14 +6,17 @@
 # over them, and drover supervising its own 4 instances; checks every one
 # answers 200; measures each proxy's memory with 10,000 idle keep-alive
 # connections (bench-idle, from bench/idle.c); then runs wrk against each in
-# interleaved rounds (A B C A B C ...) for every scenario, and writes the
-# tables to bench/results/<date>.md, printed at the end, followed by one
-# RESULT line per scenario. See bench/README.md for what each column means.
+# interleaved rounds (A B C A B C ...) for every scenario, then the reload
+# storm (bench/storm.sh) and the Node app beside PM2 cluster mode
+# (bench/node.sh), and writes the tables to bench/results/<date>.md,
+# printed at the end, followed by one RESULT line per scenario. See
+# bench/README.md for what each column means.
 #
-# Environment: QUICK=1 (1 round of 3 s), ROUNDS=N, DURATION=SECONDS,
+# Environment: QUICK=1 (1 round of 3 s), ROUNDS=N, DURATION=SECONDS, STORM_SECS=N,
 # IDLE_CONNS=N (10000), KEEP=1 (keep the scratch dir with logs and configs),
 # SKIP_DEPS=1 (do not run scripts/deps.sh).
-# Needs bash, awk, curl, wrk, haproxy, nginx, a C compiler; no Python.
+# Needs bash, awk, ps, curl, wrk, haproxy, nginx, a C compiler; node and npm
+# for the Node scenario (skipped, and said so, without them); no Python.
 
 set -eu -o pipefail
 
@@ -131,7 +134,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- free ports ----------------------------------------------------------------------
-# A block of 24 consecutive ports below the ephemeral range (32768+) that no
+# A block of 48 consecutive ports below the ephemeral range (32768+) that no
 # socket of any state uses. /proc/net/tcp{,6} list local ports in hex.
 used_ports() {
     awk 'function hex(s,  i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }
@@ -139,8 +142,8 @@ used_ports() {
 }
 BASE=""
 for try in $(seq 50); do
-    cand=$((20000 + (RANDOM % 440) * 25))
-    if ! used_ports | awk -v lo="$cand" -v hi=$((cand + 23)) '$1 >= lo && $1 <= hi { f = 1 } END { exit !f }'; then
+    cand=$((20000 + (RANDOM % 250) * 50))
+    if ! used_ports | awk -v lo="$cand" -v hi=$((cand + 47)) '$1 >= lo && $1 <= hi { f = 1 } END { exit !f }'; then
         BASE=$cand
         break
     fi
@@ -153,6 +156,11 @@ P_NGINX=$((BASE + 6))
 P_SUP=$((BASE + 7))
 SUP_BASE=$((BASE + 10))   # drover's own instances: SUP_BASE .. SUP_BASE+3 (+ spares)
 SUP_PORTS=($SUP_BASE $((SUP_BASE + 1)) $((SUP_BASE + 2)) $((SUP_BASE + 3)))
+P_DROVER_W2=$((BASE + 20))  # the workers scenario: 2 threads / workers each
+P_HAPROXY_W2=$((BASE + 21))
+P_NGINX_W2=$((BASE + 22))
+STORM_PORT=$((BASE + 24))   # the reload storm: 24 drover, 25 HAProxy, 26 nginx
+NODE_PORT=$((BASE + 28))    # the Node scenario: 28..47 (bench/node.sh)
 
 # ---- helpers -----------------------------------------------------------------------------
 # http_code URL [curl args]: the status code, 000 when nothing answered.
@@ -223,7 +231,7 @@ backend_counts() {
 }
 
 # ---- backends ------------------------------------------------------------------------------
-say "ports $BASE..$((BASE + 23)), nofile $NOFILE, $ROUNDS round(s) of ${DURATION}s, scratch $TMP"
+say "ports $BASE..$((BASE + 47)), nofile $NOFILE, $ROUNDS round(s) of ${DURATION}s, scratch $TMP"
 for i in 0 1 2 3; do
     "$BACKEND" -q -l "127.0.0.1:${B[$i]}" -n "b$((i + 1))" >"$TMP/backend$((i + 1)).log" 2>&1 &
     PIDS+=($!)
@@ -291,13 +299,36 @@ nginx -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$NGX/stdout.log" 2>&
 PIDS+=($!)
 PID_NGINX=$!
 
+# ---- the workers scenario: each proxy again with 2 threads / workers ----------------------------------
+sed -e "s|^listen: 127.0.0.1:$P_DROVER\$|listen: 127.0.0.1:$P_DROVER_W2|" -e 's|^workers: 1$|workers: 2|' \
+    "$TMP/drover.yaml" >"$TMP/drover-w2.yaml"
+"$DROVER" run -c "$TMP/drover-w2.yaml" >"$TMP/drover-w2.log" 2>&1 &
+PIDS+=($!)
+PID_DROVER_W2=$!
+fill bench/haproxy.cfg.in "$P_HAPROXY_W2" "$TMP" "" | sed 's|^    nbthread 1$|    nbthread 2|' >"$TMP/haproxy-w2.cfg"
+haproxy -db -f "$TMP/haproxy-w2.cfg" >"$TMP/haproxy-w2.log" 2>&1 &
+PIDS+=($!)
+PID_HAPROXY_W2=$!
+NGX_W2=$TMP/nginx-w2
+mkdir -p "$NGX_W2"
+fill bench/nginx.conf.in "$P_NGINX_W2" "$NGX_W2" "$NGX_USER" | sed 's|^worker_processes 1;$|worker_processes 2;|' >"$NGX_W2/nginx.conf"
+nginx -p "$NGX_W2/" -c "$NGX_W2/nginx.conf" -e "$NGX_W2/error.log" >"$NGX_W2/stdout.log" 2>&1 &
+PIDS+=($!)
+PID_NGINX_W2=$!
+
 wait_200 drover "http://127.0.0.1:$P_DROVER/" "$TMP/drover.log" "$PID_DROVER"
 wait_200 haproxy "http://127.0.0.1:$P_HAPROXY/" "$TMP/haproxy.log" "$PID_HAPROXY"
 wait_200 nginx "http://127.0.0.1:$P_NGINX/" "$NGX/error.log" "$PID_NGINX"
 wait_200 "drover (supervised)" "http://127.0.0.1:$P_SUP/" "$TMP/drover-sup.log" "$PID_SUP"
+wait_200 "drover (workers: 2)" "http://127.0.0.1:$P_DROVER_W2/" "$TMP/drover-w2.log" "$PID_DROVER_W2"
+wait_200 "haproxy (nbthread 2)" "http://127.0.0.1:$P_HAPROXY_W2/" "$TMP/haproxy-w2.log" "$PID_HAPROXY_W2"
+wait_200 "nginx (2 workers)" "http://127.0.0.1:$P_NGINX_W2/" "$NGX_W2/error.log" "$PID_NGINX_W2"
 PARENT=$PID_NGINX
 NGINX_PIDS="$PID_NGINX $(children | tr '\n' ' ')"
 [ "$(echo $NGINX_PIDS | wc -w)" -ge 2 ] || die "no nginx worker found"
+PARENT=$PID_NGINX_W2
+NGINX_W2_PIDS="$PID_NGINX_W2 $(children | tr '\n' ' ')"
+[ "$(echo $NGINX_W2_PIDS | wc -w)" -ge 3 ] || die "no 2 nginx workers found"
 
 # Every target, every kind of request of the scenarios: 200 and a full body.
 declare -A URL PIDOF NAME
@@ -306,18 +337,27 @@ URL[drover]=http://127.0.0.1:$P_DROVER
 URL[haproxy]=http://127.0.0.1:$P_HAPROXY
 URL[nginx]=http://127.0.0.1:$P_NGINX
 URL[drover_sup]=http://127.0.0.1:$P_SUP
+URL[drover_w2]=http://127.0.0.1:$P_DROVER_W2
+URL[haproxy_w2]=http://127.0.0.1:$P_HAPROXY_W2
+URL[nginx_w2]=http://127.0.0.1:$P_NGINX_W2
 PIDOF[direct]=${BPID[0]}
 PIDOF[drover]=$PID_DROVER
 PIDOF[haproxy]=$PID_HAPROXY
 PIDOF[nginx]=$NGINX_PIDS
 PIDOF[drover_sup]=$PID_SUP
+PIDOF[drover_w2]=$PID_DROVER_W2
+PIDOF[haproxy_w2]=$PID_HAPROXY_W2
+PIDOF[nginx_w2]=$NGINX_W2_PIDS
 NAME[direct]="direct (1 backend)"
 NAME[drover]="drover"
 NAME[haproxy]="HAProxy"
 NAME[nginx]="nginx"
 NAME[drover_sup]="drover supervised"
+NAME[drover_w2]="drover workers: 2"
+NAME[haproxy_w2]="HAProxy nbthread 2"
+NAME[nginx_w2]="nginx 2 workers"
 head -c 4096 /dev/zero | tr '\0' x >"$TMP/body4k"
-for t in direct drover haproxy nginx drover_sup; do
+for t in direct drover haproxy nginx drover_sup drover_w2 haproxy_w2 nginx_w2; do
     u=${URL[$t]}
     c1=$(http_code "$u/")
     c2=$(http_code "$u/" -H "Connection: close")
@@ -359,12 +399,26 @@ done
 
 # ---- throughput rounds ----------------------------------------------------------------------------------------
 # Scenarios: connections, path, targets; the extra wrk arguments are in run_one.
-SCENARIOS=(keepalive64 keepalive256 close size16k post4k supervised)
-declare -A S_CONNS S_PATH S_TARGETS
-S_CONNS=([keepalive64]=64 [keepalive256]=256 [close]=64 [size16k]=64 [post4k]=64 [supervised]=64)
-S_PATH=([keepalive64]=/ [keepalive256]=/ [close]=/ [size16k]=/?size=16384 [post4k]=/ [supervised]=/)
-for s in keepalive64 keepalive256 close size16k post4k; do S_TARGETS[$s]="direct drover haproxy nginx"; done
+# S_ROLES: the targets compared as drover, HAProxy and nginx in that scenario.
+SCENARIOS=(keepalive64 keepalive256 keepalive1024 close size16k post4k supervised workers)
+declare -A S_CONNS S_PATH S_TARGETS S_ROLES
+S_CONNS=([keepalive64]=64 [keepalive256]=256 [keepalive1024]=1024 [close]=64 [size16k]=64 [post4k]=64 [supervised]=64 [workers]=64)
+S_PATH=([keepalive64]=/ [keepalive256]=/ [keepalive1024]=/ [close]=/ [size16k]=/?size=16384 [post4k]=/ [supervised]=/ [workers]=/)
+for s in keepalive64 keepalive256 keepalive1024 close size16k post4k; do
+    S_TARGETS[$s]="direct drover haproxy nginx"
+    S_ROLES[$s]="drover haproxy nginx"
+done
 S_TARGETS[supervised]="drover drover_sup haproxy nginx"
+S_ROLES[supervised]="drover_sup haproxy nginx"
+S_TARGETS[workers]="drover_w2 haproxy_w2 nginx_w2"
+S_ROLES[workers]="drover_w2 haproxy_w2 nginx_w2"
+ROLES=""
+for s in "${SCENARIOS[@]}"; do ROLES="$ROLES$s:${S_ROLES[$s]// /,};"; done
+# The workers scenario: wrk on the last CPU; the proxies' 2 threads and the
+# backends take whatever the scheduler gives them on both.
+NCPU=$(nproc)
+PIN=()
+command -v taskset >/dev/null 2>&1 && [ "$NCPU" -ge 2 ] && PIN=(taskset -c $((NCPU - 1)))
 # Which backends each target spreads over (for the spread table).
 declare -A SPREAD_PORTS
 SPREAD_PORTS[drover]="${B[*]}"
@@ -387,7 +441,9 @@ run_one() { # scenario target round
     esac
     [ -n "${SPREAD_PORTS[$t]:-}" ] && sp0=$(backend_counts ${SPREAD_PORTS[$t]})
     c0=$(cpu_ticks ${PIDOF[$t]})
-    wrk -t1 -c"${S_CONNS[$s]}" -d"${DURATION}s" --latency "${args[@]}" "${URL[$t]}${S_PATH[$s]}" >"$out" 2>&1 || true
+    local pin=()
+    [ "$s" = workers ] && pin=("${PIN[@]}")
+    "${pin[@]}" wrk -t1 -c"${S_CONNS[$s]}" -d"${DURATION}s" --latency "${args[@]}" "${URL[$t]}${S_PATH[$s]}" >"$out" 2>&1 || true
     c1=$(cpu_ticks ${PIDOF[$t]})
     [ -n "${SPREAD_PORTS[$t]:-}" ] && sp1=$(backend_counts ${SPREAD_PORTS[$t]})
     local rps reqs p50 p99 errs
@@ -434,10 +490,16 @@ for s in "${SCENARIOS[@]}"; do
         done
     done
 done
+# shellcheck source=bench/storm.sh
+. bench/storm.sh
+storm_bench
+# shellcheck source=bench/node.sh
+. bench/node.sh
+node_bench
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Every proxy must still be there (a crash would show as errors, but say it).
-for t in drover haproxy nginx drover_sup; do
+for t in drover haproxy nginx drover_sup drover_w2 haproxy_w2 nginx_w2; do
     for p in ${PIDOF[$t]}; do
         [ -d "/proc/$p" ] || { NOTES+=("${NAME[$t]} (pid $p) exited during the run"); say "${NOTES[-1]}"; }
     done
@@ -475,7 +537,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
         for t in ${S_TARGETS[$s]}; do
             echo "$s	$t	${NAME[$t]}"
         done
-    done | awk -F'\t' -v runs="$TMP/runs.tsv" -v tck="$CLK_TCK" '
+    done | awk -F'\t' -v runs="$TMP/runs.tsv" -v tck="$CLK_TCK" -v roles="$ROLES" '
         function median(list,   n, a, i, j, x) {
             n = split(list, a, " ")
             for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
@@ -484,6 +546,8 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
         }
         function commas(x,   s, r) { s = sprintf("%.0f", x); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }
         BEGIN {
+            nr = split(roles, rl, ";")
+            for (i = 1; i <= nr; i++) { if (rl[i] == "") continue; split(rl[i], kv, ":"); split(kv[2], tr, ","); dref[kv[1]] = tr[1] }
             while ((getline line < runs) > 0) {
                 split(line, f, "\t"); k = f[1] SUBSEP f[2]
                 rps[k] = rps[k] " " f[4]; p50[k] = p50[k] " " f[5]; p99[k] = p99[k] " " f[6]
@@ -497,9 +561,9 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
             }
             for (i = 1; i <= n; i++) {
                 s = sc[i]; t = tg[i]; k = s SUBSEP t
-                ref = (s == "supervised") ? med[s SUBSEP "drover_sup"] : med[s SUBSEP "drover"]
+                ref = med[s SUBSEP dref[s]]
                 ratio = (med[k] > 0) ? sprintf("%.2f", ref / med[k]) : "-"
-                if ((s == "supervised" && t == "drover_sup") || (s != "supervised" && t == "drover")) ratio = "1"
+                if (t == dref[s]) ratio = "1"
                 per = rps[k]; sub(/^ /, "", per); gsub(/ /, " / ", per)
                 cpu = (req[k] > 0) ? sprintf("%.1f", tic[k] / tck * 1e6 / req[k]) : "-"
                 printf "| %s | %s | %s | %s | %.2f | %.2f | %d | %s | %s |\n", s, name[i], commas(med[k]), per, median(p50[k]), median(p99[k]), err[k], cpu, ratio
@@ -508,26 +572,52 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo
     echo "## drover against the others (median req/s)"
     echo
-    echo "| scenario | drover | HAProxy | nginx | drover ÷ HAProxy | drover ÷ nginx | ceiling: direct to 1 backend |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    awk -F'\t' '
+    echo "Noise: the spread of each proxy's rounds, (highest - lowest) / median, the largest of the"
+    echo "three. A ratio within the noise says nothing: it is shown as a tie."
+    echo
+    echo "| scenario | drover | HAProxy | nginx | drover ÷ HAProxy | drover ÷ nginx | p99 ms drover / HAProxy / nginx | noise | ceiling: direct to 1 backend |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"
+    awk -F'\t' -v roles="$ROLES" -v names="drover_sup=drover supervised,drover_w2=drover workers: 2" '
         function median(list,   n, a, i, j, x) {
             n = split(list, a, " ")
             for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
             if (n == 0) return 0
             return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         }
-        { k = $1 SUBSEP $2; v[k] = v[k] " " $4; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+        function spread(list,   n, a, i, lo, hi, m) {
+            n = split(list, a, " ")
+            if (n < 2) return -1
+            lo = hi = a[1] + 0
+            for (i = 2; i <= n; i++) { if (a[i] + 0 < lo) lo = a[i] + 0; if (a[i] + 0 > hi) hi = a[i] + 0 }
+            m = median(list)
+            return m > 0 ? (hi - lo) / m : -1
+        }
+        function judge(r, noise) {
+            if (noise < 0) return sprintf("%.2f", r)
+            return (r - 1 <= noise && 1 - r <= noise) ? sprintf("%.2f (tie)", r) : sprintf("%.2f", r)
+        }
+        BEGIN {
+            nr = split(roles, rl, ";")
+            for (i = 1; i <= nr; i++) { if (rl[i] == "") continue; split(rl[i], kv, ":"); split(kv[2], tr, ","); D[kv[1]] = tr[1]; H[kv[1]] = tr[2]; G[kv[1]] = tr[3] }
+            nn = split(names, nl, ",")
+            for (i = 1; i <= nn; i++) { split(nl[i], kv, "="); label[kv[1]] = kv[2] }
+        }
+        { k = $1 SUBSEP $2; v[k] = v[k] " " $4; p99[k] = p99[k] " " $6; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
         END {
             for (i = 1; i <= n; i++) {
                 s = order[i]
-                d = median(v[s SUBSEP (s == "supervised" ? "drover_sup" : "drover")])
-                h = median(v[s SUBSEP "haproxy"]); g = median(v[s SUBSEP "nginx"]); c = median(v[s SUBSEP "direct"])
-                printf "| %s%s | %.0f | %.0f | %.0f | %.2f | %.2f | %s |\n", s, (s == "supervised" ? " (drover supervised; static: " sprintf("%.0f", median(v[s SUBSEP "drover"])) ")" : ""), d, h, g, (h > 0 ? d / h : 0), (g > 0 ? d / g : 0), (c > 0 ? sprintf("%.0f", c) : "-")
-                printf "RESULT scenario=%s drover_rps=%.0f haproxy_rps=%.0f nginx_rps=%.0f ratio_haproxy=%.2f ratio_nginx=%.2f\n", s, d, h, g, (h > 0 ? d / h : 0), (g > 0 ? d / g : 0) > "/dev/stderr"
+                kd = s SUBSEP D[s]; kh = s SUBSEP H[s]; kg = s SUBSEP G[s]
+                d = median(v[kd]); h = median(v[kh]); g = median(v[kg]); c = median(v[s SUBSEP "direct"])
+                noise = spread(v[kd]); x = spread(v[kh]); if (x > noise) noise = x; x = spread(v[kg]); if (x > noise) noise = x
+                rh = (h > 0 ? d / h : 0); rg = (g > 0 ? d / g : 0)
+                lab = (D[s] in label) ? " (" label[D[s]] ")" : ""
+                printf "| %s%s | %.0f | %.0f | %.0f | %s | %s | %.2f / %.2f / %.2f | %s | %s |\n", s, lab, d, h, g, judge(rh, noise), judge(rg, noise), median(p99[kd]), median(p99[kh]), median(p99[kg]), (noise < 0 ? "1 round" : sprintf("%.0f %%", 100 * noise)), (c > 0 ? sprintf("%.0f", c) : "-")
+                printf "RESULT scenario=%s drover_rps=%.0f haproxy_rps=%.0f nginx_rps=%.0f ratio_haproxy=%.2f ratio_nginx=%.2f noise=%s\n", s, d, h, g, rh, rg, (noise < 0 ? "unknown" : sprintf("%.2f", noise)) > "/dev/stderr"
             }
         }' "$TMP/runs.tsv" 2>"$TMP/result-lines.txt"
     echo
+    storm_report
+    node_report
     echo "## Memory with $IDLE_CONNS idle keep-alive connections"
     echo
     echo "Resident memory (\`Rss\` of \`/proc/PID/smaps_rollup\`; nginx: master + worker) before"
