@@ -33,7 +33,7 @@ E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
 DESYNC_SRC := $(sort $(wildcard tests/e2e/desync/*.c))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test unit e2e desync check-suite bench chaos fuzz clean deps mutate
+.PHONY: all run test test-stack unit e2e desync check-suite bench chaos fuzz clean deps mutate
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/drover $(BUILD)/backend

@@ -121,70 +121,15 @@ static void add_text(struct line *l, const char *s, size_t n)
     }
 }
 
-/* A JSON string as jansson's json_dumps writes one (the admin API's
- * answers): '"' and '\\' escaped, \b \f \n \r \t, any other control
- * byte as \u00XX, and well-formed UTF-8 (utf8_seq_len, jansson's rule) as
- * it is. jansson refuses a string holding any other byte; a log line
- * cannot be refused, so such a byte is written \u00XX, read as Latin-1, as
- * the admin API does with utf8_repair. The line is valid JSON whatever the
- * client sent. */
+/* A JSON string as the admin API writes one (lib/utf8: well-formed UTF-8
+ * as it is, any other byte as \u00XX read as Latin-1): the line is valid
+ * JSON whatever the client sent. */
 static void add_json(struct line *l, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i = 0, run = 0;
+    size_t used;
 
     add(l, "\"", 1);
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t seq, elen = 2;
-        const char *e;
-        char esc[6];
-
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        if (c >= 0x80 && (seq = utf8_seq_len(s + i, n - i)) > 0) {
-            i += seq;
-            continue;
-        }
-        add(l, s + run, i - run);
-        esc[0] = '\\';
-        esc[1] = 'u';
-        esc[2] = esc[3] = '0';
-        esc[4] = hex[c >> 4];
-        esc[5] = hex[c & 15];
-        e = esc;
-        switch (c) {
-        case '"':
-            e = "\\\"";
-            break;
-        case '\\':
-            e = "\\\\";
-            break;
-        case '\b':
-            e = "\\b";
-            break;
-        case '\f':
-            e = "\\f";
-            break;
-        case '\n':
-            e = "\\n";
-            break;
-        case '\r':
-            e = "\\r";
-            break;
-        case '\t':
-            e = "\\t";
-            break;
-        default:
-            elen = 6;
-            break;
-        }
-        add(l, e, elen);
-        run = ++i;
-    }
-    add(l, s + run, n - run);
+    l->len += utf8_json_escape(s, n, l->p + l->len, l->cap - l->len, &used);
     add(l, "\"", 1);
 }
 
