@@ -419,7 +419,9 @@ int cgroup_create(const struct cgroup_base *b, const char *name, const struct cg
         for (i = 0; i < cg->n && strcmp(cg->d[i].path, path) != 0; i++)
             ;
         if (i == cg->n) {
-            if (mkdir(path, 0755) < 0) {
+            /* EEXIST: an empty one left by a drover of this pid before
+             * (killed, in a container): rmdir only takes it when empty. */
+            if (mkdir(path, 0755) < 0 && (errno != EEXIST || rmdir(path) < 0 || mkdir(path, 0755) < 0)) {
                 snprintf(err, errlen, "cannot create the cgroup %s: %s", path, strerror(errno));
                 goto fail;
             }
