@@ -137,8 +137,8 @@ static json_t *status_router(const struct api_view *v)
 static json_t *status_instance(const struct sv_instance_view *in)
 {
     bool running = in->pid > 0;
-    json_t *last = in->last_exit != NULL ? json_pack("{s:o, s:o}", "how", admin_string(in->last_exit), "ago_s",
-                                                     seconds(in->last_exit_ago_s))
+    json_t *last = in->exit_how != NULL ? json_pack("{s:o, s:o}", "how", admin_string(in->exit_how), "ago_s",
+                                                     seconds(in->exit_how_ago_s))
                                          : json_null();
 
     return json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:o, s:o, s:I, s:o, s:o}", "name",

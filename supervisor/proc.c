@@ -255,8 +255,8 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     else
         describe_exit(c->rstatus, how, sizeof(how));
     limits_exited(in, c->rstatus, how, sizeof(how));
-    snprintf(in->last_exit, sizeof(in->last_exit), "%s", how);
-    in->last_exit_at = now;
+    snprintf(in->exit_how, sizeof(in->exit_how), "%s", how);
+    in->exit_how_at = now;
     in->pid = 0;
     if (on_purpose) {
         log_info("%s %s after %.1fs", in->name, how, up);

@@ -74,8 +74,8 @@ struct instance {
     bool port_warned;           /* "port taken" said once until it is free */
     double unhealthy_since;     /* UP, failing its health checks since (0: healthy) */
     struct cgroup *cg;          /* its cgroup (cpu, memory_max) while it runs; NULL: none */
-    char last_exit[160];        /* how its last run ended ("" before one did) */
-    double last_exit_at;        /* when (ev_now) */
+    char exit_how[160];         /* how its last run ended, as logged ("" before one did) */
+    double exit_how_at;         /* when (ev_now) */
 };
 
 struct ptype {

@@ -749,7 +749,7 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
     for (struct ptype *t = sv->types; t != NULL; t = t->next, ntypes++) {
         strbytes += strlen(t->pt->name) + strlen(t->pt->command) + 2;
         for (struct instance *in = t->instances; in != NULL; in = in->next, ninst++)
-            strbytes += strlen(in->name) + strlen(in->last_exit) + 2;
+            strbytes += strlen(in->name) + strlen(in->exit_how) + 2;
     }
     size = sizeof(*snap) + ntypes * sizeof(struct sv_type_view) +
            ninst * sizeof(struct sv_instance_view) + strbytes;
@@ -800,11 +800,11 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
             v->rss_bytes = in->pid > 0 && j < n ? (long long)rss[j] : -1;
             v->inflight = in->be != NULL ? sv->pools->inflight(in->be) : 0;
             v->requests = in->be != NULL ? sv->pools->requests(in->be) : 0;
-            v->last_exit = NULL;
-            if (in->last_exit[0] != '\0') {
-                v->last_exit = strcpy(str, in->last_exit);
+            v->exit_how = NULL;
+            if (in->exit_how[0] != '\0') {
+                v->exit_how = strcpy(str, in->exit_how);
                 str += strlen(str) + 1;
-                v->last_exit_ago_s = now - in->last_exit_at;
+                v->exit_how_ago_s = now - in->exit_how_at;
             }
             tv->by_state[in->state]++;
         }

@@ -143,8 +143,8 @@ struct sv_instance_view {
     long long rss_bytes;
     long inflight;
     uint64_t requests;
-    const char *last_exit;      /* how its last run ended, NULL before one did */
-    double last_exit_ago_s;     /* how long ago */
+    const char *exit_how;       /* how its last run ended, as logged; NULL before one did */
+    double exit_how_ago_s;      /* how long ago */
 };
 struct sv_type_view {
     const char *type;
