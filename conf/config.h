@@ -61,6 +61,8 @@ struct conf_process {
     int64_t ready_timeout_ms;   /* default 30s */
     int64_t stop_timeout_ms;    /* default 10s */
     uint64_t memory_limit;      /* bytes, 0 = no limit */
+    unsigned cpu_milli;         /* cpu: thousandths of a CPU per instance (its cgroup), 0 = no limit */
+    uint64_t memory_max;        /* bytes the kernel lets an instance use (its cgroup), 0 = no limit */
     int64_t restart_min_ms;     /* default 100ms */
     int64_t restart_max_ms;     /* default 30s */
     unsigned max_inflight;      /* 0 = unlimited */
@@ -189,6 +191,13 @@ void conf_print_plan(const struct conf *conf, FILE *out);
  * with a one-phrase reason in err ("unknown unit \"x\"; use ms, s, m or h"). */
 int conf_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);
 int conf_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen);
+/* processes.TYPE.cpu: "0.5", "2", "1.25" CPUs, into thousandths, between
+ * CONF_CPU_MIN and CONF_CPU_MAX. 0, or -1 with the reason in err. */
+int conf_parse_cpus(const char *s, unsigned *milli, char *err, size_t errlen);
+/* 0.01 CPU: the kernel's smallest quota (1ms) in a 100ms period. */
+#define CONF_CPU_MIN 10
+#define CONF_CPU_MAX (4096 * 1000)
+
 int conf_parse_addr(const char *s, struct conf_addr *addr, char *err, size_t errlen);
 
 /* The NAME of a "systemd:NAME" listen entry, NULL for "systemd" (every
@@ -204,6 +213,9 @@ int conf_parse_cidr(const char *s, struct conf_cidr *out, char *err, size_t errl
 char *conf_expand_env(const char *s, char *err, size_t errlen);
 
 const char *conf_balance_name(enum balance_kind kind);
+/* The way a config writes a size: "16k", "10M", "1G", else bytes. Returns
+ * BUF. */
+const char *conf_format_size(uint64_t v, char *buf, size_t len);
 /* Formats a duration the way the config writes it: "250ms", "10s", "2m". */
 const char *conf_format_duration(int64_t ms, char *buf, size_t len);
 

@@ -99,9 +99,8 @@ static inline bool conf_env_name_ok(const char *s, size_t n)
 
 /* ---- units.c ---------------------------------------------------------- */
 
-/* The way a config writes a size: "16k", "10M", "1G", else bytes. Returns
- * BUF. */
-const char *conf_format_size(uint64_t v, char *buf, size_t len);
+/* Thousandths of a CPU as conf_parse_cpus() reads them: "0.5", "2". */
+const char *conf_format_cpus(unsigned milli, char *buf, size_t len);
 
 /* ---- addr.c ----------------------------------------------------------- */
 

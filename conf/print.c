@@ -86,6 +86,9 @@ static void print_process(const struct conf_process *p, FILE *out)
     plan_sub(out, "", "stop_timeout", "%s", conf_format_duration(p->stop_timeout_ms, a, sizeof(a)));
     plan_sub(out, "", "memory_limit", "%s",
              p->memory_limit > 0 ? conf_format_size(p->memory_limit, a, sizeof(a)) : "none");
+    plan_sub(out, "", "cpu", "%s", p->cpu_milli > 0 ? conf_format_cpus(p->cpu_milli, a, sizeof(a)) : "no limit");
+    plan_sub(out, "", "memory_max", "%s",
+             p->memory_max > 0 ? conf_format_size(p->memory_max, a, sizeof(a)) : "no limit");
     plan_sub(out, "", "restart", "back-off %s .. %s", conf_format_duration(p->restart_min_ms, a, sizeof(a)),
              conf_format_duration(p->restart_max_ms, b, sizeof(b)));
     if (p->max_inflight > 0)
@@ -278,6 +281,10 @@ void plan_print(const struct plan *p, FILE *out)
                 conf_format_duration(s->restart_max_ms, c, sizeof(c)));
         if (s->memory_limit > 0)
             fprintf(out, ", memory_limit %s", conf_format_size(s->memory_limit, a, sizeof(a)));
+        if (s->cpu_milli > 0)
+            fprintf(out, ", cpu %s", conf_format_cpus(s->cpu_milli, a, sizeof(a)));
+        if (s->memory_max > 0)
+            fprintf(out, ", memory_max %s", conf_format_size(s->memory_max, a, sizeof(a)));
         if (s->max_inflight > 0)
             fprintf(out, ", max_inflight %u", s->max_inflight);
         if (s->restart_unhealthy_ms != 30000)

@@ -1,6 +1,7 @@
 /* conf/processes.c: processes.<type>, the settings drover.yaml gives a
  * process type (instances, command, env, ready, stop_timeout,
- * memory_limit, restart, max_inflight, restart_unhealthy, watch). */
+ * memory_limit, restart, max_inflight, restart_unhealthy, watch, cpu,
+ * memory_max). */
 #include "conf/config.h"
 
 #include <limits.h>
@@ -95,6 +96,18 @@ static void load_watch(struct loader *ld, const yaml_node_t *n, const char *path
     }
 }
 
+/* processes.<type>.cpu: CPUs, a decimal above 0 (the cgroup's quota). */
+static void load_cpu(struct loader *ld, const yaml_node_t *n, const char *path, struct conf_process *p)
+{
+    char reason[CONF_REASON_MAX];
+    const char *s;
+
+    if (n == NULL || (s = value_text(ld, n, path, "a number of CPUs")) == NULL)
+        return;
+    if (conf_parse_cpus(s, &p->cpu_milli, reason, sizeof(reason)) < 0)
+        schema_fail(ld, n, "%s: %s", path, reason);
+}
+
 /* One processes.<type> mapping into P, which holds the defaults; the
  * restart back-off is checked as a pair (min at most max). */
 static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_process *p)
@@ -102,15 +115,15 @@ static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_pr
     static const char *const keys[] = {"instances",    "command",      "env",
                                        "ready",        "stop_timeout", "memory_limit",
                                        "restart",      "max_inflight", "restart_unhealthy",
-                                       "watch"};
+                                       "watch",        "cpu",          "memory_max"};
     static const char *const ready_keys[] = {"path", "timeout"};
     static const char *const restart_keys[] = {"min", "max"};
-    yaml_node_t *v[10], *r[2];
+    yaml_node_t *v[12], *r[2];
     char path[128], sub[160];
     const char *s;
 
     snprintf(path, sizeof(path), "processes.%s", p->name);
-    if (!schema_keys(ld, n, path, keys, 10, v))
+    if (!schema_keys(ld, n, path, keys, 12, v))
         return;
     snprintf(sub, sizeof(sub), "%s.instances", path);
     value_set_int(ld, v[0], sub, 0, 1000, &p->instances);
@@ -154,6 +167,11 @@ static void load_process(struct loader *ld, const yaml_node_t *n, struct conf_pr
     value_set_duration(ld, v[8], sub, true, &p->restart_unhealthy_ms);
     snprintf(sub, sizeof(sub), "%s.watch", path);
     load_watch(ld, v[9], sub, p);
+    snprintf(sub, sizeof(sub), "%s.cpu", path);
+    load_cpu(ld, v[10], sub, p);
+    snprintf(sub, sizeof(sub), "%s.memory_max", path);
+    /* Below a few megabytes not even the shell that runs the command fits. */
+    value_set_size(ld, v[11], sub, 4u << 20, 1ULL << 50, &p->memory_max);
 }
 
 void processes_defaults(struct conf_process *p)

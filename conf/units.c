@@ -1,5 +1,5 @@
-/* conf/units.c: durations ("250ms", "1m30s") and sizes ("16k", "10M") as
- * drover.yaml writes them, and formatting them back the same way. */
+/* conf/units.c: durations ("250ms", "1m30s"), sizes ("16k", "10M") and
+ * CPUs ("0.5") as drover.yaml writes them, and formatting them back the same way. */
 #include "conf/config.h"
 
 #include <stdio.h>
@@ -221,6 +221,44 @@ not_size:
 too_large:
     snprintf(err, errlen, "size \"%s\" is too large", t);
     return -1;
+}
+
+/* "0.5", "2", "1.25": CPUs, to the thousandth. */
+int conf_parse_cpus(const char *s, unsigned *milli, char *err, size_t errlen)
+{
+    char t[96];
+    const char *p = t;
+    uint64_t ip, frac, scale, v;
+    int rc;
+
+    rc = trimmed(s, t, sizeof(t)) ? parse_decimal(&p, 3, &ip, &frac, &scale) : -1;
+    if (rc == -1 || (rc == 0 && *p != '\0')) {
+        snprintf(err, errlen, "\"%.40s\" is not a number of CPUs; write e.g. 0.5, 1 or 2", s);
+        return -1;
+    }
+    v = rc == -2 || ip > CONF_CPU_MAX / 1000 ? UINT64_MAX : ip * 1000 + frac * 1000 / scale;
+    if (v < CONF_CPU_MIN || v > CONF_CPU_MAX) {
+        snprintf(err, errlen, "%s CPUs is out of range; write between 0.01 and %d", t, CONF_CPU_MAX / 1000);
+        return -1;
+    }
+    *milli = (unsigned)v;
+    return 0;
+}
+
+const char *conf_format_cpus(unsigned milli, char *buf, size_t len)
+{
+    char frac[4];
+    int n = 3;
+
+    if (milli % 1000 == 0) {
+        snprintf(buf, len, "%u", milli / 1000);
+        return buf;
+    }
+    snprintf(frac, sizeof(frac), "%03u", milli % 1000);
+    while (frac[n - 1] == '0')
+        n--;
+    snprintf(buf, len, "%u.%.*s", milli / 1000, n, frac);
+    return buf;
 }
 
 /* The largest unit that divides MS, else seconds with a fraction above 1s,

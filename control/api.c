@@ -133,18 +133,21 @@ static json_t *status_router(const struct api_view *v)
 }
 
 /* pid and uptime_s are null for an instance without a process, rss_bytes
- * when /proc did not tell. */
+ * when /proc did not tell; last_exit before its first run ended. */
 static json_t *status_instance(const struct sv_instance_view *in)
 {
     bool running = in->pid > 0;
+    json_t *last = in->exit_how != NULL ? json_pack("{s:o, s:o}", "how", admin_string(in->exit_how), "ago_s",
+                                                     seconds(in->exit_how_ago_s))
+                                         : json_null();
 
-    return json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:o, s:o, s:I, s:o}", "name",
+    return json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:o, s:o, s:I, s:o, s:o}", "name",
                      admin_string(in->name), "pid", running ? json_integer(in->pid) : json_null(),
                      "pgid", running ? json_integer(in->pgid) : json_null(), "port", in->port, "state", admin_string(in->state), "restarts",
                      (json_int_t)in->restarts, "uptime_s",
                      running ? seconds(in->uptime_s) : json_null(), "rss_bytes",
                      in->rss_bytes >= 0 ? json_integer(in->rss_bytes) : json_null(), "inflight",
-                     (json_int_t)in->inflight, "requests", count(in->requests));
+                     (json_int_t)in->inflight, "requests", count(in->requests), "last_exit", last);
 }
 
 static json_t *status_type(const struct sv_type_view *t)

@@ -14,6 +14,7 @@
 #include "conf/formation.h"
 #include "supervisor/shim.h"
 #include "supervisor/state.h"
+#include "supervisor/supervisor.h"
 
 enum { EXIT_CLEAN = 0, EXIT_CONFIG = 1, EXIT_USAGE = 2 };
 
@@ -97,6 +98,13 @@ static int cmd_check(const struct run_options *o)
         /* What a drover started now would run otherwise than planned. */
         if (conf->app.state_file != NULL)
             state_print(conf->app.state_file, plan, stdout);
+        if (supervisor_check_limits(plan, err, sizeof(err)) < 0) {
+            fprintf(stderr, "drover: %s: `drover run` would not start\n", err);
+            plan_free(plan);
+            free(plan);
+            conf_free(conf);
+            return EXIT_CONFIG;
+        }
         plan_free(plan);
         free(plan);
     }

@@ -169,6 +169,11 @@ int control_reload(struct control *ctl, struct sbuf *changes, char *err, size_t 
         snprintf(err, errlen, "a formation appeared: supervising an app needs a restart");
         return refused(ctl, err);
     }
+    if (plan != NULL && supervisor_prepare_limits(ctl->sv, plan, err, errlen) < 0) {
+        free_plan(plan);
+        conf_free(conf);
+        return refused(ctl, err);
+    }
     sbuf_init(&notes);
     diff_configs(old, conf, &notes);
     if (router_reload(&ctl->router, conf, &notes, err, errlen) < 0) {

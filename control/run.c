@@ -382,6 +382,14 @@ int control_run(const struct run_options *o)
             fprintf(stderr, "drover: out of memory\n");
             goto fail_conf;
         }
+        /* A limit drover cannot apply is not dropped in silence. */
+        if (supervisor_prepare_limits(ctl->sv, NULL, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            fprintf(stderr, "drover: %s\n", err);
+            supervisor_free(ctl->sv);
+            ev_loop_destroy(ctl->loop);
+            goto fail_conf;
+        }
     } else {
         log_info("drover %s starting (pid %d, %d worker%s)", DROVER_VERSION, (int)getpid(),
                  conf->workers, conf->workers == 1 ? "" : "s");

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/cgroup.h"
 #include "lib/log.h"
 #include "supervisor/logs.h"
 #include "supervisor/logstore.h"
@@ -127,6 +128,7 @@ void instance_free(struct instance *in)
     drop_backend(in);
     logpipe_release(in->log);
     logpipe_release(in->log_err);
+    limits_release(in);
     free(in);
 }
 
@@ -252,6 +254,9 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
         describe_stop(in, c->rstatus, how, sizeof(how));
     else
         describe_exit(c->rstatus, how, sizeof(how));
+    limits_exited(in, c->rstatus, how, sizeof(how));
+    snprintf(in->exit_how, sizeof(in->exit_how), "%s", how);
+    in->exit_how_at = now;
     in->pid = 0;
     if (on_purpose) {
         log_info("%s %s after %.1fs", in->name, how, up);
@@ -304,7 +309,7 @@ void instance_spawn(struct instance *in)
     struct envb env = {NULL, 0, 0};
     int fds[2] = {-1, -1}, efds[2] = {-1, -1};
     struct logsrc *src;
-    char *argv[6];
+    char *argv[6], why[1024];
     pid_t pid;
 
     snprintf(parent, sizeof(parent), "%d", (int)getpid());
@@ -319,6 +324,10 @@ void instance_spawn(struct instance *in)
         log_error("%s: cannot start: %s", in->name, strerror(errno));
         goto fail;
     }
+    if (limits_create(in, why, sizeof(why)) < 0) {
+        log_error("%s: cannot start: %s", in->name, why);
+        goto fail;
+    }
     pid = fork();
     if (pid < 0) {
         log_error("%s: fork: %s", in->name, strerror(errno));
@@ -327,9 +336,20 @@ void instance_spawn(struct instance *in)
     if (pid == 0) {
         /* Only async-signal-safe calls from here: other threads may hold locks. */
         sigset_t none;
+        const char *failed = "";
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
         setpgid(0, 0);
+        /* In its cgroup before the exec: the shim, the app and all it
+         * starts are limited from their first instruction. */
+        if (in->cg != NULL && cgroup_enter(in->cg, &failed) < 0) {
+            static const char msg[] = "drover: cannot join the instance's cgroup ";
+
+            if (write(efds[1], msg, sizeof(msg) - 1) < 0 || write(efds[1], failed, strlen(failed)) < 0 ||
+                write(efds[1], "\n", 1) < 0) {
+            }
+            _exit(126);
+        }
         if (null >= 0)
             dup2(null, STDIN_FILENO);
         dup2(fds[1], STDOUT_FILENO);
@@ -354,6 +374,8 @@ void instance_spawn(struct instance *in)
     }
     /* Both sides set the group, so signals reach it whichever runs first. */
     setpgid(pid, pid);
+    if (in->cg != NULL)
+        cgroup_close_procs(in->cg);
     close(fds[1]);
     close(efds[1]);
     fds[1] = efds[1] = -1;
@@ -383,6 +405,7 @@ void instance_spawn(struct instance *in)
     return;
 fail:
     env_free(&env);
+    limits_release(in);
     if (fds[0] >= 0)
         close(fds[0]);
     if (fds[1] >= 0)

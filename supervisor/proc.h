@@ -15,6 +15,9 @@
 #include "lib/probe.h"
 #include "supervisor/supervisor.h"
 
+struct cgroup;
+struct cgroup_base;
+struct cgroup_left;
 struct logpipe;
 struct logstore;
 struct watch;
@@ -70,6 +73,9 @@ struct instance {
     bool leftover_killed;
     bool port_warned;           /* "port taken" said once until it is free */
     double unhealthy_since;     /* UP, failing its health checks since (0: healthy) */
+    struct cgroup *cg;          /* its cgroup (cpu, memory_max) while it runs; NULL: none */
+    char exit_how[160];         /* how its last run ended, as logged ("" before one did) */
+    double exit_how_at;         /* when (ev_now) */
 };
 
 struct ptype {
@@ -103,6 +109,10 @@ struct supervisor {
     char *state_file;           /* app.state_file (malloc'd), NULL: none */
     struct watch *watch;        /* watch mode: NULL when no type watches */
     bool watch_all;             /* drover run --watch */
+    struct cgroup_base *cgroups; /* where instances' cgroups go; NULL until a type has limits */
+    struct cgroup_left *cgroups_left; /* cgroups of ended instances, not empty yet */
+    ev_timer cgroups_timer;     /* tries those again */
+    unsigned long long cgroup_seq; /* numbers every instance cgroup: web.1-7 */
     bool started;
     bool stopping;
     bool stop_now;
@@ -153,6 +163,21 @@ pid_t family_app_pid(pid_t shim);
 /* Some process listens on TCP port (any address, v4 or v6); who names it
  * ("pid 812 (python3)") when /proc tells. */
 bool family_port_taken(int port, char *who, size_t len);
+
+/* limits.c */
+#define LIMITS_RETRY 0.1
+void limits_init(struct supervisor *sv);
+/* in's cgroup for the spawn about to happen (in->cg; NULL when its type
+ * has no limits). 0, or -1 with err. */
+int limits_create(struct instance *in, char *err, size_t errlen);
+/* in's run ended with wait status: a kill by the memory limit is told in
+ * how (what describe_exit wrote); its cgroup is removed (tried again
+ * later while processes are left in it). */
+void limits_exited(struct instance *in, int status, char *how, size_t len);
+/* in's cgroup goes now, or as soon as what is left in it is gone. */
+void limits_release(struct instance *in);
+/* Every cgroup drover made removed (at exit). */
+void limits_free(struct supervisor *sv);
 
 /* ready.c */
 void ready_init(struct instance *in);

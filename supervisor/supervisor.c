@@ -298,6 +298,7 @@ struct supervisor *supervisor_new(struct ev_loop *loop, const struct pool_ops *p
     sv->health_timer.data = sv;
     ev_timer_init(&sv->state_timer, state_cb, 0., 0.);
     sv->state_timer.data = sv;
+    limits_init(sv);
     return sv;
 }
 
@@ -383,6 +384,7 @@ void supervisor_free(struct supervisor *sv)
     ev_timer_stop(sv->loop, &sv->memory_timer);
     ev_timer_stop(sv->loop, &sv->health_timer);
     ev_child_stop(sv->loop, &sv->any);
+    limits_free(sv);
     watch_free(sv->watch);
     logs_close_all();
     logstore_free(sv->logs);
@@ -639,7 +641,7 @@ static bool settings_equal(const struct conf_process *a, const struct conf_proce
            a->stop_timeout_ms == b->stop_timeout_ms && a->memory_limit == b->memory_limit &&
            a->restart_min_ms == b->restart_min_ms && a->restart_max_ms == b->restart_max_ms &&
            a->max_inflight == b->max_inflight && a->restart_unhealthy_ms == b->restart_unhealthy_ms &&
-           watch_equal(a, b);
+           watch_equal(a, b) && a->cpu_milli == b->cpu_milli && a->memory_max == b->memory_max;
 }
 
 void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *notes)
@@ -687,6 +689,11 @@ void supervisor_reload(struct supervisor *sv, struct plan *plan, struct sbuf *no
         if (!settings_equal(&old->settings, &pt->settings))
             sbuf_printf(notes, "%s: settings changed (new instances and checks use them)\n",
                         pt->name);
+        if (old->settings.cpu_milli != pt->settings.cpu_milli ||
+            old->settings.memory_max != pt->settings.memory_max)
+            sbuf_printf(notes, "%s: cpu or memory_max changed: new instances get the new limits; "
+                               "`drover restart %s` applies them to the running ones\n",
+                        pt->name, pt->name);
         if (old->count != pt->count) {
             sbuf_printf(notes, "%s: instances %d → %d\n", pt->name, old->count, pt->count);
             t->want = pt->count;
@@ -742,7 +749,7 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
     for (struct ptype *t = sv->types; t != NULL; t = t->next, ntypes++) {
         strbytes += strlen(t->pt->name) + strlen(t->pt->command) + 2;
         for (struct instance *in = t->instances; in != NULL; in = in->next, ninst++)
-            strbytes += strlen(in->name) + 1;
+            strbytes += strlen(in->name) + strlen(in->exit_how) + 2;
     }
     size = sizeof(*snap) + ntypes * sizeof(struct sv_type_view) +
            ninst * sizeof(struct sv_instance_view) + strbytes;
@@ -793,6 +800,12 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
             v->rss_bytes = in->pid > 0 && j < n ? (long long)rss[j] : -1;
             v->inflight = in->be != NULL ? sv->pools->inflight(in->be) : 0;
             v->requests = in->be != NULL ? sv->pools->requests(in->be) : 0;
+            v->exit_how = NULL;
+            if (in->exit_how[0] != '\0') {
+                v->exit_how = strcpy(str, in->exit_how);
+                str += strlen(str) + 1;
+                v->exit_how_ago_s = now - in->exit_how_at;
+            }
             tv->by_state[in->state]++;
         }
         iv += tv->ninstances;

@@ -110,6 +110,16 @@ int supervisor_restart(struct supervisor *sv, const char *type);
 int supervisor_stop_type(struct supervisor *sv, const char *type);
 int supervisor_start_type(struct supervisor *sv, const char *type);
 
+/* processes.TYPE.cpu / memory_max: the cgroups the types of plan (NULL:
+ * the plan in force) ask for are made ready (drover's own directory in
+ * each hierarchy, see lib/cgroup.h), before supervisor_start and before
+ * a reload's plan is taken. 0, or -1 with err saying which type asked,
+ * which path failed and why: drover does not start, a reload is refused. */
+int supervisor_prepare_limits(struct supervisor *sv, const struct plan *plan, char *err, size_t errlen);
+/* What `drover check` can tell of that without making anything (lib/cgroup.h's
+ * cgroup_can_make): 0, or -1 with err. */
+int supervisor_check_limits(const struct plan *plan, char *err, size_t errlen);
+
 /* Reload: plan (malloc'd, taken over) is the new formation. New types
  * start, removed ones drain and stop, changed command/env/routing rolls
  * instance by instance, changed counts scale; one line per change is
@@ -133,6 +143,8 @@ struct sv_instance_view {
     long long rss_bytes;
     long inflight;
     uint64_t requests;
+    const char *exit_how;       /* how its last run ended, as logged; NULL before one did */
+    double exit_how_ago_s;      /* how long ago */
 };
 struct sv_type_view {
     const char *type;

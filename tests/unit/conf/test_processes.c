@@ -75,3 +75,24 @@ Test(processes, watch_paths_from_the_app_dir)
     expect_errors("processes:\n  web:\n    watch: [\"\"]\n",
                   "3:13: processes.web.watch[0]: empty path");
 }
+
+/* cpu and memory_max: the cgroup limits, each error at its value. */
+Test(processes, cpu_and_memory_max)
+{
+    struct conf *c = load_ok("processes:\n  web: {cpu: 0.5, memory_max: 512M}\n  worker: {}\n");
+
+    cr_assert_eq(c->processes[0].cpu_milli, 500);
+    cr_assert_eq(c->processes[0].memory_max, 512ULL << 20);
+    cr_assert_eq(c->processes[1].cpu_milli, 0, "no limit unless asked");
+    cr_assert_eq(c->processes[1].memory_max, 0);
+    conf_free(c);
+    expect_errors("processes:\n  web:\n    cpu: 0\n    memory_max: 512Q\n",
+                  "3:10: processes.web.cpu: 0 CPUs is out of range; write between 0.01 and 4096\n"
+                  "4:17: processes.web.memory_max: unknown unit \"Q\" in \"512Q\"; use k, M or G "
+                  "(1024-based), or none for bytes");
+    expect_errors("processes:\n  web: {cpu: lots, memory_max: 1M}\n",
+                  "2:14: processes.web.cpu: \"lots\" is not a number of CPUs; write e.g. 0.5, 1 or 2\n"
+                  "2:32: processes.web.memory_max: must be between 4M and 1024T, got 1M");
+    expect_errors("processes:\n  web:\n    cpu: [1]\n",
+                  "3:10: processes.web.cpu: expected a number of CPUs, got a list");
+}

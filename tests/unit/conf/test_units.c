@@ -180,3 +180,49 @@ Test(size, format_parses_back)
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
         cr_assert_eq(size(conf_format_size(values[i], b, sizeof(b))), values[i], "%s", b);
 }
+
+static unsigned cpus(const char *s)
+{
+    char why[256];
+    unsigned v = 0;
+
+    cr_assert_eq(conf_parse_cpus(s, &v, why, sizeof(why)), 0, "%s: %s", s, why);
+    return v;
+}
+
+static void cpus_err(const char *s, const char *want)
+{
+    char why[256];
+    unsigned v = 7;
+
+    cr_assert_eq(conf_parse_cpus(s, &v, why, sizeof(why)), -1, "%s parsed", s);
+    cr_assert_str_eq(why, want);
+    cr_assert_eq(v, 7, "untouched on error");
+}
+
+Test(cpus, decimals_to_the_thousandth)
+{
+    char b[32];
+
+    cr_assert_eq(cpus("0.5"), 500);
+    cr_assert_eq(cpus(".25"), 250);
+    cr_assert_eq(cpus("2"), 2000);
+    cr_assert_eq(cpus(" 1.125 "), 1125);
+    cr_assert_eq(cpus("0.01"), 10);
+    cr_assert_eq(cpus("0.0159"), 15, "further digits are dropped");
+    cr_assert_str_eq(conf_format_cpus(500, b, sizeof(b)), "0.5");
+    cr_assert_str_eq(conf_format_cpus(2000, b, sizeof(b)), "2");
+    cr_assert_str_eq(conf_format_cpus(1125, b, sizeof(b)), "1.125");
+}
+
+Test(cpus, errors)
+{
+    cpus_err("0", "0 CPUs is out of range; write between 0.01 and 4096");
+    cpus_err("0.001", "0.001 CPUs is out of range; write between 0.01 and 4096");
+    cpus_err("5000", "5000 CPUs is out of range; write between 0.01 and 4096");
+    cpus_err("99999999999999999999999", "99999999999999999999999 CPUs is out of range; write between 0.01 and 4096");
+    cpus_err("-1", "\"-1\" is not a number of CPUs; write e.g. 0.5, 1 or 2");
+    cpus_err("half", "\"half\" is not a number of CPUs; write e.g. 0.5, 1 or 2");
+    cpus_err("50%", "\"50%\" is not a number of CPUs; write e.g. 0.5, 1 or 2");
+    cpus_err("", "\"\" is not a number of CPUs; write e.g. 0.5, 1 or 2");
+}

@@ -36,8 +36,8 @@ static void again(void)
 static const char *const listen_addrs[] = {"127.0.0.1:8080", "unix:/run/d.sock"};
 
 static struct sv_instance_view web_instances[] = {
-    {"web.1", 101, 100, 5000, "up", 0, 192.4, 12897484, 1, 420},
-    {"web.2", 0, 0, 5001, "backoff", 3, 0, -1, 0, 7},
+    {"web.1", 101, 100, 5000, "up", 0, 192.4, 12897484, 1, 420, NULL, 0},
+    {"web.2", 0, 0, 5001, "backoff", 3, 0, -1, 0, 7, "killed by the memory limit (64M)", 2.5},
 };
 static struct sv_type_view types[] = {
     {"web", "bin/serve --port $PORT", true, false, false, false, 2, 3, {0, 1, 0, 0, 1}, 2,
@@ -93,9 +93,10 @@ Test(api, status_has_the_readme_members_in_order)
         "{\"type\":\"web\",\"routed\":true,\"stopped\":false,\"removed\":false,\"want\":2,\"configured\":1,"
         "\"rolling\":false,\"restarts\":3,\"command\":\"bin/serve --port $PORT\",\"instances\":["
         "{\"name\":\"web.1\",\"pid\":101,\"pgid\":100,\"port\":5000,\"state\":\"up\",\"restarts\":0,"
-        "\"uptime_s\":192.4,\"rss_bytes\":12897484,\"inflight\":1,\"requests\":420},"
+        "\"uptime_s\":192.4,\"rss_bytes\":12897484,\"inflight\":1,\"requests\":420,\"last_exit\":null},"
         "{\"name\":\"web.2\",\"pid\":null,\"pgid\":null,\"port\":5001,\"state\":\"backoff\",\"restarts\":3,"
-        "\"uptime_s\":null,\"rss_bytes\":null,\"inflight\":0,\"requests\":7}]},"
+        "\"uptime_s\":null,\"rss_bytes\":null,\"inflight\":0,\"requests\":7,"
+        "\"last_exit\":{\"how\":\"killed by the memory limit (64M)\",\"ago_s\":2.5}}]},"
         "{\"type\":\"old\",\"routed\":false,\"stopped\":false,\"removed\":true,\"want\":0,\"configured\":0,"
         "\"rolling\":false,\"restarts\":0,\"command\":\"sleep 1\",\"instances\":[]},"
         "{\"type\":\"clock\",\"routed\":false,\"stopped\":true,\"removed\":false,\"want\":0,\"configured\":0,"
