@@ -6,6 +6,8 @@
 #include "router/conn.h"
 #include "router/request.h"
 #include "router/route.h"
+#include "router/stats.h"
+#include "router/worker.h"
 
 #define QUEUE_POLL 0.02 /* seconds: slots freed by other workers are seen this late */
 
@@ -73,6 +75,7 @@ int queue_enter(struct queue *q, struct conn *c, unsigned max)
         q->head = c;
     q->tail = c;
     r->nqueued++;
+    stats_queue(stats_cached(c->w->stats, &r->stats, r->label, ev_now(q->loop)), +1);
     if (!ev_is_active(&q->poll))
         ev_timer_again(q->loop, &q->poll);
     return 0;
@@ -93,6 +96,7 @@ void queue_leave(struct queue *q, struct conn *c)
     c->qnext = c->qprev = NULL;
     c->queued = false;
     c->req->route->nqueued--;
+    stats_queue(c->req->route->stats, -1);
 }
 
 void queue_run(struct queue *q)

@@ -87,6 +87,7 @@ struct instance *instance_new(struct ptype *t, int slot)
         return NULL;
     in->type = t;
     in->slot = slot;
+    in->generation = t->generation;
     in->port = plan_port(&t->hold->plan, t->pt, slot);
     snprintf(in->name, sizeof(in->name), "%s.%d", t->pt->name, slot + 1);
     /* The lines of the instance that had the slot before go now. */
@@ -253,6 +254,8 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     else
         describe_exit(c->rstatus, how, sizeof(how));
     in->pid = 0;
+    in->exit_status = c->rstatus;
+    in->exit_at = ev_time();
     if (on_purpose) {
         log_info("%s %s after %.1fs", in->name, how, up);
         /* The shim stops what the app leaves; a shim killed from outside

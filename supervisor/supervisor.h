@@ -133,6 +133,10 @@ struct sv_instance_view {
     long long rss_bytes;
     long inflight;
     uint64_t requests;
+    unsigned generation;        /* the type's rollout that started it: 1, 2 after a restart... */
+    double exit_at;             /* wall clock of its last run's exit; 0: none yet */
+    int exit_code;              /* that run's exit code, -1 when it was killed */
+    int exit_signal;            /* the signal that killed it, 0 when it exited */
 };
 struct sv_type_view {
     const char *type;
@@ -144,6 +148,7 @@ struct sv_type_view {
     size_t ninstances;
     struct sv_instance_view *instances;
     int configured;             /* what the config (and -m) asks for */
+    unsigned generation;        /* its current rollout: 1, one more at each rolling restart */
 };
 struct sv_snapshot {
     size_t ntypes;
