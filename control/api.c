@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "control/api_live.h"
+#include "control/dashboard.h"
 #include "control/api_logs.h"
 #include "control/internal.h"
 #include "router/metrics.h"
@@ -481,6 +482,9 @@ static void post_reload(void *ctx, const struct admin_request *req, struct admin
 }
 
 static const struct admin_route api_routes[] = {
+    {ADMIN_GET, "/", false, dashboard_get},
+    {ADMIN_GET, "/dashboard.css", false, dashboard_get},
+    {ADMIN_GET, "/dashboard.js", false, dashboard_get},
     {ADMIN_GET, "/health", false, get_health},
     {ADMIN_GET, "/ready", false, get_ready},
     {ADMIN_GET, "/live", false, get_live},
