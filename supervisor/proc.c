@@ -87,7 +87,6 @@ struct instance *instance_new(struct ptype *t, int slot)
         return NULL;
     in->type = t;
     in->slot = slot;
-    in->generation = t->generation;
     in->port = plan_port(&t->hold->plan, t->pt, slot);
     snprintf(in->name, sizeof(in->name), "%s.%d", t->pt->name, slot + 1);
     /* The lines of the instance that had the slot before go now. */
@@ -312,6 +311,9 @@ void instance_spawn(struct instance *in)
 
     snprintf(parent, sizeof(parent), "%d", (int)getpid());
     snprintf(grace, sizeof(grace), "%lld", (long long)settings(in)->stop_timeout_ms);
+    /* This run starts under the type's rollout now in force (a crash
+     * restart after a rolling restart runs the new config too). */
+    in->generation = in->type->generation;
     argv[0] = sv->self;
     argv[1] = SHIM_COMMAND;
     argv[2] = parent;

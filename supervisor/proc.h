@@ -55,7 +55,7 @@ struct instance {
     uint64_t drain_gen;         /* DRAINING: tables without it (pool_ops.drained) */
     unsigned restarts;
     unsigned crashes;           /* since the back-off was last reset */
-    unsigned generation;        /* its type's rollout that started it (ptype.generation) */
+    unsigned generation;        /* its type's rollout its current run started under */
     int exit_status;            /* of its last run (wait status), when exit_at is set */
     double exit_at;             /* wall clock of that exit; 0: it has not exited */
     ev_timer timer;             /* ready deadline, drain poll, stop → kill, or back-off */
