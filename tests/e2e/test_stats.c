@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "tests/e2e/client.h"
 #include "tests/e2e/harness.h"
@@ -254,5 +255,37 @@ E2E_TEST(last_exit_and_generation_per_instance, 60)
         ASSERT(e2e_now_ms() < deadline, "the restart never finished");
         e2e_sleep_ms(100);
     }
+    e2e_drover_stop(d);
+}
+
+/* drover status --watch draws the table again every second, in place,
+ * until Ctrl-C, and then exits 0. */
+E2E_TEST(status_watch_refreshes_in_place_until_interrupted, 30)
+{
+    int lp = e2e_free_port(), ap = e2e_free_port();
+    char *admin = e2e_fmt("127.0.0.1:%d", ap);
+    char *dir = e2e_app_dir(
+        e2e_fmt("web: exec %s -l 127.0.0.1:$PORT -q\n", e2e_backend_bin),
+        e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: %s}\nlog: {access: off}\napp: {base_port: %d}\n",
+                lp, admin, e2e_free_base(1, 1)));
+    struct e2e_proc *d = e2e_drover_in(dir, NULL, admin), *w;
+    char *argv[] = {(char *)e2e_drover_bin, "status", "--watch", "--admin", admin, NULL};
+    char *out;
+    int frames = 0, status;
+
+    e2e_sleep_ms(300);
+    w = e2e_spawn("watch", argv, NULL);
+    e2e_sleep_ms(2600);
+    ASSERT(!e2e_exited(w), "status --watch keeps going");
+    status = e2e_stop(w, SIGINT, 3000);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "Ctrl-C ends it with 0 (status %#x)", status);
+    out = e2e_log_of(w);
+    for (const char *p = strstr(out, "\033[H\033[2J"); p != NULL; p = strstr(p + 1, "\033[H\033[2J"))
+        frames++;
+    e2e_log("%d frames in 2.6 s", frames);
+    ASSERT(frames >= 2 && frames <= 4, "%d frames in 2.6 s, one a second", frames);
+    ASSERT(strstr(out, "Every 1s: drover status") != NULL && strstr(out, "web.1") != NULL &&
+               strstr(out, "REQ/S") != NULL && strstr(out, "ROUTE") != NULL,
+           "each frame is the table: %s", out);
     e2e_drover_stop(d);
 }
