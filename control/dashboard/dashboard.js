@@ -426,7 +426,10 @@
 
   /* ---- the loop ----------------------------------------------------------- */
 
+  /* Each render is timed as the user-timing measure "drover:render" (the
+   * last one kept), so its cost can be read from outside the page. */
   function render(doc) {
+    const t0 = performance.now();
     const d = doc.drover || {}, r = doc.router || {};
     put($("summary"), "pid " + d.pid + " · up " + duration(d.uptime_s) + " · " + r.connections + " connections · " +
         r.requests + " requests · " + (d.workers || 1) + " worker" + (d.workers === 1 ? "" : "s") + (d.draining ? " · draining" : ""));
@@ -434,6 +437,8 @@
     renderRoutes(doc.routes || [], Date.now() / 1000);
     renderBackends(doc.backends || []);
     renderFilter(doc.processes || []);
+    performance.clearMeasures("drover:render");
+    performance.measure("drover:render", { start: t0 });
   }
 
   async function poll() {
