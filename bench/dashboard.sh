@@ -6,7 +6,7 @@
 # rounds, without and with a headless Chromium keeping the dashboard open
 # (GET /status every second, GET /logs?follow=1 streaming). Prints the
 # requests per second of each round, the medians and their ratio, then what
-# the page costs drover with no load: CPU over 10 s, and the size of one
+# the page costs drover with no load: CPU over 20 s, and the size of one
 # /status answer. Indicative: the machine may be shared.
 #
 # Environment: ROUNDS (3), DURATION (5 s), CONNS (64), KEEP=1 (keep the
@@ -110,17 +110,17 @@ B=$(median <"$TMP/with")
 
 # The page's own cost with no load: drover's CPU over 10 s, and one answer.
 c0=$(drover_cpu_ms)
-sleep 10
+sleep 20
 c1=$(drover_cpu_ms)
 page_open
 c2=$(drover_cpu_ms)
-sleep 10
+sleep 20
 c3=$(drover_cpu_ms)
 page_close
 STATUS_BYTES=$(curl -fs "http://127.0.0.1:$AP/status" | wc -c)
 
 printf 'keep-alive c%s, %s rounds of %ss: median %s req/s without the dashboard, %s req/s with it open: ratio %s\n' \
     "$CONNS" "$ROUNDS" "$DURATION" "$A" "$B" "$(awk -v a="$A" -v b="$B" 'BEGIN {printf "%.3f", b / a}')"
-printf 'idle drover: %s ms CPU in 10 s without the page, %s ms with it open; one /status answer is %s bytes (2 instances)\n' \
+printf 'idle drover: %s ms CPU in 20 s without the page, %s ms with it open; one /status answer is %s bytes (2 instances)\n' \
     "$(awk -v x="$c0" -v y="$c1" 'BEGIN {printf "%.0f", y - x}')" \
     "$(awk -v x="$c2" -v y="$c3" 'BEGIN {printf "%.0f", y - x}')" "$STATUS_BYTES"
