@@ -227,6 +227,14 @@ static void instance_series(const struct api_view *v, struct sbuf *out)
 
 void api_live_metrics(const struct api_view *v, struct sbuf *out)
 {
+    uint64_t dropped = 0;
+
     route_series(v, out);
     instance_series(v, out);
+    for (unsigned i = 0; v->stats != NULL && i < v->nstats; i++)
+        dropped += counter_get(&v->stats[i]->dropped);
+    sbuf_printf(out, "# HELP drover_live_stats_dropped_total Requests left out of the live stats: "
+                     "a worker's table of names was full.\n"
+                     "# TYPE drover_live_stats_dropped_total counter\n"
+                     "drover_live_stats_dropped_total %llu\n", (unsigned long long)dropped);
 }

@@ -30,7 +30,8 @@ json_t *api_live_exit(const struct api_view *v, const struct sv_instance_view *i
 
 /* The Prometheus series of the live stats: per route and per instance the
  * rate, the quantiles as a summary (with cumulative _sum and _count), 5xx,
- * queue depth; per instance in-flight, generation and last exit. */
+ * queue depth; per instance in-flight, generation and last exit; and the
+ * requests no name was left for in the workers' tables. */
 void api_live_metrics(const struct api_view *v, struct sbuf *out);
 
 #endif

@@ -138,12 +138,18 @@ static void count_live(struct worker *w, const struct request *req, double now)
     struct stats_key *k;
     bool error = metrics_class(req->status) == 5;
 
-    if (req->route != NULL &&
-        (k = stats_cached(w->stats, &req->route->stats, req->route->label, now)) != NULL)
-        stats_observe(k, now, now - req->start, error);
-    if (req->be != NULL &&
-        (k = stats_cached(w->stats, &req->be->slot[w->id].stats, req->be->name, now)) != NULL)
-        stats_observe(k, now, now - req->start, error);
+    if (req->route != NULL) {
+        if ((k = stats_cached(w->stats, &req->route->stats, req->route->label, now)) != NULL)
+            stats_observe(k, now, now - req->start, error);
+        else
+            counter_add(&w->stats->dropped, 1);
+    }
+    if (req->be != NULL) {
+        if ((k = stats_cached(w->stats, &req->be->slot[w->id].stats, req->be->name, now)) != NULL)
+            stats_observe(k, now, now - req->start, error);
+        else
+            counter_add(&w->stats->dropped, 1);
+    }
 }
 
 void request_end(struct conn *c, bool answered)

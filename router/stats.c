@@ -39,8 +39,10 @@ struct stats_key *stats_key(struct stats *s, const char *name, double now)
         struct stats_key *key = atomic_load_explicit(cell, memory_order_relaxed);
 
         if (key == NULL) {
-            if ((key = calloc(1, sizeof(*key))) == NULL)
+            /* One cell is always left empty, so a lookup ends. */
+            if (s->nkeys + 1 >= STATS_MAX_KEYS || (key = calloc(1, sizeof(*key))) == NULL)
                 return NULL;
+            s->nkeys++;
             strncpy(key->name, name, STATS_NAME_MAX - 1);
             key->hash = h;
             key->born = now;

@@ -54,6 +54,7 @@ struct stats_key {
 
 struct stats {
     _Atomic(struct stats_key *) keys[STATS_MAX_KEYS];
+    unsigned nkeys;                 /* the owner's: a full table is not searched again */
     counter_t dropped;              /* requests no key was left for */
 };
 
@@ -61,7 +62,8 @@ struct stats *stats_new(void);
 void stats_free(struct stats *s);
 
 /* The key for name in s, made on first use (by the owning worker only, now
- * is its ev_now); NULL when the table is full or out of memory. */
+ * is its ev_now); NULL when the table is full (at once: a full table is
+ * not searched for a new name) or out of memory. */
 struct stats_key *stats_key(struct stats *s, const char *name, double now);
 
 /* The same through a cache pointer the worker keeps (route, backend). */

@@ -387,6 +387,9 @@ Test(api, the_endpoint_table)
         const char *path;
         bool needs_token;
     } want[] = {
+        {ADMIN_GET, "/", false},
+        {ADMIN_GET, "/dashboard.css", false},
+        {ADMIN_GET, "/dashboard.js", false},
         {ADMIN_GET, "/health", false},
         {ADMIN_GET, "/ready", false},
         {ADMIN_GET, "/live", false},

@@ -205,10 +205,13 @@ Test(stats, keys_are_found_by_name_until_the_table_is_full)
     cr_assert_eq(stats_key(s, "web.1", T0), stats_key(s, "web.1", T0 + 5));
     cr_assert_eq(stats_find(s, "web.1"), stats_key(s, "web.1", T0));
     cr_assert_null(stats_find(s, "web.2"));
-    for (int i = 1; i < STATS_MAX_KEYS; i++) {
+    /* One cell stays empty: a search always ends. */
+    for (int i = 1; i < STATS_MAX_KEYS - 1; i++) {
         snprintf(name, sizeof(name), "k%d", i);
         cr_assert_not_null(stats_key(s, name, T0));
     }
     cr_assert_null(stats_key(s, "one too many", T0));
+    cr_assert_null(stats_find(s, "one too many"));
     cr_assert_not_null(stats_find(s, "k77"));
+    cr_assert_eq(stats_key(s, "k77", T0), stats_find(s, "k77"), "a name it has is still found");
 }
