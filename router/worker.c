@@ -435,6 +435,7 @@ int worker_init(struct worker *w, const struct worker_setup *r, unsigned id, str
     ev_init(&w->accept_timer, accept_timer_cb);
     w->accept_timer.data = w;
     queue_init(&w->queue, loop, proxy_place);
+    w->queue.stats = w->stats;
     w->serve = proxy_start;
     return 0;
 }
