@@ -25,7 +25,10 @@ CFLAGS  := $(CFLAGS_COMMON) $(OPT) $(WARN) $(EXTRA_CFLAGS)
 # Everything but main() goes into libdrover.a so unit tests can link it.
 LIB_SRC  := $(sort $(wildcard lib/*.c conf/*.c router/*.c supervisor/*.c control/*.c))
 LIB_SRC  := $(filter-out control/main.c,$(LIB_SRC))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/dashboard_assets.o
+# The dashboard's page, style and script (control/dashboard/), built into
+# drover as byte arrays by scripts/embed.sh.
+DASH_SRC := control/dashboard/index.html control/dashboard/dashboard.css control/dashboard/dashboard.js
 LLHTTP_OBJ := $(BUILD)/obj/llhttp/llhttp.o $(BUILD)/obj/llhttp/api.o $(BUILD)/obj/llhttp/http.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -54,6 +57,15 @@ $(BUILD)/obj/llhttp/%.o: $(LLHTTP)/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(OPT) -DLLHTTP_STRICT_MODE=1 -w -c $< -o $@
 
+$(BUILD)/gen/dashboard_assets.c: $(DASH_SRC) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ dashboard_html=control/dashboard/index.html \
+	    dashboard_css=control/dashboard/dashboard.css dashboard_js=control/dashboard/dashboard.js
+
+$(BUILD)/obj/gen/dashboard_assets.o: $(BUILD)/gen/dashboard_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/libdrover.a: $(LIB_OBJ) $(LLHTTP_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -70,7 +82,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libdrover.a | $(DEPS_STAMP)
 
 $(BUILD)/tests/e2e/e2e: $(E2E_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ -lm -pthread
+	$(CC) $(LDSAN) -o $@ $^ -lm -pthread -ljansson
 
 $(BUILD)/tests/e2e/desync: $(DESYNC_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
@@ -137,7 +149,7 @@ FUZZ_ARGS    ?=
 FUZZ_CC      := clang
 FUZZ_BUILD   := build/fuzz
 FUZZ_CFLAGS  := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/gen/dashboard_assets.o
 FUZZ_LLHTTP_OBJ := $(FUZZ_BUILD)/obj/llhttp/llhttp.o $(FUZZ_BUILD)/obj/llhttp/api.o $(FUZZ_BUILD)/obj/llhttp/http.o
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 FUZZ_STAMP   := build/.deps-fuzz-ok
@@ -156,6 +168,10 @@ $(FUZZ_BUILD)/obj/%.o: %.c | $(FUZZ_STAMP)
 $(FUZZ_BUILD)/obj/llhttp/%.o: $(LLHTTP)/%.c | $(FUZZ_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DLLHTTP_STRICT_MODE=1 -w -c $< -o $@
+
+$(FUZZ_BUILD)/obj/gen/dashboard_assets.o: build/gen/dashboard_assets.c | $(FUZZ_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/libdrover.a: $(FUZZ_LIB_OBJ) $(FUZZ_LLHTTP_OBJ)
 	@rm -f $@

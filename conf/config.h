@@ -121,6 +121,7 @@ struct conf {
         bool enabled;           /* default true, 127.0.0.1:8081 */
         struct conf_addr listen;
         char *token;            /* NULL or "" when unset */
+        bool dashboard;         /* GET / serves the dashboard (default true) */
     } admin;
 
     struct {

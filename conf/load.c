@@ -39,6 +39,7 @@ static struct conf *conf_new(const char *dir, char *err, size_t errlen)
     c->nlisten = 1;
     c->workers = 1;
     c->admin.enabled = true;
+    c->admin.dashboard = true;
     c->app.base_port = 5000;
     c->balance = BALANCE_ROUND_ROBIN;
     c->health.interval_ms = 2000;

@@ -176,8 +176,9 @@ void conf_print_plan(const struct conf *c, FILE *out)
     if (!c->admin.enabled)
         plan_row(out, "admin", "off");
     else
-        plan_row(out, "admin", "%s (%s)", c->admin.listen.text,
-                 c->admin.token != NULL && *c->admin.token != '\0' ? "bearer token required" : "no token");
+        plan_row(out, "admin", "%s (%s%s)", c->admin.listen.text,
+                 c->admin.token != NULL && *c->admin.token != '\0' ? "bearer token required" : "no token",
+                 c->admin.dashboard ? "; dashboard at /" : "");
     plan_sub(out, "app", "dir", "%s", c->app.dir);
     plan_sub(out, "", "procfile", "%s",
              c->app.procfile != NULL ? c->app.procfile : "auto: Procfile, else app_desc.yaml");

@@ -51,13 +51,14 @@ static void load_workers(struct loader *ld, const yaml_node_t *n)
 
 static void load_admin(struct loader *ld, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"listen", "token"};
+    static const char *const keys[] = {"listen", "token", "dashboard"};
     struct conf *c = ld->conf;
-    yaml_node_t *v[2];
+    yaml_node_t *v[3];
     char *s;
 
-    if (!schema_keys(ld, n, "admin", keys, 2, v))
+    if (!schema_keys(ld, n, "admin", keys, 3, v))
         return;
+    value_set_bool(ld, v[2], "admin.dashboard", &c->admin.dashboard);
     if (v[1] != NULL && (s = value_text(ld, v[1], "admin.token", "a string")) != NULL)
         c->admin.token = *s != '\0' ? s : NULL;
     if (v[0] == NULL || (s = value_text(ld, v[0], "admin.listen", "an address or off")) == NULL)

@@ -269,6 +269,7 @@ void admin_error(struct admin_answer *ans, int status, const char *fmt, ...)
     va_end(ap);
     ans->status = status;
     ans->content_type = NULL;
+    ans->headers = NULL;
     ans->body.len = 0;
     doc = json_object();
     json_object_set_new(doc, "error", admin_string(msg));
@@ -443,8 +444,8 @@ static void admin_conn_reply(struct admin_conn *c, struct admin_answer *ans, con
     c->out.len = 0;
     c->out_off = 0;
     admin_render(&c->out, ans->status, ans->body.data != NULL ? ans->body.data : "", ans->body.len,
-                 ans->content_type != NULL ? ans->content_type : ADMIN_JSON, extra,
-                 c->method == HTTP_HEAD, hdr);
+                 ans->content_type != NULL ? ans->content_type : ADMIN_JSON,
+                 extra != NULL ? extra : ans->headers, c->method == HTTP_HEAD, hdr);
     log_debug("admin: %s %s from %s: %d", llhttp_method_name((llhttp_method_t)c->method),
               c->target, c->peer, ans->status);
     if (c->out.oom) {

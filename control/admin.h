@@ -55,6 +55,7 @@ struct admin_answer {
     int status;
     struct sbuf body;
     const char *content_type;
+    const char *headers;        /* more header lines, each ending in CRLF (NULL: none) */
     /* A handler that streams its answer (GET /logs) sets takeover instead
      * of an answer: the server then forgets the connection (bytes that
      * came after the request are dropped) and hands its socket over:

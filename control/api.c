@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/api_live.h"
+#include "control/dashboard.h"
 #include "control/api_logs.h"
 #include "control/internal.h"
 #include "router/metrics.h"
@@ -133,56 +135,81 @@ static json_t *status_router(const struct api_view *v)
 }
 
 /* pid and uptime_s are null for an instance without a process, rss_bytes
- * when /proc did not tell; last_exit before its first run ended. */
-static json_t *status_instance(const struct sv_instance_view *in)
+ * when /proc did not tell. */
+static json_t *status_instance(const struct api_view *v, const struct sv_instance_view *in)
 {
     bool running = in->pid > 0;
-    json_t *last = in->exit_how != NULL ? json_pack("{s:o, s:o}", "how", admin_string(in->exit_how), "ago_s",
-                                                     seconds(in->exit_how_ago_s))
-                                         : json_null();
-
-    return json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:o, s:o, s:I, s:o, s:o}", "name",
+    json_t *doc = json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:o, s:o, s:I, s:o}", "name",
                      admin_string(in->name), "pid", running ? json_integer(in->pid) : json_null(),
                      "pgid", running ? json_integer(in->pgid) : json_null(), "port", in->port, "state", admin_string(in->state), "restarts",
                      (json_int_t)in->restarts, "uptime_s",
                      running ? seconds(in->uptime_s) : json_null(), "rss_bytes",
                      in->rss_bytes >= 0 ? json_integer(in->rss_bytes) : json_null(), "inflight",
-                     (json_int_t)in->inflight, "requests", count(in->requests), "last_exit", last);
+                     (json_int_t)in->inflight, "requests", count(in->requests));
+
+    doc = put(doc, "generation", json_integer(in->generation));
+    doc = put(doc, "last_exit", api_live_exit(v, in));
+    return put(doc, "live", api_live_json(v, in->name));
 }
 
-static json_t *status_type(const struct sv_type_view *t)
+/* Requests queued for the routes to type. */
+static long type_queued(const struct api_view *v, const char *type)
 {
-    json_t *insts = json_array();
+    long n = 0;
+
+    for (size_t i = 0; i < v->nroutes; i++)
+        if (v->routes[i].process != NULL && strcmp(v->routes[i].process, type) == 0)
+            n += api_live_queued(v, v->routes[i].name);
+    return n;
+}
+
+static json_t *status_type(const struct api_view *v, const struct sv_type_view *t)
+{
+    json_t *insts = json_array(), *doc;
 
     for (size_t k = 0; k < t->ninstances; k++)
-        insts = add(insts, status_instance(&t->instances[k]));
-    return json_pack("{s:o, s:b, s:b, s:b, s:i, s:i, s:b, s:o, s:o, s:o}", "type",
+        insts = add(insts, status_instance(v, &t->instances[k]));
+    doc = json_pack("{s:o, s:b, s:b, s:b, s:i, s:i, s:b, s:o, s:o, s:o}", "type",
                      admin_string(t->type), "routed", t->routed, "stopped", t->stopped, "removed",
                      t->removed, "want", t->want, "configured", t->configured, "rolling",
                      t->rolling, "restarts", count(t->restarts), "command",
                      admin_string(t->command), "instances", insts);
+    doc = put(doc, "generation", json_integer(t->generation));
+    return put(doc, "queued", json_integer(type_queued(v, t->type)));
 }
 
-static json_t *status_backend(const struct api_backend *b)
+static json_t *status_route(const struct api_view *v, const struct api_route *r)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o}", "name", admin_string(b->name),
+    return json_pack("{s:s, s:o, s:I, s:o}", "route", r->name, "process", admin_string(r->process),
+                     "queued", (json_int_t)api_live_queued(v, r->name), "live",
+                     api_live_json(v, r->name));
+}
+
+static json_t *status_backend(const struct api_view *v, const struct api_backend *b)
+{
+    json_t *doc = json_pack("{s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o}", "name", admin_string(b->name),
                      "address", admin_string(b->address), "process", admin_string(b->process),
                      "dns", admin_string(b->dns),
                      "up", b->up, "inflight", (json_int_t)b->inflight, "requests",
                      count(b->requests), "failures", count(b->failures), "connections",
                      count(b->connections));
+
+    return put(doc, "live", api_live_json(v, b->name));
 }
 
 void api_status(const struct api_view *v, struct admin_answer *ans)
 {
-    json_t *procs = json_array(), *backends = json_array();
+    json_t *procs = json_array(), *backends = json_array(), *routes = json_array();
 
+    for (size_t i = 0; i < v->nroutes; i++)
+        routes = add(routes, status_route(v, &v->routes[i]));
     for (size_t i = 0; v->sv != NULL && i < v->sv->ntypes; i++)
-        procs = add(procs, status_type(&v->sv->types[i]));
+        procs = add(procs, status_type(v, &v->sv->types[i]));
     for (size_t i = 0; i < v->nbackends; i++)
-        backends = add(backends, status_backend(&v->backends[i]));
-    reply(ans, 200, json_pack("{s:o, s:o, s:o, s:o}", "drover", status_drover(v), "router",
-                              status_router(v), "processes", procs, "backends", backends));
+        backends = add(backends, status_backend(v, &v->backends[i]));
+    reply(ans, 200, json_pack("{s:o, s:o, s:o, s:o, s:o}", "drover", status_drover(v), "router",
+                              status_router(v), "routes", routes, "processes", procs, "backends",
+                              backends));
 }
 
 void api_formation(const struct api_view *v, struct admin_answer *ans)
@@ -283,6 +310,7 @@ void api_metrics(const struct api_view *v, struct admin_answer *ans)
     }
     if (v->sv != NULL)
         metrics_processes(v->sv, out);
+    api_live_metrics(v, out);
     ans->status = 200;
     ans->content_type = API_METRICS_TYPE;
 }
@@ -454,6 +482,9 @@ static void post_reload(void *ctx, const struct admin_request *req, struct admin
 }
 
 static const struct admin_route api_routes[] = {
+    {ADMIN_GET, "/", false, dashboard_get},
+    {ADMIN_GET, "/dashboard.css", false, dashboard_get},
+    {ADMIN_GET, "/dashboard.js", false, dashboard_get},
     {ADMIN_GET, "/health", false, get_health},
     {ADMIN_GET, "/ready", false, get_ready},
     {ADMIN_GET, "/live", false, get_live},

@@ -6,7 +6,8 @@
  *   GET  /health                  200 {"status":"ok"} | 503 {"status":"draining"}
  *   GET  /ready                   200 {"status":"ready"} | 503 {..., "routes":[...]}
  *   GET  /live                    200 {"status":"live"} while the main loop turns
- *   GET  /status                  200 {"drover":{...},"router":{...},"processes":[...],"backends":[...]}
+ *   GET  /                        200 the dashboard (dashboard.h), unless admin.dashboard is false
+ *   GET  /status                  200 {"drover":{...},"router":{...},"routes":[...],"processes":[...],"backends":[...]}
  *   GET  /metrics                 200 Prometheus text 0.0.4
  *   POST /scale                   200 {"formation":{...}} | 400 | 404
  *   POST /processes/TYPE/ACTION   202 {"type":...,"action":...} | 404
@@ -27,6 +28,7 @@
 
 struct control;
 struct metrics;
+struct stats;
 struct sv_snapshot;
 
 /* One backend as /status and /metrics show it. */
@@ -38,6 +40,13 @@ struct api_backend {
     bool up;
     long inflight;
     uint64_t requests, failures, connections;
+};
+
+/* One route as /status and /metrics show it: its live stats are found by
+ * name in the workers' stats tables. */
+struct api_route {
+    char name[512];                 /* "*.example.com/api/" (view_route_name) */
+    const char *process;            /* the type it routes to, NULL for backends */
 };
 
 /* What the answers are rendered from: drover, the router and the
@@ -63,6 +72,11 @@ struct api_view {
     size_t nunready;
     struct metrics *const *metrics; /* the workers' request tables */
     unsigned nmetrics;
+    struct api_route *routes;       /* the config's, in order */
+    size_t nroutes;
+    struct stats *const *stats;     /* the workers' last minute (router/stats.h) */
+    unsigned nstats;
+    double now;                     /* the wall clock the windows end at */
     /* the supervisor */
     const struct sv_snapshot *sv;   /* NULL: no formation (or out of memory) */
 };

@@ -4,13 +4,16 @@
  * tests see exactly what a user would. */
 #include "control/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/config.h"
@@ -21,6 +24,7 @@
 #define CLI_DEFAULT_ADMIN "127.0.0.1:8081"
 #define CLI_TIMEOUT_MS 5000         /* connect, send and the whole answer */
 #define CLI_TYPE_MAX 63
+#define CLI_WATCH_S 1               /* status --watch: seconds between frames */
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -30,6 +34,7 @@ struct cli_opts {
     const char *config;
     const char *dir;
     bool json;
+    bool watch;                     /* status --watch */
     bool help;
     char **args;
     int nargs;
@@ -46,7 +51,7 @@ static const struct cli_cmd {
 static void cli_usage(struct sbuf *out)
 {
     sbuf_puts(out,
-              "usage: drover status [--json]            processes, instances and backends\n"
+              "usage: drover status [--json] [--watch]  processes, instances, routes and backends\n"
               "       drover scale TYPE=N [TYPE=N ...]  change the formation (also TYPE=N,TYPE=N)\n"
               "       drover restart TYPE               rolling restart of one process type\n"
               "       drover stop TYPE | start TYPE     disable / enable one process type\n"
@@ -58,6 +63,7 @@ static void cli_usage(struct sbuf *out)
               "  -c FILE        the config (default: DIR/drover.yaml)\n"
               "  -d DIR         the app directory (default: .)\n"
               "  --json         print the answer as JSON\n"
+              "  --watch        status: the table again every second, in place, until Ctrl-C\n"
               "environment: DROVER_ADMIN_TOKEN, the bearer token (default: admin.token of the config)\n");
 }
 
@@ -90,6 +96,7 @@ static int cli_parse_args(int argc, char **argv, struct cli_opts *o, char *err, 
     static const struct option longopts[] = {
         {"admin", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
+        {"watch", no_argument, NULL, 'w'},
         {"config", required_argument, NULL, 'c'},
         {"dir", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
@@ -110,6 +117,9 @@ static int cli_parse_args(int argc, char **argv, struct cli_opts *o, char *err, 
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'w':
+            o->watch = true;
             break;
         case 'c':
             o->config = optarg;
@@ -142,6 +152,10 @@ static int cli_parse_args(int argc, char **argv, struct cli_opts *o, char *err, 
     }
     if (o->nargs < cmd->min_args) {
         snprintf(err, errlen, "%s", cmd->max_args == 1 ? "which process type?" : "TYPE=N expected");
+        return CLI_USAGE;
+    }
+    if (o->watch && strcmp(o->cmd, "status") != 0) {
+        snprintf(err, errlen, "--watch is for drover status");
         return CLI_USAGE;
     }
     if (o->nargs > cmd->max_args) {
@@ -400,6 +414,71 @@ out:
     return rc;
 }
 
+static volatile sig_atomic_t cli_interrupted;
+
+static void cli_on_signal(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+static void cli_write(const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, s, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* drover status --watch: the table again every CLI_WATCH_S, in place (the
+ * screen cleared, the cursor home, like watch(1)), until SIGINT or
+ * SIGTERM. Each frame is built whole, then written to stdout in one go,
+ * so it never flickers half-drawn; a failure is shown in the frame and
+ * the next one tries again. */
+static int cli_watch(const struct cli_opts *o)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = cli_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    cli_interrupted = 0;
+    while (!cli_interrupted) {
+        struct sbuf frame, body, errout;
+        struct timespec ts = {CLI_WATCH_S, 0};
+        char stamp[16];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        sbuf_init(&frame);
+        sbuf_init(&body);
+        sbuf_init(&errout);
+        cli_exec(o, &body, &errout);
+        localtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+        sbuf_printf(&frame, "\033[H\033[2JEvery %ds: drover status%*s\n\n", CLI_WATCH_S, 40, stamp);
+        sbuf_put(&frame, body.data != NULL ? body.data : "", body.len);
+        if (errout.len > 0)
+            sbuf_printf(&frame, "drover: %s", errout.data);
+        if (!frame.oom)
+            cli_write(frame.data, frame.len);
+        sbuf_free(&frame);
+        sbuf_free(&body);
+        sbuf_free(&errout);
+        while (!cli_interrupted && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
+    cli_write("\n", 1);
+    return CLI_OK;
+}
+
 int cli_run(int argc, char **argv, struct sbuf *out, struct sbuf *err)
 {
     struct cli_opts o;
@@ -416,6 +495,8 @@ int cli_run(int argc, char **argv, struct sbuf *out, struct sbuf *err)
         cli_usage(out);
         return CLI_OK;
     }
+    if (o.watch)
+        return cli_watch(&o);
     sbuf_init(&errout);
     rc = cli_exec(&o, out, &errout);
     if (errout.len > 0 && rc == CLI_USAGE) {

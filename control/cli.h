@@ -2,7 +2,9 @@
  * clients of a running drover's admin API (see api.h) through client.h,
  * printing what table.h makes of its answers.
  *
- *   drover status [--json]             GET /status, as a table
+ *   drover status [--json] [--watch]   GET /status, as a table; --watch: again every
+ *                                      second, in place, until Ctrl-C (written to
+ *                                      stdout frame by frame, not through cli_run's out)
  *   drover scale TYPE=N [TYPE=N ...]   POST /scale (also TYPE=N,TYPE=N)
  *   drover restart|stop|start TYPE     POST /processes/TYPE/ACTION
  *   drover reload                      POST /reload

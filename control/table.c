@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define TABLE_CELL 64
-#define TABLE_MAX_COLS 16
+#define TABLE_MAX_COLS 20
 
 /* The first of names that obj has (and is not null), or NULL. */
 static const json_t *table_field(const json_t *obj, const char *const *names)
@@ -87,6 +87,56 @@ static void cell_bytes(char *cell, const json_t *v)
         snprintf(cell, TABLE_CELL, "-");
     else
         table_bytes(json_number_value(v), cell, TABLE_CELL);
+}
+
+/* A rate: "12.5", "1520". */
+static void cell_rate(char *cell, const json_t *v)
+{
+    if (!json_is_number(v))
+        snprintf(cell, TABLE_CELL, "-");
+    else if (json_number_value(v) < 100)
+        snprintf(cell, TABLE_CELL, "%.1f", json_number_value(v));
+    else
+        snprintf(cell, TABLE_CELL, "%.0f", json_number_value(v));
+}
+
+/* A latency in milliseconds: "0.35ms", "12ms", "1.2s". */
+static void cell_ms(char *cell, const json_t *v)
+{
+    double ms = json_is_number(v) ? json_number_value(v) : -1;
+
+    if (ms < 0)
+        snprintf(cell, TABLE_CELL, "-");
+    else if (ms < 10)
+        snprintf(cell, TABLE_CELL, "%.2fms", ms);
+    else if (ms < 1000)
+        snprintf(cell, TABLE_CELL, "%.0fms", ms);
+    else
+        snprintf(cell, TABLE_CELL, "%.1fs", ms / 1000);
+}
+
+/* An instance's last exit: "1, 3m12s ago", "SIGKILL, 5s ago", "-". */
+static void cell_exit(char *cell, const json_t *e)
+{
+    const json_t *code = FIELD(e, "code"), *sig = FIELD(e, "signal"), *ago = FIELD(e, "ago_s");
+    char how[24], when[24];
+
+    if (!json_is_object(e)) {
+        snprintf(cell, TABLE_CELL, "-");
+        return;
+    }
+    if (json_is_string(sig))
+        snprintf(how, sizeof(how), "%.20s", json_string_value(sig));
+    else if (json_is_integer(code))
+        snprintf(how, sizeof(how), "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+    else
+        snprintf(how, sizeof(how), "?");
+    if (json_is_number(ago)) {
+        table_duration(json_number_value(ago), when, sizeof(when));
+        snprintf(cell, TABLE_CELL, "%s, %s ago", how, when);
+    } else {
+        snprintf(cell, TABLE_CELL, "%s", how);
+    }
 }
 
 /* Rows of cells printed in columns two spaces apart, left-aligned. A row
@@ -181,7 +231,17 @@ static const json_t *backend_named(const json_t *backends, const char *name)
 }
 
 enum { COL_TYPE, COL_INSTANCE, COL_PID, COL_PGID, COL_PORT, COL_STATE, COL_RESTARTS, COL_UPTIME, COL_RSS,
-       COL_INFLIGHT, COL_REQUESTS, NCOLS_INSTANCE };
+       COL_INFLIGHT, COL_REQUESTS, COL_RPS, COL_P50, COL_P99, COL_5XX, COL_GEN, COL_EXIT,
+       NCOLS_INSTANCE };
+
+/* The last minute's columns from a "live" object (api_live.h). */
+static void live_cells(char (*row)[TABLE_CELL], int rps, const json_t *live)
+{
+    cell_rate(row[rps], FIELD(live, "rps"));
+    cell_ms(row[rps + 1], FIELD(live, "p50_ms"));
+    cell_ms(row[rps + 2], FIELD(live, "p99_ms"));
+    cell_count(row[rps + 3], FIELD(live, "5xx"), false);
+}
 
 static void instance_row(struct table *t, const json_t *type, const json_t *inst,
                          const json_t *backends)
@@ -212,6 +272,9 @@ static void instance_row(struct table *t, const json_t *type, const json_t *inst
     cell_bytes(row[COL_RSS], FIELD(inst, "rss_bytes", "rss"));
     cell_count(row[COL_INFLIGHT], inflight, false);
     cell_count(row[COL_REQUESTS], requests, false);
+    live_cells(row, COL_RPS, FIELD(inst, "live"));
+    cell_count(row[COL_GEN], FIELD(inst, "generation"), true);
+    cell_exit(row[COL_EXIT], FIELD(inst, "last_exit"));
     table_add(t, row);
 }
 
@@ -277,6 +340,50 @@ static bool draining(const json_t *d, const json_t *r)
     return json_is_string(state) && strcmp(json_string_value(state), "draining") == 0;
 }
 
+/* Some instance of procs has live stats. */
+static bool has_live(const json_t *procs)
+{
+    const json_t *p, *inst;
+    size_t i, k;
+
+    json_array_foreach(procs, i, p) {
+        if (FIELD(p, "live") != NULL)
+            return true;
+        json_array_foreach(FIELD(p, "instances"), k, inst)
+            if (FIELD(inst, "live") != NULL)
+                return true;
+    }
+    return false;
+}
+
+enum { RCOL_ROUTE, RCOL_TO, RCOL_RPS, RCOL_P50, RCOL_P99, RCOL_5XX, RCOL_QUEUED, NCOLS_ROUTE };
+
+/* The routes' last minute, when the document has them. */
+static void routes_table(const json_t *routes, struct sbuf *out)
+{
+    static const char *const rhead[NCOLS_ROUTE] = {"ROUTE", "TO", "REQ/S", "P50", "P99", "5XX",
+                                                   "QUEUED"};
+    struct table t;
+    const json_t *r;
+    size_t i;
+
+    if (!json_is_array(routes) || json_array_size(routes) == 0)
+        return;
+    table_start(&t, rhead, NCOLS_ROUTE);
+    json_array_foreach(routes, i, r) {
+        char row[NCOLS_ROUTE][TABLE_CELL];
+
+        cell_str(row[RCOL_ROUTE], FIELD(r, "route", "name"));
+        cell_str(row[RCOL_TO], FIELD(r, "process"));
+        live_cells(row, RCOL_RPS, FIELD(r, "live"));
+        cell_count(row[RCOL_QUEUED], FIELD(r, "queued"), false);
+        table_add(&t, row);
+    }
+    sbuf_puts(out, "\n");
+    table_print(&t, out);
+    table_free(&t);
+}
+
 /* What runs otherwise than the config says (drover scale, stop), and
  * where that is kept: one line per type. */
 static void override_lines(const json_t *procs, const json_t *d, struct sbuf *out)
@@ -338,7 +445,8 @@ void table_status(const json_t *root, struct sbuf *out)
 {
     static const char *const ihead[NCOLS_INSTANCE] = {"TYPE", "INSTANCE", "PID", "PGID", "PORT", "STATE",
                                                       "RESTARTS", "UPTIME", "RSS", "IN-FLIGHT",
-                                                      "REQUESTS"};
+                                                      "REQUESTS", "REQ/S", "P50", "P99", "5XX",
+                                                      "GEN", "LAST EXIT"};
     static const char *const bhead[NCOLS_BACKEND] = {"BACKEND", "ADDRESS", "STATE",
                                                      "IN-FLIGHT", "REQUESTS", "FAILURES"};
     const json_t *procs = FIELD(root, "processes"), *backends = FIELD(root, "backends");
@@ -346,7 +454,8 @@ void table_status(const json_t *root, struct sbuf *out)
     struct table t;
     size_t nstatic = 0, i;
 
-    table_start(&t, ihead, NCOLS_INSTANCE);
+    /* The last minute's columns only from a drover that has them. */
+    table_start(&t, ihead, has_live(procs) ? NCOLS_INSTANCE : COL_RPS);
     json_array_foreach(procs, i, p) {
         const json_t *insts = FIELD(p, "instances"), *inst;
         size_t k;
@@ -378,6 +487,7 @@ void table_status(const json_t *root, struct sbuf *out)
         table_print(&t, out);
         table_free(&t);
     }
+    routes_table(FIELD(root, "routes"), out);
     override_lines(procs, FIELD(root, "drover"), out);
     summary_line(FIELD(root, "drover"), FIELD(root, "router"), out);
 }

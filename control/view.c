@@ -77,6 +77,7 @@ static void view_router(struct control *ctl, struct api_view *v)
     const struct router *r = &ctl->router;
     const struct conf *conf = r->cref->conf;
     struct metrics **m;
+    struct stats **st;
     const char **listen;
     size_t nb = 0;
 
@@ -114,6 +115,18 @@ static void view_router(struct control *ctl, struct api_view *v)
     v->metrics = m;
     if (m == NULL)
         v->nmetrics = 0;
+    st = calloc(v->nmetrics + 1, sizeof(*st));
+    for (unsigned i = 0; st != NULL && i < v->nmetrics; i++)
+        st[i] = r->workers[i].stats;
+    v->stats = st;
+    v->nstats = st != NULL ? v->nmetrics : 0;
+    v->routes = calloc(conf->nroutes + 1, sizeof(*v->routes));
+    for (size_t i = 0; v->routes != NULL && i < conf->nroutes; i++) {
+        struct api_route *ar = &v->routes[v->nroutes++];
+
+        view_route_name(&conf->routes[i], ar->name, sizeof(ar->name));
+        ar->process = conf->routes[i].process;
+    }
 }
 
 /* The names of the routes no healthy backend serves (malloc'd, each). */
@@ -140,6 +153,7 @@ void view_take(struct control *ctl, unsigned parts, struct api_view *v)
 
     memset(v, 0, sizeof(*v));
     v->draining = ctl->draining;
+    v->now = ev_time();
     if (parts & VIEW_DROVER) {
         v->pid = (int)getpid();
         v->uptime_s = ev_now(ctl->loop) - ctl->started;
@@ -166,6 +180,8 @@ void view_release(struct api_view *v)
     free((void *)v->listen);
     free(v->backends);
     free((void *)v->metrics);
+    free((void *)v->stats);
+    free(v->routes);
     free((void *)v->sv);
     memset(v, 0, sizeof(*v));
 }

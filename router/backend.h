@@ -19,6 +19,7 @@
 #include "lib/counter.h"
 
 struct upstream;
+struct stats_key;
 
 struct backend_slot {
     struct upstream *idle;      /* idle pooled connections, most recent first */
@@ -27,6 +28,7 @@ struct backend_slot {
     counter_t failures;         /* connect errors, resets, bad responses */
     counter_t connects;         /* connections opened by this worker */
     counter_t conns;            /* this worker's connections to it now */
+    struct stats_key *stats;    /* this worker's live stats of it (router/stats.h) */
 } __attribute__((aligned(64)));
 
 struct backend {

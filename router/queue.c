@@ -6,6 +6,7 @@
 #include "router/conn.h"
 #include "router/request.h"
 #include "router/route.h"
+#include "router/stats.h"
 
 #define QUEUE_POLL 0.02 /* seconds: slots freed by other workers are seen this late */
 
@@ -27,6 +28,7 @@ void queue_init(struct queue *q, struct ev_loop *loop, void (*place)(struct conn
     q->head = q->tail = NULL;
     q->kicked = false;
     q->place = place;
+    q->stats = NULL;
     ev_timer_init(&q->poll, poll_cb, QUEUE_POLL, QUEUE_POLL);
     q->poll.data = q;
 }
@@ -73,6 +75,8 @@ int queue_enter(struct queue *q, struct conn *c, unsigned max)
         q->head = c;
     q->tail = c;
     r->nqueued++;
+    if (q->stats != NULL)
+        stats_queue(stats_cached(q->stats, &r->stats, r->label, ev_now(q->loop)), +1);
     if (!ev_is_active(&q->poll))
         ev_timer_again(q->loop, &q->poll);
     return 0;
@@ -93,6 +97,7 @@ void queue_leave(struct queue *q, struct conn *c)
     c->qnext = c->qprev = NULL;
     c->queued = false;
     c->req->route->nqueued--;
+    stats_queue(c->req->route->stats, -1);
 }
 
 void queue_run(struct queue *q)

@@ -19,6 +19,7 @@ struct queue {
     bool kicked;                    /* a slot opened: try the queue at the next safe point */
     ev_timer poll;
     void (*place)(struct conn *c);  /* a queued request may go to a backend now */
+    struct stats *stats;            /* the worker's live stats: queue depth per route (or NULL) */
 };
 
 /* place(c) gets each request that leaves the queue because a backend of its

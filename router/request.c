@@ -10,6 +10,7 @@
 #include "router/metrics.h"
 #include "router/queue.h"
 #include "router/route.h"
+#include "router/stats.h"
 #include "router/upstream.h"
 #include "router/worker.h"
 
@@ -130,6 +131,27 @@ static void count_request(struct worker *w, const struct request *req, double no
         metrics_observe(*hist, now - req->start);
 }
 
+/* The last minute's live stats: the route's, and the backend's that
+ * answered (an instance's). */
+static void count_live(struct worker *w, const struct request *req, double now)
+{
+    struct stats_key *k;
+    bool error = metrics_class(req->status) == 5;
+
+    if (req->route != NULL) {
+        if ((k = stats_cached(w->stats, &req->route->stats, req->route->label, now)) != NULL)
+            stats_observe(k, now, now - req->start, error);
+        else
+            counter_add(&w->stats->dropped, 1);
+    }
+    if (req->be != NULL) {
+        if ((k = stats_cached(w->stats, &req->be->slot[w->id].stats, req->be->name, now)) != NULL)
+            stats_observe(k, now, now - req->start, error);
+        else
+            counter_add(&w->stats->dropped, 1);
+    }
+}
+
 void request_end(struct conn *c, bool answered)
 {
     struct worker *w = c->w;
@@ -145,6 +167,7 @@ void request_end(struct conn *c, bool answered)
         req->status = 499;
     if (answered || req->has_method) {
         count_request(w, req, now);
+        count_live(w, req, now);
         if (w->alog != NULL)
             accesslog_request(w->alog, c, req, now);
     }

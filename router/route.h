@@ -28,6 +28,7 @@ void conf_ref_put(struct conf_ref *ref);
 
 struct metric_series;
 struct metric_hist;
+struct stats_key;
 
 struct route_rt {
     const struct conf_route *conf;
@@ -40,6 +41,7 @@ struct route_rt {
      * none][status class], and the route's duration histogram. */
     struct metric_series **series;
     struct metric_hist *hist;
+    struct stats_key *stats;    /* the route's live stats (this worker's) */
     size_t path_len;
     char label[160];            /* "*.example.test/api/": for logs */
 };

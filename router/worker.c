@@ -16,6 +16,7 @@
 #include "router/proxy.h"
 #include "router/proxy_protocol.h"
 #include "router/route.h"
+#include "router/stats.h"
 #include "router/upstream.h"
 
 #define BUF_MIN_DATA (16u * 1024u)
@@ -409,13 +410,14 @@ int worker_init(struct worker *w, const struct worker_setup *r, unsigned id, str
     w->max_conns = share(conf, w);
     w->table = route_table_build(r->cref, r->reg);
     w->metrics = metrics_new();
+    w->stats = stats_new();
     atomic_init(&w->cmd, 0);
     atomic_init(&w->next_table, NULL);
     atomic_init(&w->next_listeners, NULL);
     atomic_init(&w->table_gen, 0);
     if (r->access_fd >= 0)
         w->alog = accesslog_new(r->access_fd, conf->log.format);
-    if (w->scratch == NULL || w->table == NULL || w->metrics == NULL ||
+    if (w->scratch == NULL || w->table == NULL || w->metrics == NULL || w->stats == NULL ||
         (r->access_fd >= 0 && w->alog == NULL))
         return -1;
 
@@ -433,6 +435,7 @@ int worker_init(struct worker *w, const struct worker_setup *r, unsigned id, str
     ev_init(&w->accept_timer, accept_timer_cb);
     w->accept_timer.data = w;
     queue_init(&w->queue, loop, proxy_place);
+    w->queue.stats = w->stats;
     w->serve = proxy_start;
     return 0;
 }
@@ -492,6 +495,8 @@ void worker_destroy(struct worker *w)
     w->alog = NULL;
     metrics_free(w->metrics);
     w->metrics = NULL;
+    stats_free(w->stats);
+    w->stats = NULL;
     buf_pool_destroy(&w->bufs);
     buf_pool_destroy(&w->ubufs);
     free(w->scratch);

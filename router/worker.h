@@ -25,6 +25,7 @@ struct conn;
 struct upstream;
 struct request;
 struct accesslog;
+struct stats;
 struct listener_change;
 
 /* What a worker is set up with by the router that runs it. */
@@ -58,6 +59,7 @@ struct worker {
     unsigned nups;                  /* upstream connections open */
     counter_t g_conns, g_upstreams; /* nconns and nups, for other threads to read */
     struct metrics *metrics;        /* this worker's request counters */
+    struct stats *stats;            /* this worker's last minute (router/stats.h) */
     struct metric_series *noroute_series[6]; /* requests answered without a route */
     struct metric_hist *noroute_hist;
     bool accept_paused;

@@ -6,10 +6,11 @@
 #   scripts/deps.sh fuzz     also clang and its sanitizer runtimes
 set -eu
 
-# chromium: the dashboard tests drive it headless. libssl-dev: TLS.
+# chromium and chromium-driver: the dashboard tests drive it headless
+# through WebDriver. libssl-dev: TLS.
 # systemd: systemd-socket-activate for the socket activation tests (drover
 # links nothing of it); util-linux (unshare, nsenter, taskset) is essential.
-pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libc-ares-dev libssl-dev openssl libcriterion-dev pkg-config curl strace wrk haproxy dnsmasq-base systemd iproute2 chromium python3"
+pkgs="build-essential libev-dev node-llhttp libyaml-dev libjansson-dev libc-ares-dev libssl-dev openssl libcriterion-dev pkg-config curl strace wrk haproxy dnsmasq-base systemd iproute2 chromium chromium-driver python3"
 case "${1:-}" in
 bench)
     pkgs="$pkgs nginx-light"

@@ -258,6 +258,8 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     snprintf(in->exit_how, sizeof(in->exit_how), "%s", how);
     in->exit_how_at = now;
     in->pid = 0;
+    in->exit_status = c->rstatus;
+    in->exit_at = ev_time();
     if (on_purpose) {
         log_info("%s %s after %.1fs", in->name, how, up);
         /* The shim stops what the app leaves; a shim killed from outside
@@ -314,6 +316,9 @@ void instance_spawn(struct instance *in)
 
     snprintf(parent, sizeof(parent), "%d", (int)getpid());
     snprintf(grace, sizeof(grace), "%lld", (long long)settings(in)->stop_timeout_ms);
+    /* This run starts under the type's rollout now in force (a crash
+     * restart after a rolling restart runs the new config too). */
+    in->generation = in->type->generation;
     argv[0] = sv->self;
     argv[1] = SHIM_COMMAND;
     argv[2] = parent;

@@ -58,6 +58,9 @@ struct instance {
     uint64_t drain_gen;         /* DRAINING: tables without it (pool_ops.drained) */
     unsigned restarts;
     unsigned crashes;           /* since the back-off was last reset */
+    unsigned generation;        /* its type's rollout its current run started under */
+    int exit_status;            /* of its last run (wait status), when exit_at is set */
+    double exit_at;             /* wall clock of that exit; 0: it has not exited */
     ev_timer timer;             /* ready deadline, drain poll, stop → kill, or back-off */
     ev_timer probe_timer;       /* the next ready probe (ready.c) */
     struct probe probe;
@@ -90,6 +93,7 @@ struct ptype {
     bool rolling;               /* a rolling restart is under way */
     bool stepping;              /* in rolling_step (it recurses through ready instances) */
     unsigned roll_batch;        /* replacements at once: ceil(N/4) */
+    unsigned generation;        /* 1, and one more at each rolling restart */
     counter_t restarts;         /* crash restarts of every instance ever */
 };
 

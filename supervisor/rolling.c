@@ -57,6 +57,7 @@ void rolling_start(struct ptype *t)
         n++;
     }
     t->rolling = true;
+    t->generation++;
     t->roll_batch = n < 4 ? 1 : (n + 3) / 4;
     log_info("%s: rolling restart of %u instance%s, %u at a time", t->pt->name, n,
              n == 1 ? "" : "s", t->roll_batch);

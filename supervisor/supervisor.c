@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ static struct ptype *ptype_new(struct supervisor *sv, struct plan_hold *hold,
     hold->refs++;
     t->pt = pt;
     t->want = pt->count;
+    t->generation = 1;
     while (*tail != NULL)
         tail = &(*tail)->next;
     *tail = t;
@@ -782,6 +784,7 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
         tv->want = t->stopped ? 0 : t->want;
         tv->configured = t->pt->count;
         tv->restarts = counter_get(&t->restarts);
+        tv->generation = t->generation;
         tv->instances = iv;
         size_t j = 0;
         for (struct instance *in = t->instances; in != NULL; in = in->next, j++) {
@@ -806,6 +809,13 @@ struct sv_snapshot *supervisor_snapshot(struct supervisor *sv)
                 str += strlen(str) + 1;
                 v->exit_how_ago_s = now - in->exit_how_at;
             }
+            v->generation = in->generation;
+            v->exit_at = in->exit_at;
+            v->exit_code = -1;
+            if (in->exit_at > 0 && WIFEXITED(in->exit_status))
+                v->exit_code = WEXITSTATUS(in->exit_status);
+            if (in->exit_at > 0 && WIFSIGNALED(in->exit_status))
+                v->exit_signal = WTERMSIG(in->exit_status);
             tv->by_state[in->state]++;
         }
         iv += tv->ninstances;

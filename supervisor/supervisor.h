@@ -143,6 +143,10 @@ struct sv_instance_view {
     long long rss_bytes;
     long inflight;
     uint64_t requests;
+    unsigned generation;        /* the type's rollout that started it: 1, 2 after a restart... */
+    double exit_at;             /* wall clock of its last run's exit; 0: none yet */
+    int exit_code;              /* that run's exit code, -1 when it was killed */
+    int exit_signal;            /* the signal that killed it, 0 when it exited */
     const char *exit_how;       /* how its last run ended, as logged; NULL before one did */
     double exit_how_ago_s;      /* how long ago */
 };
@@ -156,6 +160,7 @@ struct sv_type_view {
     size_t ninstances;
     struct sv_instance_view *instances;
     int configured;             /* what the config (and -m) asks for */
+    unsigned generation;        /* its current rollout: 1, one more at each rolling restart */
 };
 struct sv_snapshot {
     size_t ntypes;

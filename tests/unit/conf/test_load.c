@@ -12,6 +12,7 @@ static void assert_defaults(const struct conf *c)
     cr_assert(c->admin.enabled);
     cr_assert_str_eq(c->admin.listen.text, "127.0.0.1:8081");
     cr_assert(c->admin.token == NULL || c->admin.token[0] == '\0');
+    cr_assert(c->admin.dashboard);
     cr_assert_str_eq(c->app.dir, c->dir);
     cr_assert_null(c->app.procfile);
     cr_assert_null(c->app.env_file);

@@ -19,7 +19,7 @@ Test(print, print_plan)
     fclose(fp);
     cr_assert_not_null(strstr(out, "\nlisten          127.0.0.1:9080\n                [::1]:9080\n"), "%s", out);
     cr_assert_not_null(strstr(out, "\nworkers         4\n"), "%s", out);
-    cr_assert_not_null(strstr(out, "\nadmin           0.0.0.0:9081 (bearer token required)\n"), "%s", out);
+    cr_assert_not_null(strstr(out, "\nadmin           0.0.0.0:9081 (bearer token required; dashboard at /)\n"), "%s", out);
     cr_assert_not_null(strstr(out, "\n  web           instances         4\n"), "%s", out);
     cr_assert_not_null(strstr(out, "                memory_limit      512M\n"), "%s", out);
     cr_assert_not_null(strstr(out, "\n  /api/              -> process api  (random2, strip_prefix)\n"), "%s", out);

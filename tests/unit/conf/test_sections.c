@@ -99,6 +99,11 @@ Test(sections, admin_off_and_token)
     c = load_ok("admin:\n  listen: unix:admin.sock\n");
     cr_assert_eq(c->admin.listen.ss.ss_family, AF_UNIX);
     conf_free(c);
+    c = load_ok("admin:\n  dashboard: false\n");
+    cr_assert_not(c->admin.dashboard);
+    cr_assert(c->admin.enabled);
+    conf_free(c);
+    expect_errors("admin:\n  dashboard: maybe\n", "2:14: admin.dashboard: expected true or false, got \"maybe\"");
     expect_errors("admin:\n  listen: 0.0.0.0:8081\n",
                   "2:11: admin.listen: 0.0.0.0:8081 is not a loopback address; set admin.token to expose it");
 }

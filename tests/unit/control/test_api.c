@@ -8,6 +8,7 @@
 
 #include "control/api.h"
 #include "router/metrics.h"
+#include "router/stats.h"
 #include "supervisor/supervisor.h"
 
 static struct admin_answer ans;
@@ -36,12 +37,12 @@ static void again(void)
 static const char *const listen_addrs[] = {"127.0.0.1:8080", "unix:/run/d.sock"};
 
 static struct sv_instance_view web_instances[] = {
-    {"web.1", 101, 100, 5000, "up", 0, 192.4, 12897484, 1, 420, NULL, 0},
-    {"web.2", 0, 0, 5001, "backoff", 3, 0, -1, 0, 7, "killed by the memory limit (64M)", 2.5},
+    {"web.1", 101, 100, 5000, "up", 0, 192.4, 12897484, 1, 420, 2, 0, -1, 0, NULL, 0},
+    {"web.2", 0, 0, 5001, "backoff", 3, 0, -1, 0, 7, 1, 1764651662.25, -1, 9, "killed by the memory limit (64M)", 2.5},
 };
 static struct sv_type_view types[] = {
     {"web", "bin/serve --port $PORT", true, false, false, false, 2, 3, {0, 1, 0, 0, 1}, 2,
-     web_instances, 1},
+     web_instances, 1, 2},
     {"old", "sleep 1", false, false, true, false, 0, 0, {0}, 0, NULL},
     {"clock", "bin/clock", false, true, false, false, 0, 0, {0}, 0, NULL},
 };
@@ -53,6 +54,8 @@ static struct api_backend backends[] = {
 };
 
 /* A view of a drover that supervises an app and has a static backend. */
+#define NOLIVE "\"live\":{\"rps\":0.0,\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null,\"requests_1m\":0,\"5xx_1m\":0,\"5xx\":0,\"window_s\":0.0}"
+
 static struct api_view view(void)
 {
     struct api_view v = {
@@ -70,6 +73,7 @@ static struct api_view view(void)
         .backends = backends,
         .nbackends = 2,
         .sv = &snap,
+        .now = 1764651674.75,
     };
 
     return v;
@@ -89,23 +93,26 @@ Test(api, status_has_the_readme_members_in_order)
         "\"state_file\":null},"
         "\"router\":{\"connections\":5,\"upstream_connections\":2,\"requests\":1000,"
         "\"listen\":[\"127.0.0.1:8080\",\"unix:/run/d.sock\"]},"
+        "\"routes\":[],"
         "\"processes\":["
         "{\"type\":\"web\",\"routed\":true,\"stopped\":false,\"removed\":false,\"want\":2,\"configured\":1,"
         "\"rolling\":false,\"restarts\":3,\"command\":\"bin/serve --port $PORT\",\"instances\":["
         "{\"name\":\"web.1\",\"pid\":101,\"pgid\":100,\"port\":5000,\"state\":\"up\",\"restarts\":0,"
-        "\"uptime_s\":192.4,\"rss_bytes\":12897484,\"inflight\":1,\"requests\":420,\"last_exit\":null},"
+        "\"uptime_s\":192.4,\"rss_bytes\":12897484,\"inflight\":1,\"requests\":420,"
+        "\"generation\":2,\"last_exit\":null," NOLIVE "},"
         "{\"name\":\"web.2\",\"pid\":null,\"pgid\":null,\"port\":5001,\"state\":\"backoff\",\"restarts\":3,"
-        "\"uptime_s\":null,\"rss_bytes\":null,\"inflight\":0,\"requests\":7,"
-        "\"last_exit\":{\"how\":\"killed by the memory limit (64M)\",\"ago_s\":2.5}}]},"
+        "\"uptime_s\":null,\"rss_bytes\":null,\"inflight\":0,\"requests\":7,\"generation\":1,"
+        "\"last_exit\":{\"code\":null,\"signal\":\"SIGKILL\",\"how\":\"killed by the memory limit (64M)\",\"at\":\"2025-12-02T05:01:02Z\",\"ago_s\":12.5},"
+        NOLIVE "}],\"generation\":2,\"queued\":0},"
         "{\"type\":\"old\",\"routed\":false,\"stopped\":false,\"removed\":true,\"want\":0,\"configured\":0,"
-        "\"rolling\":false,\"restarts\":0,\"command\":\"sleep 1\",\"instances\":[]},"
+        "\"rolling\":false,\"restarts\":0,\"command\":\"sleep 1\",\"instances\":[],\"generation\":0,\"queued\":0},"
         "{\"type\":\"clock\",\"routed\":false,\"stopped\":true,\"removed\":false,\"want\":0,\"configured\":0,"
-        "\"rolling\":false,\"restarts\":0,\"command\":\"bin/clock\",\"instances\":[]}],"
+        "\"rolling\":false,\"restarts\":0,\"command\":\"bin/clock\",\"instances\":[],\"generation\":0,\"queued\":0}],"
         "\"backends\":["
         "{\"name\":\"10.0.0.5:80\",\"address\":\"10.0.0.5:80\",\"process\":null,\"dns\":null,\"up\":false,"
-        "\"inflight\":0,\"requests\":17,\"failures\":3,\"connections\":1},"
+        "\"inflight\":0,\"requests\":17,\"failures\":3,\"connections\":1," NOLIVE "},"
         "{\"name\":\"web.1\",\"address\":\"127.0.0.1:5000\",\"process\":\"web\",\"dns\":null,\"up\":true,"
-        "\"inflight\":1,\"requests\":420,\"failures\":0,\"connections\":2}]}");
+        "\"inflight\":1,\"requests\":420,\"failures\":0,\"connections\":2," NOLIVE "}]}");
 }
 
 /* The drover.uptime_s member of the status for uptime s. */
@@ -152,7 +159,7 @@ Test(api, status_without_a_formation_or_a_config_file)
 
     api_status(&v, &ans);
     cr_assert(strstr(ans.body.data, "\"config\":null,") != NULL, "%s", ans.body.data);
-    cr_assert(strstr(ans.body.data, "\"listen\":[]},\"processes\":[],\"backends\":[]}") != NULL,
+    cr_assert(strstr(ans.body.data, "\"listen\":[]},\"routes\":[],\"processes\":[],\"backends\":[]}") != NULL,
               "%s", ans.body.data);
 }
 
@@ -380,6 +387,9 @@ Test(api, the_endpoint_table)
         const char *path;
         bool needs_token;
     } want[] = {
+        {ADMIN_GET, "/", false},
+        {ADMIN_GET, "/dashboard.css", false},
+        {ADMIN_GET, "/dashboard.js", false},
         {ADMIN_GET, "/health", false},
         {ADMIN_GET, "/ready", false},
         {ADMIN_GET, "/live", false},
@@ -404,4 +414,50 @@ Test(api, the_endpoint_table)
         cr_assert_eq(api.routes[i].needs_token, want[i].needs_token, "%s", want[i].path);
         cr_assert_not_null(api.routes[i].handler);
     }
+}
+
+/* The live members and series come from the workers' stats tables. */
+Test(api, live_stats_in_status_and_metrics)
+{
+    struct api_view v = view();
+    struct stats *st = stats_new();
+    struct stats *sts[1] = {st};
+    struct api_route routes[1] = {{"/", "web"}};
+    struct stats_key *k = stats_key(st, "web.1", v.now - 10);
+
+    for (int i = 0; i < 100; i++)
+        stats_observe(k, v.now - 5, 0.004, i < 3);
+    for (int i = 0; i < 100; i++)
+        stats_observe(stats_key(st, "/", v.now - 10), v.now - 5, 0.004, false);
+    stats_queue(stats_key(st, "/", v.now - 10), +1);
+    v.stats = sts;
+    v.nstats = 1;
+    v.routes = routes;
+    v.nroutes = 1;
+    api_status(&v, &ans);
+    cr_assert(strstr(ans.body.data, "\"routes\":[{\"route\":\"/\",\"process\":\"web\",\"queued\":1,"
+                                    "\"live\":{\"rps\":10.0,") != NULL, "%s", ans.body.data);
+    cr_assert(strstr(ans.body.data, "\"requests\":420,\"generation\":2,\"last_exit\":null,"
+                                    "\"live\":{\"rps\":10.0,\"p50_ms\":3.968,") != NULL, "%s", ans.body.data);
+    cr_assert(strstr(ans.body.data, "\"requests_1m\":100,\"5xx_1m\":3,\"5xx\":3,\"window_s\":10.0}") != NULL,
+              "%s", ans.body.data);
+    cr_assert(strstr(ans.body.data, "\"instances\":[],\"generation\":0,\"queued\":0}") != NULL);
+    cr_assert(strstr(ans.body.data, "\"requests\":7,\"generation\":1,\"queued\":1") == NULL);
+    cr_assert(strstr(ans.body.data, "\"command\":\"bin/serve --port $PORT\"") != NULL);
+    again();
+    api_metrics(&v, &ans);
+    cr_assert(strstr(ans.body.data, "drover_route_requests_per_second{route=\"/\"} 10.000\n") != NULL,
+              "%s", ans.body.data);
+    cr_assert(strstr(ans.body.data, "# TYPE drover_route_latency_seconds summary\n"
+                                    "drover_route_latency_seconds{route=\"/\",quantile=\"0.5\"} 0.00") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_route_latency_seconds_count{route=\"/\"} 100\n") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_route_queued{route=\"/\"} 1\n") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_instance_requests_per_second{type=\"web\",instance=\"web.1\"} 10.000\n") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_instance_latency_seconds{type=\"web\",instance=\"web.2\",quantile=\"0.99\"} NaN\n") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_instance_responses_5xx_total{type=\"web\",instance=\"web.1\"} 3\n") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_instance_inflight{type=\"web\",instance=\"web.1\"} 1\n") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_instance_generation{type=\"web\",instance=\"web.1\"} 2\n") != NULL);
+    cr_assert(strstr(ans.body.data, "drover_instance_last_exit_timestamp_seconds{type=\"web\",instance=\"web.2\","
+                                    "signal=\"SIGKILL\"} 1764651662.250\n") != NULL, "%s", ans.body.data);
+    stats_free(st);
 }

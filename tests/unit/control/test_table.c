@@ -209,3 +209,30 @@ Test(table, answers_of_the_other_commands)
     cr_assert_str_eq(t, "starting worker (in the background)\n");
     free(t);
 }
+
+Test(table, live_stats_generation_last_exit_and_routes)
+{
+    char *t = render("{\"drover\":{\"pid\":3,\"uptime_s\":70},\"routes\":["
+                     "{\"route\":\"/\",\"process\":\"web\",\"queued\":4,\"live\":{\"rps\":152.25,"
+                     "\"p50_ms\":1.234,\"p95_ms\":3,\"p99_ms\":25.5,\"5xx\":2}},"
+                     "{\"route\":\"/img/\",\"process\":null,\"queued\":0,\"live\":{\"rps\":0,"
+                     "\"p50_ms\":null,\"p99_ms\":null,\"5xx\":0}}],"
+                     "\"processes\":[{\"type\":\"web\",\"instances\":["
+                     "{\"name\":\"web.1\",\"pid\":9,\"port\":5000,\"state\":\"up\",\"generation\":2,"
+                     "\"last_exit\":{\"code\":null,\"signal\":\"SIGKILL\",\"ago_s\":75},"
+                     "\"live\":{\"rps\":12.5,\"p50_ms\":1500,\"p99_ms\":0.5,\"5xx\":1}},"
+                     "{\"name\":\"web.2\",\"pid\":10,\"port\":5001,\"state\":\"up\",\"generation\":1,"
+                     "\"last_exit\":{\"code\":3,\"signal\":null,\"ago_s\":4},\"live\":{}}]}]}");
+
+    cr_assert_str_eq(t,
+        "TYPE  INSTANCE  PID  PGID  PORT  STATE  RESTARTS  UPTIME  RSS  IN-FLIGHT  REQUESTS  REQ/S  P50   P99     5XX  GEN  LAST EXIT\n"
+        "web   web.1     9    -     5000  up     -         -       -    -          -         12.5   1.5s  0.50ms  1    2    SIGKILL, 1m15s ago\n"
+        "web   web.2     10   -     5001  up     -         -       -    -          -         -      -     -       -    1    3, 4s ago\n"
+        "\n"
+        "ROUTE  TO   REQ/S  P50     P99   5XX  QUEUED\n"
+        "/      web  152    1.23ms  26ms  2    4\n"
+        "/img/  -    0.0    -       -     0    0\n"
+        "\n"
+        "drover pid 3, up 1m10s, serving\n");
+    free(t);
+}
