@@ -20,7 +20,8 @@ node_setup() {
         npm install --no-audit --no-fund --silent --prefix "$BUILD/bench-npm" pm2 >"$TMP/npm.log" 2>&1 ||
             { NOTES+=("npm install pm2 failed: the Node scenario was skipped"); tail -5 "$TMP/npm.log" >&2; return 1; }
     fi
-    PM2_VERSION=$("$BUILD/bench-npm/node_modules/.bin/pm2" --version 2>/dev/null | tail -n1)
+    # From its package.json: `pm2 --version` would start a PM2 daemon.
+    PM2_VERSION=$("$NODE" -p "require('$BUILD/bench-npm/node_modules/pm2/package.json').version")
     return 0
 }
 
