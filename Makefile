@@ -8,7 +8,7 @@ CC      ?= cc
 LLHTTP  := /usr/share/llhttp
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -I. -I/usr/share/include/llhttp -g -pthread
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-LIBS    := -lev -lyaml -ljansson -lcares -lm -pthread
+LIBS    := -lev -lyaml -ljansson -lcares -lssl -lcrypto -lm -pthread
 
 ifeq ($(SAN),1)
 BUILD   := build/asan
