@@ -70,7 +70,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libdrover.a | $(DEPS_STAMP)
 
 $(BUILD)/tests/e2e/e2e: $(E2E_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ -lm -pthread
+	$(CC) $(LDSAN) -o $@ $^ -lssl -lcrypto -lm -pthread
 
 $(BUILD)/tests/e2e/desync: $(DESYNC_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
