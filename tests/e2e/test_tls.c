@@ -533,6 +533,33 @@ E2E_TEST(tls_handshake_deadline, 30)
     e2e_drover_stop(s.d);
 }
 
+/* protocols: [TLSv1.3] refuses a TLS 1.2 client, counted by reason. */
+E2E_TEST(tls_protocols_13_only, 30)
+{
+    struct tls_setup s;
+    struct tc *t;
+
+    make_cert("c", "c.test", NULL, true);
+    s.bp = e2e_free_port();
+    s.tp = e2e_free_port();
+    s.ap = e2e_free_port();
+    e2e_backend("a", s.bp);
+    s.d = e2e_drover(e2e_fmt("listen:\n  - address: 127.0.0.1:%d\n    tls:\n      protocols: [TLSv1.3]\n"
+                             "      certificates: [{cert: c.pem, key: c.key}]\n"
+                             "admin:\n  listen: 127.0.0.1:%d\nlog:\n  access: off\n"
+                             "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
+                             s.tp, s.ap, s.bp),
+                     addr_of(s.ap));
+    ASSERT(tc_open(s.tp, NULL, TLS1_2_VERSION, NULL) == NULL, "a TLS 1.2 handshake succeeded");
+    t = tc_open(s.tp, NULL, TLS1_3_VERSION, NULL);
+    ASSERT(t != NULL, "TLS 1.3 handshake failed");
+    tc_get_ok(t, "TLS 1.3");
+    tc_close(t);
+    ASSERT(metric(s.ap, "drover_tls_handshake_failures_total{reason=\"protocol_version\"}") == 1,
+           "not counted as protocol_version");
+    e2e_drover_stop(s.d);
+}
+
 /* drover check: a key of another certificate and a missing file are errors
  * naming the file; an expired certificate is a warning. */
 E2E_TEST(tls_check_certificates, 40)
