@@ -33,7 +33,7 @@ E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
 DESYNC_SRC := $(sort $(wildcard tests/e2e/desync/*.c))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test unit e2e desync check-suite bench chaos fuzz clean deps mutate
+.PHONY: all run test unit e2e desync check-suite bench bench-tls chaos fuzz clean deps mutate
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/drover $(BUILD)/backend
@@ -119,6 +119,11 @@ mutate: $(DEPS_STAMP)
 # QUICK=1 for a short indicative run.
 bench: $(BUILD)/drover $(BUILD)/backend
 	bench/run.sh $(BUILD)
+
+# The TLS scenarios alone (bench/tls.sh; `make bench TLS=1` runs them after
+# the plain ones).
+bench-tls: $(BUILD)/drover $(BUILD)/backend
+	bench/tls.sh $(BUILD)
 
 # ---- make fuzz: libFuzzer targets (clang), never part of `make test` --------
 #   make fuzz                          each target for FUZZ_TIME seconds (60)
