@@ -35,6 +35,8 @@ struct conf_tls_cert {
     char **names;               /* SAN DNS names, else the CN: lowercased, no trailing dot */
     size_t nnames;
     void *ctx;                  /* SSL_CTX, freed by conf_free */
+    unsigned char *ocsp;        /* a DER OCSP response to staple (CERT.ocsp), or NULL */
+    size_t ocsp_len;
     struct conf_tls_cert *loaded; /* every cert the conf loaded, for conf_free */
     int line, col;
 };

@@ -1,7 +1,8 @@
 /* conf/tls.c: the tls: map of a listen entry (SPEC "Production stack").
  * Each certificate is read and checked here, at load, with OpenSSL: a
  * missing file, an unreadable key or a key that is not the certificate's
- * is an error naming the file; an expired certificate is a warning. The
+ * is an error naming the file; an expired certificate is a warning; an
+ * OCSP response in CERT.ocsp is read to be stapled. The
  * SSL_CTX built for it is kept in the conf (router/tls.c adds the
  * callbacks), so `drover check`, a start and a reload all judge the very
  * bytes they would serve. */
@@ -9,7 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <limits.h>
+
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -19,6 +23,7 @@
 
 #define TLS_MAX_CERTS 64
 #define TLS_MAX_NAMES 256
+#define TLS_MAX_OCSP (64 * 1024)
 
 /* OpenSSL's reason for the last failure, its queue emptied. */
 static const char *ssl_reason(char *buf, size_t len)
@@ -99,6 +104,41 @@ out:
     GENERAL_NAMES_free(sans);
 }
 
+/* CERT.ocsp next to the certificate (HAProxy's convention: a PEM file
+ * has no place for it), a DER OCSP response to staple: read when there,
+ * checked to be a successful one. */
+static void load_ocsp(struct loader *ld, const yaml_node_t *n, struct conf_tls_cert *c)
+{
+    char path[PATH_MAX];
+    unsigned char *der;
+    const unsigned char *p;
+    OCSP_RESPONSE *resp;
+    long len;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s.ocsp", c->cert);
+    if ((f = fopen(path, "rb")) == NULL)
+        return;
+    der = arena_alloc(ld->arena, TLS_MAX_OCSP);
+    len = der != NULL ? (long)fread(der, 1, TLS_MAX_OCSP, f) : -1;
+    fclose(f);
+    if (der == NULL) {
+        schema_oom(ld);
+        return;
+    }
+    p = der;
+    resp = len > 0 && len < TLS_MAX_OCSP ? d2i_OCSP_RESPONSE(NULL, &p, len) : NULL;
+    if (resp == NULL || OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+        schema_fail(ld, n, "OCSP response %s: not a successful DER OCSP response (under %d KiB)", path,
+                    TLS_MAX_OCSP / 1024);
+        ERR_clear_error();
+    } else {
+        c->ocsp = der;
+        c->ocsp_len = (size_t)len;
+    }
+    OCSP_RESPONSE_free(resp);
+}
+
 /* The context that serves c: its chain and key, the protocol range, and
  * what is the same for every TLS listener. NULL after an error naming the
  * file. */
@@ -153,6 +193,7 @@ static SSL_CTX *cert_context(struct loader *ld, const yaml_node_t *n, const stru
     else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
         add_warning(ld, "certificate %s is not valid yet%s", c->cert, "");
     cert_names(ld, x, c);
+    load_ocsp(ld, n, c);
     return ctx;
 fail:
     SSL_CTX_free(ctx);

@@ -131,6 +131,21 @@ static int servername_cb(SSL *s, int *alert, void *arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* OCSP stapling: the response read with the certificate, to a client that
+ * asks (status_request). */
+static int status_cb(SSL *s, void *arg)
+{
+    const struct conf_tls_cert *c = arg;
+    unsigned char *copy;
+
+    if (c->ocsp == NULL || SSL_get_tlsext_status_type(s) != TLSEXT_STATUSTYPE_ocsp)
+        return SSL_TLSEXT_ERR_NOACK;
+    if ((copy = OPENSSL_memdup(c->ocsp, c->ocsp_len)) == NULL)
+        return SSL_TLSEXT_ERR_NOACK;
+    SSL_set_tlsext_status_ocsp_resp(s, copy, (long)c->ocsp_len); /* OpenSSL frees it */
+    return SSL_TLSEXT_ERR_OK;
+}
+
 int tls_prepare(struct conf *conf, char *err, size_t errlen)
 {
     static const unsigned char sid[] = "drover";
@@ -161,6 +176,10 @@ int tls_prepare(struct conf *conf, char *err, size_t errlen)
              * returning client to any of them. */
             SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
             SSL_CTX_sess_set_cache_size(ctx, SESSION_CACHE_SIZE);
+            if (t->certs[k].ocsp != NULL) {
+                SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
+                SSL_CTX_set_tlsext_status_arg(ctx, (void *)&t->certs[k]);
+            }
             if (k == 0) {
                 SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
                 SSL_CTX_set_tlsext_servername_arg(ctx, (void *)t);

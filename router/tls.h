@@ -5,9 +5,9 @@
  * SSL_write, and the HTTP code above never knows.
  *
  * Contexts: conf/tls.c builds one SSL_CTX per certificate at load;
- * tls_prepare adds what is the same for all (SNI, ALPN http/1.1, session
- * tickets from a key ring every context shares, the session cache,
- * SSL_MODE_RELEASE_BUFFERS). A context is shared by every worker; each
+ * tls_prepare adds what is the same for all (SNI, ALPN http/1.1, OCSP
+ * stapling, session tickets from a key ring every context shares, the
+ * session cache, SSL_MODE_RELEASE_BUFFERS). A context is shared by every worker; each
  * connection has its own SSL, which holds a reference to its context, so
  * a reload's new certificates serve new handshakes while established
  * connections keep theirs. */

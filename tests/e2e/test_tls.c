@@ -566,6 +566,43 @@ E2E_TEST(tls_handshake_deadline, 30)
     e2e_drover_stop(s.d);
 }
 
+/* OCSP stapling: CERT.ocsp (made here by openssl ocsp for a certificate
+ * of a CA the test makes) goes to a client that asks for it. */
+E2E_TEST(tls_ocsp_stapling, 40)
+{
+    struct tls_setup s;
+    const char *d = e2e_dir();
+    static const char *const certs[] = {"o", NULL};
+    char *mk[] = {"/bin/sh", "-c",
+                  e2e_fmt("cd %s && " OPENSSL " req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem "
+                          "-days 2 -subj /CN=ca && " OPENSSL " req -new -newkey ec -pkeyopt "
+                          "ec_paramgen_curve:P-256 -nodes -keyout o.key -out o.csr -subj /CN=o.test && "
+                          ": > index.txt && echo 01 > serial && printf '[ca]\\ndefault_ca = d\\n[d]\\n"
+                          "database = index.txt\\nnew_certs_dir = .\\nserial = serial\\ndefault_md = sha256\\n"
+                          "policy = p\\ndefault_days = 2\\n[p]\\ncommonName = supplied\\n' > ca.cnf && "
+                          OPENSSL " ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in o.csr -out o.pem && "
+                          OPENSSL " ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem -issuer ca.pem "
+                          "-cert o.pem -respout o.pem.ocsp -ndays 1",
+                          d),
+                  NULL};
+    char *log;
+
+    ASSERT(e2e_run("make-ocsp", mk, 30000) == 0, "making the CA, certificate and OCSP response failed");
+    s.bp = e2e_free_port();
+    s.tp = e2e_free_port();
+    s.pp = e2e_free_port();
+    e2e_backend("a", s.bp);
+    s.d = e2e_drover(tls_config(s.tp, s.pp, 0, certs, "", s.bp), addr_of(s.pp));
+    char *argv[] = {"/bin/sh", "-c",
+                    e2e_fmt("echo | " OPENSSL " s_client -connect 127.0.0.1:%d -status -servername o.test", s.tp),
+                    NULL};
+    ASSERT(e2e_run("s_client", argv, 10000) == 0, "s_client failed");
+    log = e2e_read_file(e2e_fmt("%s/s_client.log", d), NULL);
+    ASSERT(strstr(log, "OCSP Response Status: successful") != NULL, "no stapled response:\n%s", log);
+    ASSERT(strstr(log, "Cert Status: good") != NULL, "not good:\n%s", log);
+    e2e_drover_stop(s.d);
+}
+
 /* protocols: [TLSv1.3] refuses a TLS 1.2 client, counted by reason. */
 E2E_TEST(tls_protocols_13_only, 30)
 {

@@ -28,6 +28,10 @@ static void rm_cert(const char *name)
 
 static void teardown(void)
 {
+    char p[PATH_MAX + 40];
+
+    snprintf(p, sizeof(p), "%s/a.pem.ocsp", tmpdir);
+    unlink(p);
     rm_cert("a");
     rm_cert("b");
     tmp_teardown();
@@ -102,4 +106,21 @@ Test(conf_tls, not_after_a_proxy_header)
     expect_errors("listen:\n  - address: 127.0.0.1:8443\n    proxy_protocol: true\n"
                   "    proxy_trusted: [127.0.0.1]\n    tls:\n      certificates: [{cert: a.pem, key: a.key}]\n",
                   "6:7: listen[0].tls: TLS after a PROXY protocol header is not supported yet");
+}
+
+Test(conf_tls, a_bad_ocsp_file_is_named)
+{
+    char p[PATH_MAX + 40], want[3 * PATH_MAX];
+    FILE *f;
+
+    make_cert("a", "/CN=a.test", NULL);
+    snprintf(p, sizeof(p), "%s/a.pem.ocsp", tmpdir);
+    f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs("not DER\n", f);
+    fclose(f);
+    snprintf(want, sizeof(want),
+             "4:22: OCSP response %s/a.pem.ocsp: not a successful DER OCSP response (under 64 KiB)", tmpdir);
+    expect_errors("listen:\n  - address: 127.0.0.1:8443\n    tls:\n      certificates: [{cert: a.pem, key: a.key}]\n",
+                  want);
 }
