@@ -703,7 +703,7 @@ static void wrk_result(const char *name, long *reqs, long *failed)
 }
 
 /* New certificates by SIGHUP while wrk runs keep-alive and one-request
- * connections: no failed request, no dropped connection; a connection
+ * connections on two workers: no failed request, no dropped connection; a connection
  * from before the reloads goes on; new handshakes get the new certificate;
  * a broken one keeps the old and the reload answers 422 naming it. */
 E2E_TEST(tls_reload_under_load, 60)
@@ -720,7 +720,7 @@ E2E_TEST(tls_reload_under_load, 60)
         e2e_log("SKIP: %s is not installed (scripts/deps.sh installs it)", WRK);
         return;
     }
-    tls_up(&s, "");
+    tls_up(&s, "workers: 2\n"); /* contexts and the ticket ring shared by two threads */
     d = e2e_dir();
     kept = tc_open(s.tp, "b.test", 0, NULL);
     ASSERT(kept != NULL, "handshake failed");
