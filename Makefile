@@ -74,7 +74,7 @@ $(BUILD)/tests/e2e/e2e: $(E2E_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 
 $(BUILD)/tests/e2e/desync: $(DESYNC_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ -lyaml
+	$(CC) $(LDSAN) -o $@ $^ -lyaml -lssl -lcrypto
 
 unit: $(UNIT_BIN) $(BUILD)/drover $(BUILD)/backend
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
@@ -87,6 +87,7 @@ e2e: $(BUILD)/drover $(BUILD)/backend $(BUILD)/tests/e2e/e2e
 # test`: the corpus is not in the repository).
 desync: $(BUILD)/drover $(BUILD)/tests/e2e/desync
 	$(BUILD)/tests/e2e/desync --drover $(BUILD)/drover $(if $(DESYNC_CORPUS),--corpus $(DESYNC_CORPUS))
+	$(BUILD)/tests/e2e/desync --drover $(BUILD)/drover --tls $(if $(DESYNC_CORPUS),--corpus $(DESYNC_CORPUS))
 
 check-suite: unit e2e
 	scripts/check-rfc-table.sh
