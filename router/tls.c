@@ -194,6 +194,8 @@ int tls_start(struct conn *c, const struct conf_tls *tls)
     c->ssl = SSL_new(tls->certs[0].ctx);
     if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
         ERR_clear_error();
+        SSL_free(c->ssl);
+        c->ssl = NULL;
         return -1;
     }
     SSL_set_accept_state(c->ssl);
@@ -301,6 +303,9 @@ static int handshake(struct conn *c)
         c->tls_done = true;
         counter_add(&c->w->metrics->tls_handshakes[SSL_session_reused(c->ssl) ? 1 : 0], 1);
         handshake_over(c);
+        /* The client gets a client_header of its own to start its first
+         * request, as after nginx's handshake. */
+        conn_set_timeout(c, T_HEADER);
         return 0;
     }
     e = SSL_get_error(c->ssl, r);

@@ -127,6 +127,8 @@ struct tc {
     SSL *ssl;
 };
 
+static int tc_delay_ms; /* between the connect and the handshake */
+
 /* Connects to 127.0.0.1:port and completes a handshake (version 0: any),
  * resuming sess when given. NULL when the handshake fails. */
 static struct tc *tc_open(int port, const char *sni, int version, SSL_SESSION *sess)
@@ -148,6 +150,8 @@ static struct tc *tc_open(int port, const char *sni, int version, SSL_SESSION *s
     setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ASSERT(connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect %d: %s", port, strerror(errno));
+    if (tc_delay_ms > 0)
+        e2e_sleep_ms(tc_delay_ms);
     t->ssl = SSL_new(t->ctx);
     SSL_set_fd(t->ssl, t->fd);
     if (sni != NULL)
@@ -627,6 +631,31 @@ E2E_TEST(tls_protocols_13_only, 30)
     tc_close(t);
     ASSERT(metric(s.ap, "drover_tls_handshake_failures_total{reason=\"protocol_version\"}") == 1,
            "not counted as protocol_version");
+    e2e_drover_stop(s.d);
+}
+
+/* After a slow handshake the client has a client_header of its own to
+ * send its request: 0.7 s before the handshake, 0.5 s after it, then the
+ * head in two parts 0.3 s apart (the head's own deadline starts at its
+ * first byte), all under client_header: 1s. */
+E2E_TEST(tls_head_deadline_starts_after_the_handshake, 30)
+{
+    struct tls_setup s;
+    struct tc *t;
+    int st;
+
+    tls_up(&s, "timeouts:\n  client_header: 1s\n");
+    tc_delay_ms = 700;
+    t = tc_open(s.tp, NULL, 0, NULL);
+    tc_delay_ms = 0;
+    ASSERT(t != NULL, "handshake failed");
+    e2e_sleep_ms(500);
+    tc_send_str(t, "GET / HTTP/1.1\r\n");
+    e2e_sleep_ms(300);
+    tc_send_str(t, "Host: t\r\n\r\n");
+    st = tc_response(t, NULL, NULL, 0);
+    ASSERT(st == 200, "status %d: the handshake's time counted against the head", st);
+    tc_close(t);
     e2e_drover_stop(s.d);
 }
 
