@@ -17,6 +17,9 @@
 #   idle memory   RSS growth per connection with IDLE_CONNS (10,000) idle
 #                 TLS keep-alive connections (bench/idle_tls.c)
 #
+# and each proxy's own CPU time per request and per handshake (utime +
+# stime from /proc): on a shared machine it moves less than req/s does.
+#
 # Writes bench/results/<date>-tls.md, printed at the end. The machine this
 # runs on is usually shared: the figures are indicative, not a lab's.
 #
@@ -102,6 +105,19 @@ declare -A PORT=([drover]=$((BASE + 4)) [haproxy]=$((BASE + 5)) [nginx]=$((BASE 
 P_ADMIN=$((BASE + 7))
 PROXIES=(drover haproxy nginx)
 
+CLK_TCK=$(getconf CLK_TCK)
+# cpu_ticks PID...: utime + stime (all threads), in clock ticks.
+cpu_ticks() {
+    local p sum=0 f
+    for p in "$@"; do
+        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        f=${f##*) }
+        # shellcheck disable=SC2086
+        set -- $f
+        sum=$((sum + ${12} + ${13}))
+    done
+    echo $sum
+}
 rss_kb() { awk '/^Rss:/ { s += $2 } END { print s + 0 }' $(for p in "$@"; do echo "/proc/$p/smaps_rollup"; done) 2>/dev/null; }
 wait_200() {
     local url=$1 i
@@ -258,7 +274,8 @@ wrk_run() {
         /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } p99 = v }
         /Non-2xx/ { err += $NF }
         /Socket errors/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
-        END { printf "%d %.2f %d\n", rps, p99, err }'
+        / requests in / { n = $1 }
+        END { printf "%d %.2f %d %d\n", rps, p99, err, n }'
 }
 # resumed_run PORT: connections per wall second, one client resuming.
 resumed_run() {
@@ -285,7 +302,7 @@ idle_run() {
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print a[int((NR + 1) / 2)] }'; }
 
-declare -A KA_RPS KA_P99 HS_RPS RS_RPS IDLE_B ERRS
+declare -A KA_RPS KA_P99 HS_RPS RS_RPS IDLE_B ERRS KA_CPU HS_CPU KA_ALL HS_ALL
 for kind in rsa ecdsa; do
     for name in "${PROXIES[@]}"; do ERRS[$kind.$name]=0; done
     for r in $(seq "$ROUNDS"); do
@@ -293,12 +310,18 @@ for kind in rsa ecdsa; do
             say "$kind round $r: $name"
             start_proxy "$name" "$kind"
             url="https://127.0.0.1:${PORT[$name]}/"
-            read -r rps p99 err < <(wrk_run "$url")
+            t0=$(cpu_ticks $(proxy_pids "$name"))
+            read -r rps p99 err n < <(wrk_run "$url")
+            t1=$(cpu_ticks $(proxy_pids "$name"))
             echo "$rps" >>"$TMP/ka-rps.$kind.$name"
             echo "$p99" >>"$TMP/ka-p99.$kind.$name"
+            awk -v t=$((t1 - t0)) -v n="$n" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f\n", n ? t * 1e6 / hz / n : 0 }' >>"$TMP/ka-cpu.$kind.$name"
             ERRS[$kind.$name]=$((ERRS[$kind.$name] + err))
-            read -r rps p99 err < <(wrk_run "$url" -H "Connection: close")
+            t0=$(cpu_ticks $(proxy_pids "$name"))
+            read -r rps p99 err n < <(wrk_run "$url" -H "Connection: close")
+            t1=$(cpu_ticks $(proxy_pids "$name"))
             echo "$rps" >>"$TMP/hs.$kind.$name"
+            awk -v t=$((t1 - t0)) -v n="$n" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f\n", n ? t * 1e6 / hz / n : 0 }' >>"$TMP/hs-cpu.$kind.$name"
             ERRS[$kind.$name]=$((ERRS[$kind.$name] + err))
             resumed_run "${PORT[$name]}" >>"$TMP/rs.$kind.$name"
             stop_proxy "$name"
@@ -307,6 +330,10 @@ for kind in rsa ecdsa; do
     for name in "${PROXIES[@]}"; do
         KA_RPS[$kind.$name]=$(median <"$TMP/ka-rps.$kind.$name")
         KA_P99[$kind.$name]=$(median <"$TMP/ka-p99.$kind.$name")
+        KA_CPU[$kind.$name]=$(median <"$TMP/ka-cpu.$kind.$name")
+        HS_CPU[$kind.$name]=$(median <"$TMP/hs-cpu.$kind.$name")
+        KA_ALL[$kind.$name]=$(paste -sd/ "$TMP/ka-rps.$kind.$name")
+        HS_ALL[$kind.$name]=$(paste -sd/ "$TMP/hs.$kind.$name")
         HS_RPS[$kind.$name]=$(median <"$TMP/hs.$kind.$name")
         RS_RPS[$kind.$name]=$(median <"$TMP/rs.$kind.$name")
         say "$kind idle memory: $name"
@@ -331,11 +358,17 @@ OUT=bench/results/$DAY-tls.md
     for kind in rsa ecdsa; do
         [ $kind = rsa ] && echo "## RSA 2048" || echo "## ECDSA P-256"
         echo
-        echo "| | keep-alive c64 req/s | p99 ms | new handshakes/s (c64, Connection: close) | resumed conns/s (s_time -reuse, 1 client) | idle RSS per TLS conn | errors |"
-        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        echo "| | keep-alive c64 req/s | p99 ms | CPU µs/req | new handshakes/s (c64, Connection: close) | CPU µs/handshake | resumed conns/s (s_time -reuse, 1 client) | idle RSS per TLS conn | errors |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         for name in "${PROXIES[@]}"; do
-            echo "| $name | ${KA_RPS[$kind.$name]} | ${KA_P99[$kind.$name]} | ${HS_RPS[$kind.$name]} | ${RS_RPS[$kind.$name]} | ${IDLE_B[$kind.$name]} B | ${ERRS[$kind.$name]} |"
+            echo "| $name | ${KA_RPS[$kind.$name]} | ${KA_P99[$kind.$name]} | ${KA_CPU[$kind.$name]} | ${HS_RPS[$kind.$name]} | ${HS_CPU[$kind.$name]} | ${RS_RPS[$kind.$name]} | ${IDLE_B[$kind.$name]} B | ${ERRS[$kind.$name]} |"
         done
+        echo
+        printf 'Every round, req/s: keep-alive'
+        for name in "${PROXIES[@]}"; do printf ' %s %s' "$name" "${KA_ALL[$kind.$name]}"; done
+        printf '; handshakes'
+        for name in "${PROXIES[@]}"; do printf ' %s %s' "$name" "${HS_ALL[$kind.$name]}"; done
+        printf '.\n'
         best_ka=$(( KA_RPS[$kind.haproxy] > KA_RPS[$kind.nginx] ? KA_RPS[$kind.haproxy] : KA_RPS[$kind.nginx] ))
         best_hs=$(( HS_RPS[$kind.haproxy] > HS_RPS[$kind.nginx] ? HS_RPS[$kind.haproxy] : HS_RPS[$kind.nginx] ))
         echo
