@@ -8,7 +8,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential libev-dev node-llhttp libyaml-dev \
-        libjansson-dev libc-ares-dev pkg-config \
+        libjansson-dev libc-ares-dev libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -25,7 +25,7 @@ RUN mkdir -p build && touch build/.deps-ok && make -j"$(nproc)" build/drover bui
 
 FROM debian:12-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libev4 libyaml-0-2 libjansson4 libc-ares2 \
+ && apt-get install -y --no-install-recommends libev4 libyaml-0-2 libjansson4 libc-ares2 libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 drover \
  && useradd --system --uid 10001 --gid drover --home-dir /app --shell /usr/sbin/nologin drover

@@ -8,7 +8,7 @@ CC      ?= cc
 LLHTTP  := /usr/share/llhttp
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -I. -I/usr/share/include/llhttp -g -pthread
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-LIBS    := -lev -lyaml -ljansson -lcares -lm -pthread
+LIBS    := -lev -lyaml -ljansson -lcares -lssl -lcrypto -lm -pthread
 
 ifeq ($(SAN),1)
 BUILD   := build/asan
@@ -36,7 +36,7 @@ E2E_SRC  := $(sort $(wildcard tests/e2e/*.c))
 DESYNC_SRC := $(sort $(wildcard tests/e2e/desync/*.c))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test test-stack unit e2e desync check-suite bench bench-syscalls chaos fuzz clean deps mutate
+.PHONY: all run test test-stack unit e2e desync check-suite bench bench-syscalls bench-tls chaos fuzz clean deps mutate
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/drover $(BUILD)/backend
@@ -82,11 +82,11 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libdrover.a | $(DEPS_STAMP)
 
 $(BUILD)/tests/e2e/e2e: $(E2E_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ -lm -pthread -ljansson
+	$(CC) $(LDSAN) -o $@ $^ -lssl -lcrypto -lm -pthread -ljansson
 
 $(BUILD)/tests/e2e/desync: $(DESYNC_SRC:%.c=$(BUILD)/obj/%.o) $(LLHTTP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ -lyaml
+	$(CC) $(LDSAN) -o $@ $^ -lyaml -lssl -lcrypto
 
 unit: $(UNIT_BIN) $(BUILD)/drover $(BUILD)/backend
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
@@ -99,6 +99,7 @@ e2e: $(BUILD)/drover $(BUILD)/backend $(BUILD)/tests/e2e/e2e
 # test`: the corpus is not in the repository).
 desync: $(BUILD)/drover $(BUILD)/tests/e2e/desync
 	$(BUILD)/tests/e2e/desync --drover $(BUILD)/drover $(if $(DESYNC_CORPUS),--corpus $(DESYNC_CORPUS))
+	$(BUILD)/tests/e2e/desync --drover $(BUILD)/drover --tls $(if $(DESYNC_CORPUS),--corpus $(DESYNC_CORPUS))
 
 check-suite: unit e2e
 	scripts/check-rfc-table.sh
@@ -135,6 +136,11 @@ bench: $(BUILD)/drover $(BUILD)/backend
 # System calls per request of drover, HAProxy and nginx (strace -c).
 bench-syscalls: $(BUILD)/drover $(BUILD)/backend
 	bench/syscalls.sh $(BUILD)
+
+# The TLS scenarios alone (bench/tls.sh; `make bench TLS=1` runs them after
+# the plain ones).
+bench-tls: $(BUILD)/drover $(BUILD)/backend
+	bench/tls.sh $(BUILD)
 
 # ---- make fuzz: libFuzzer targets (clang), never part of `make test` --------
 #   make fuzz                          each target for FUZZ_TIME seconds (60)

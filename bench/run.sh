@@ -654,3 +654,7 @@ cat "$RES"
 echo
 say "written to $RES ($((T_END - T_START)) s)"
 cat "$TMP/result-lines.txt"
+# TLS=1: the TLS scenarios too (bench/tls.sh, its own results file).
+if [ "${TLS:-0}" = 1 ]; then
+    QUICK=$QUICK bench/tls.sh "$BUILD"
+fi

@@ -27,11 +27,37 @@ struct conf_cidr {
 
 #define CONF_MAX_TRUSTED 16
 
+/* One certificate of a TLS listener, loaded and checked at config load
+ * (conf/tls.c): the context that serves it is part of the config, so the
+ * reload that validated a certificate is the one that uses it. */
+struct conf_tls_cert {
+    char *cert, *key;           /* absolute paths; the cert file holds the chain */
+    char **names;               /* SAN DNS names, else the CN: lowercased, no trailing dot */
+    size_t nnames;
+    void *ctx;                  /* SSL_CTX, freed by conf_free */
+    unsigned char *ocsp;        /* a DER OCSP response to staple (CERT.ocsp), or NULL */
+    size_t ocsp_len;
+    struct conf_tls_cert *loaded; /* every cert the conf loaded, for conf_free */
+    int line, col;
+};
+
+/* Protocol versions as on the wire (and in OpenSSL's TLS1_x_VERSION). */
+#define CONF_TLS_V12 0x0303
+#define CONF_TLS_V13 0x0304
+
+/* tls: of a listen entry. */
+struct conf_tls {
+    struct conf_tls_cert *certs; /* the first is the default (no SNI, no match) */
+    size_t ncerts;
+    int min_version, max_version; /* CONF_TLS_V12..CONF_TLS_V13 */
+};
+
 /* What a listen entry written as a map adds to its address. */
 struct conf_listen_opts {
     bool proxy_protocol;        /* a PROXY v1/v2 header comes first */
     unsigned ntrusted;          /* proxy_trusted: who may send it */
     struct conf_cidr trusted[CONF_MAX_TRUSTED];
+    struct conf_tls *tls;       /* NULL: plain HTTP */
 };
 
 struct conf_addr {
@@ -115,6 +141,8 @@ struct conf {
 
     struct conf_addr *listen;   /* default 0.0.0.0:8080 */
     size_t nlisten;
+    struct conf_tls_cert *tls_loaded; /* every certificate loaded (conf_free frees their contexts) */
+    char *warnings;             /* NULL, or lines worth a warning that do not stop the load */
     int workers;                /* resolved: "auto" becomes the CPUs allowed (lib/cpus.h) */
 
     struct {

@@ -241,6 +241,15 @@ bool value_addr_list(struct loader *ld, const yaml_node_t *n, const char *path, 
  * proxy_trusted}) into out, errors reported. */
 bool listen_entry_load(struct loader *ld, const yaml_node_t *n, const char *path, struct conf_addr *out);
 
+/* ---- tls.c ------------------------------------------------------------- */
+
+/* A listen entry's tls: map ({certificates, protocols}) into o->tls, every
+ * certificate loaded and checked (errors name the file; an expired one is
+ * a warning in conf->warnings). */
+bool tls_entry_load(struct loader *ld, const yaml_node_t *n, const char *path, struct conf_listen_opts *o);
+/* Frees the contexts of every certificate the conf loaded. */
+void tls_conf_free(struct conf *conf);
+
 /* ---- The sections ----------------------------------------------------- */
 
 /* sections.c: the top-level mapping ROOT, every section in turn. */

@@ -1,6 +1,7 @@
 /* conf/listen.c: a listen entry written as a map (SPEC "Production
  * stack"): its address and what the listener does before HTTP, such as
- * reading a PROXY protocol header from a trusted balancer. */
+ * reading a PROXY protocol header from a trusted balancer or terminating
+ * TLS (conf/tls.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -50,11 +51,6 @@ bool listen_entry_load(struct loader *ld, const yaml_node_t *n, const char *path
         schema_fail(ld, n, "%s: needs an address", path);
         return false;
     }
-    if (v[3] != NULL) {
-        snprintf(kpath, sizeof(kpath), "%s.tls", path);
-        schema_fail(ld, v[3], "%s: TLS termination is not built yet (see the README)", kpath);
-        return false;
-    }
     snprintf(kpath, sizeof(kpath), "%s.address", path);
     if ((s = value_text(ld, v[0], kpath, "an address")) == NULL ||
         !value_addr_from_text(ld, v[0], s, kpath, true, out))
@@ -71,6 +67,13 @@ bool listen_entry_load(struct loader *ld, const yaml_node_t *n, const char *path
                     path);
     if (o.proxy_protocol && out->port == 0 && !out->systemd)
         schema_fail(ld, v[1], "%s: proxy_protocol on a unix socket is not supported", path);
+    if (v[3] != NULL) {
+        snprintf(kpath, sizeof(kpath), "%s.tls", path);
+        if (o.proxy_protocol)
+            schema_fail(ld, v[3], "%s: TLS after a PROXY protocol header is not supported yet", kpath);
+        else if (!tls_entry_load(ld, v[3], kpath, &o))
+            return false;
+    }
     out->opts = o;
     return true;
 }

@@ -199,6 +199,8 @@ struct conf *conf_default(const char *dir, char *err, size_t errlen)
 
 void conf_free(struct conf *conf)
 {
-    if (conf != NULL)
+    if (conf != NULL) {
+        tls_conf_free(conf);
         arena_free(conf->arena);
+    }
 }

@@ -168,9 +168,25 @@ void conf_print_plan(const struct conf *c, FILE *out)
         if (o->proxy_protocol)
             plan_row(out, i == 0 ? "listen" : "", "%s (PROXY protocol from %s)", c->listen[i].text,
                      trusted);
+        else if (o->tls != NULL)
+            plan_row(out, i == 0 ? "listen" : "", "%s (TLS %s to %s)", c->listen[i].text,
+                     o->tls->min_version == CONF_TLS_V13 ? "1.3" : "1.2",
+                     o->tls->max_version == CONF_TLS_V13 ? "1.3" : "1.2");
         else
             plan_row(out, i == 0 ? "listen" : "", "%s%s", c->listen[i].text,
                      c->listen[i].systemd ? " (sockets passed by systemd)" : "");
+        for (size_t k = 0; o->tls != NULL && k < o->tls->ncerts; k++) {
+            const struct conf_tls_cert *ct = &o->tls->certs[k];
+            char names[256];
+            size_t m = 0;
+
+            names[0] = '\0';
+            for (size_t j = 0; j < ct->nnames && m < sizeof(names); j++)
+                m += (size_t)snprintf(names + m, sizeof(names) - m, "%s%s", j > 0 ? " " : "", ct->names[j]);
+            /* Keyed by its path: a reload's diff tells one certificate from another. */
+            plan_row(out, "", "  %s: %s%s", ct->cert, ct->nnames > 0 ? names : "no DNS names",
+                     k == 0 ? " (default)" : "");
+        }
     }
     plan_row(out, "workers", "%d", c->workers);
     if (!c->admin.enabled)

@@ -28,6 +28,11 @@ struct run_options {
 int control_load(const struct run_options *o, struct conf **conf, struct plan **plan, char *err,
                  size_t errlen);
 
+/* Calls fn with each line of conf->warnings (an expired certificate...). */
+void control_each_warning(const struct conf *conf, void (*fn)(const char *line, void *ctx), void *ctx);
+/* Logs them (at a start and a reload). */
+void control_log_warnings(const struct conf *conf);
+
 /* `drover run`: starts everything and runs until stopped. The exit code. */
 int control_run(const struct run_options *o);
 

@@ -9,6 +9,7 @@
 
 #include "conf/config.h"
 #include "control/control.h"
+#include "lib/log.h"
 #include "conf/formation.h"
 
 /* -c FILE, else APPDIR/drover.yaml when it exists, else the defaults. */
@@ -122,4 +123,30 @@ int control_load(const struct run_options *o, struct conf **conf, struct plan **
         return -1;
     }
     return 0;
+}
+
+void control_each_warning(const struct conf *conf, void (*fn)(const char *line, void *ctx), void *ctx)
+{
+    const char *s = conf->warnings;
+
+    while (s != NULL && *s != '\0') {
+        const char *e = strchr(s, '\n');
+        size_t n = e != NULL ? (size_t)(e - s) : strlen(s);
+        char line[640];
+
+        snprintf(line, sizeof(line), "%.*s", (int)n, s);
+        fn(line, ctx);
+        s += n + (e != NULL);
+    }
+}
+
+static void log_warning(const char *line, void *ctx)
+{
+    (void)ctx;
+    log_warn("%s", line);
+}
+
+void control_log_warnings(const struct conf *conf)
+{
+    control_each_warning(conf, log_warning, NULL);
 }

@@ -82,6 +82,12 @@ static int parse_options(int argc, char **argv, const char **command, struct run
     return 0;
 }
 
+static void print_warning(const char *line, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "warning: %s\n", line);
+}
+
 static int cmd_check(const struct run_options *o)
 {
     char err[8192];
@@ -92,6 +98,7 @@ static int cmd_check(const struct run_options *o)
         fprintf(stderr, "%s\n", err);
         return EXIT_CONFIG;
     }
+    control_each_warning(conf, print_warning, NULL);
     conf_print_plan(conf, stdout);
     if (plan != NULL) {
         plan_print(plan, stdout);

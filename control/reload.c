@@ -163,6 +163,7 @@ int control_reload(struct control *ctl, struct sbuf *changes, char *err, size_t 
     control_notify_reloading(ctl);
     if (control_load(&ctl->opts, &conf, &plan, err, errlen) < 0)
         return refused(ctl, err);
+    control_log_warnings(conf);
     if (plan != NULL && ctl->sv == NULL) {
         free_plan(plan);
         conf_free(conf);

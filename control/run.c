@@ -366,6 +366,7 @@ int control_run(const struct run_options *o)
         return 1;
     }
     operate_log_layout(conf);
+    control_log_warnings(conf);
     signal(SIGPIPE, SIG_IGN);
     log_stdout_nonblocking();
     ctl->loop = ev_default_loop(EVBACKEND_EPOLL);

@@ -388,12 +388,12 @@ static void client_open(struct client *c)
             struct sockaddr_in6 peer = {.sin6_family = AF_INET6, .sin6_port = htons(40000)};
 
             memset(&peer.sin6_addr, 0xff, sizeof(peer.sin6_addr));
-            conn_accept(w, sv[0], (struct sockaddr *)&peer, 8443, false);
+            conn_accept(w, sv[0], (struct sockaddr *)&peer, 8443, false, NULL);
         } else {
             struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(40000),
                                        .sin_addr.s_addr = htonl(0x0a000001)};
 
-            conn_accept(w, sv[0], (struct sockaddr *)&peer, 8080, false);
+            conn_accept(w, sv[0], (struct sockaddr *)&peer, 8080, false, NULL);
         }
     }
 }

@@ -15,6 +15,7 @@
 #include "router/proxy_protocol.h"
 #include "router/request.h"
 #include "router/route.h"
+#include "router/tls.h"
 #include "router/worker.h"
 
 #define LINGER_SECONDS 2.0
@@ -35,6 +36,34 @@ static void self_timeout(struct conn *c);
 /* The states a connection serves itself: idle, reading a head, writing its
  * own answer, lingering. */
 static const struct conn_ops self_ops = {self_readable, self_writable, self_timeout};
+
+static ssize_t plain_read(struct conn *c, char *p, size_t len)
+{
+    return read(c->fd, p, len);
+}
+
+static ssize_t plain_write(struct conn *c, const char *p, size_t len)
+{
+    return send(c->fd, p, len, MSG_NOSIGNAL);
+}
+
+static void plain_shutdown(struct conn *c)
+{
+    shutdown(c->fd, SHUT_WR);
+}
+
+static bool plain_pending(const struct conn *c)
+{
+    (void)c;
+    return false;
+}
+
+static void plain_close(struct conn *c)
+{
+    (void)c;
+}
+
+const struct conn_io conn_plain_io = {plain_read, plain_write, plain_shutdown, plain_pending, plain_close};
 
 /* The config that governs c: its request's, so a reload does not change the
  * rules under a request in flight, else the worker's current one. */
@@ -118,6 +147,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         c->timer_at = c->deadline;
         return;
     }
+    c->timed_out = true;
     c->ops->timeout(c);
 }
 
@@ -155,6 +185,9 @@ void conn_read_start(struct conn *c)
     if (!c->reading && !c->rd_eof) {
         ev_io_start(c->w->loop, &c->rio);
         c->reading = true;
+        /* TLS may hold decrypted bytes the socket will not announce. */
+        if (c->io->pending(c))
+            ev_feed_event(c->w->loop, &c->rio, EV_READ);
     }
 }
 
@@ -178,7 +211,7 @@ static void set_ip(struct conn *c, const struct sockaddr *peer)
 }
 
 void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port,
-                 bool await_proxy)
+                 bool await_proxy, const struct conf_tls *tls)
 {
     struct conn *c = w->free_conns;
 
@@ -192,6 +225,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
     memset(c, 0, sizeof(*c));
     c->w = w;
     c->ops = &self_ops;
+    c->io = &conn_plain_io;
     c->fd = fd;
     c->listen_port = listen_port;
     c->await_proxy = await_proxy;
@@ -209,7 +243,12 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t
         w->conns_tail = c;
     w->conns = c;
     counter_set(&w->g_conns, ++w->nconns);
-    /* A new connection has client_header to send its first request. */
+    if (tls != NULL && tls_start(c, tls) < 0) {
+        conn_close(c);
+        return;
+    }
+    /* A new connection has client_header to send its first request (and
+     * to finish its TLS handshake before). */
     c->state = CS_IDLE;
     conn_set_timeout(c, T_HEADER);
     /* The first request is usually there already: read it now, not after
@@ -233,6 +272,7 @@ void conn_close(struct conn *c)
     ev_io_stop(w->loop, &c->rio);
     ev_io_stop(w->loop, &c->wio);
     ev_timer_stop(w->loop, &c->timer);
+    c->io->close(c);
     close(c->fd);
     c->fd = -1;
     buf_put(&w->bufs, c->in);
@@ -263,7 +303,7 @@ static void close_lingering(struct conn *c)
         conn_close(c);
         return;
     }
-    shutdown(c->fd, SHUT_WR);
+    c->io->shutdown(c);
     c->state = CS_LINGER;
     conn_set_timeout(c, T_LINGER);
     conn_read_start(c);
@@ -309,7 +349,7 @@ static void reply_write(struct conn *c)
     struct buf *b = c->reply;
 
     while (buf_len(b) > 0) {
-        ssize_t n = send(c->fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, b->data + b->start, buf_len(b));
 
         if (n < 0) {
             if (errno == EINTR)
@@ -420,6 +460,7 @@ void conn_reply_final(struct conn *c, const struct http_head *h, bool keep_alive
 }
 
 LOG_LIMIT(proxy_refused, "PROXY protocol refusals", 10.0);
+LOG_LIMIT(tls_on_plain, "TLS handshakes on plain ports", 60.0);
 
 /* Takes the PROXY header off the front of c->in: true once it is gone and
  * HTTP may follow, false while more is needed or when the connection was
@@ -463,6 +504,14 @@ static void parse_head(struct conn *c, uint32_t scan_from)
 
     if (c->await_proxy && !take_proxy_header(c))
         return;
+    if (c->refuse != NULL) {
+        conn_reply_error(c, 400, c->refuse, false);
+        return;
+    }
+    if (c->served == 0 && c->io == &conn_plain_io && buf_len(b) >= 3 && b->data[b->start] == 0x16 &&
+        b->data[b->start + 1] == 0x03)
+        log_limited(&tls_on_plain, LOG_WARN, "a TLS handshake from %s on plain HTTP port %u",
+                    c->ip, (unsigned)c->listen_port);
 
     /* RFC 9112 2.2: empty lines before a request line are ignored (some
      * clients send a CRLF after a POST body). */
@@ -518,7 +567,7 @@ long conn_fill(struct conn *c)
         conn_read_stop(c);
         return -1;
     }
-    n = read(c->fd, b->data + b->end, buf_room(b));
+    n = conn_recv(c, b->data + b->end, buf_room(b));
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR)
             conn_close(c);
@@ -535,8 +584,15 @@ static void self_readable(struct conn *c)
     if (c->state == CS_LINGER && c->in != NULL)
         c->in->start = c->in->end = BUF_HEADROOM; /* drop what the client still sends */
     n = conn_fill(c);
-    if (n < 0)
+    if (n < 0) {
+        /* A TLS handshake's reads bring no request bytes: an idle
+         * connection holds no buffer. */
+        if (c->state == CS_IDLE && c->in != NULL && buf_len(c->in) == 0) {
+            buf_put(&c->w->bufs, c->in);
+            c->in = NULL;
+        }
         return;
+    }
     if (n == 0) {
         if (c->state == CS_REPLY) {
             c->rd_eof = true;

@@ -16,6 +16,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "llhttp.h"
 #include "router/balance.h"
@@ -57,9 +58,27 @@ struct conn_ops {
     void (*timeout)(struct conn *c);    /* the governing timeout (c->tkind) passed */
 };
 
+/* How the client's bytes move: plain socket calls, or TLS (router/tls.c),
+ * so the HTTP code never knows which. read and write return the bytes
+ * moved, 0 (read only: the client closed its side), or -1 with errno
+ * (EAGAIN: nothing now, a watcher fires when there is). */
+struct conn_io {
+    ssize_t (*read)(struct conn *c, char *p, size_t len);
+    ssize_t (*write)(struct conn *c, const char *p, size_t len);
+    void (*shutdown)(struct conn *c);       /* no more bytes from us (SHUT_WR) */
+    bool (*pending)(const struct conn *c);  /* bytes already taken off the socket wait */
+    void (*close)(struct conn *c);          /* before the socket is closed */
+};
+
+extern const struct conn_io conn_plain_io;
+
+struct ssl_st;
+struct conf_ref;
+
 struct conn {
     struct worker *w;
     const struct conn_ops *ops;
+    const struct conn_io *io;
     struct conn *next, *prev;       /* worker's list; next = free/dead list link */
     int fd;
     uint8_t state;                  /* enum conn_state */
@@ -83,14 +102,34 @@ struct conn {
     struct upstream *up;
     struct conn *qnext, *qprev;     /* the worker's queue (queue.c only) */
     bool queued;
+    bool timed_out;                 /* its timer fired (tells why a handshake ended) */
+    /* TLS (router/tls.c) */
+    bool tls_done;                  /* the handshake is over */
+    bool tls_failed;                /* ... and failed: counted */
+    bool tls_peeked;                /* its first byte was looked at (plain HTTP?) */
+    struct ssl_st *ssl;
+    struct conf_ref *tls_cref;      /* the config whose certificates the handshake uses */
+    ev_io tio;                      /* a TLS read that must write first (or the reverse) */
+    const char *refuse;             /* answer the first request 400 with this and close */
     char ip[INET6_ADDRSTRLEN];
 };
 
 /* Takes ownership of an accepted socket. await_proxy: its first bytes are
  * a PROXY protocol header (from a trusted peer), whose address replaces
- * the peer's. */
+ * the peer's. tls: its bytes are TLS with these certificates (NULL: plain). */
 void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, uint16_t listen_port,
-                 bool await_proxy);
+                 bool await_proxy, const struct conf_tls *tls);
+
+/* The client socket through c->io. */
+static inline ssize_t conn_recv(struct conn *c, char *p, size_t len)
+{
+    return c->io->read(c, p, len);
+}
+
+static inline ssize_t conn_send(struct conn *c, const char *p, size_t len)
+{
+    return c->io->write(c, p, len);
+}
 
 /* Closes the socket now; the memory goes when the loop iteration ends. */
 void conn_close(struct conn *c);

@@ -147,6 +147,7 @@ enum http_conn_header { HTTP_CONN_NONE, HTTP_CONN_CLOSE, HTTP_CONN_KEEP_ALIVE };
 struct http_request_rewrite {
     const char *client_ip;      /* appended to X-Forwarded-For */
     unsigned listen_port;       /* X-Forwarded-Port; 0 = not set (unix listener) */
+    bool https;                 /* X-Forwarded-Proto: https (a TLS listener) */
     const char *request_id;
     size_t request_id_len;
     int64_t start_ms;           /* X-Request-Start: t=<unix ms> */

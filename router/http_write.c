@@ -190,7 +190,7 @@ size_t http_write_request(const struct http_head *h, const struct http_request_r
         put(&o, ", ", 2);
     }
     puts_(&o, rw->client_ip);
-    puts_(&o, "\r\nX-Forwarded-Proto: http\r\n");
+    puts_(&o, rw->https ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n");
     if (rw->listen_port != 0) {
         puts_(&o, "X-Forwarded-Port: ");
         put_uint(&o, rw->listen_port);

@@ -143,8 +143,11 @@ void metrics_render(struct metrics *const *m, unsigned n, struct sbuf *out)
     struct row *rows = calloc((size_t)n * METRICS_MAX_SERIES + 1, sizeof(*rows));
     struct row *hists = calloc((size_t)n * METRICS_MAX_HISTS + 1, sizeof(*hists));
     size_t nrows = 0, nhists = 0;
-    uint64_t dropped = 0, pp[3] = {0};
+    uint64_t dropped = 0, pp[3] = {0}, hs[2] = {0}, tf[TLS_FAIL_N] = {0};
     static const char *const pp_reasons[3] = {"untrusted", "malformed", "missing"};
+    static const char *const tls_reasons[TLS_FAIL_N] = {"timeout",          "closed", "http_request",
+                                                        "protocol_version", "no_shared_cipher",
+                                                        "alert",            "other"};
 
     if (rows == NULL || hists == NULL) {
         free(rows);
@@ -168,6 +171,10 @@ void metrics_render(struct metrics *const *m, unsigned n, struct sbuf *out)
         dropped += counter_get(&m[w]->dropped);
         for (int k = 0; k < 3; k++)
             pp[k] += counter_get(&m[w]->proxy_rejected[k]);
+        for (int k = 0; k < 2; k++)
+            hs[k] += counter_get(&m[w]->tls_handshakes[k]);
+        for (int k = 0; k < TLS_FAIL_N; k++)
+            tf[k] += counter_get(&m[w]->tls_failures[k]);
     }
     qsort(rows, nrows, sizeof(*rows), row_cmp);
     qsort(hists, nhists, sizeof(*hists), row_cmp);
@@ -197,6 +204,17 @@ void metrics_render(struct metrics *const *m, unsigned n, struct sbuf *out)
     for (int k = 0; k < 3; k++)
         sbuf_printf(out, "drover_proxy_protocol_rejected_total{reason=\"%s\"} %llu\n", pp_reasons[k],
                     (unsigned long long)pp[k]);
+
+    sbuf_printf(out, "# HELP drover_tls_handshakes_total TLS handshakes completed, full or resumed.\n"
+                     "# TYPE drover_tls_handshakes_total counter\n"
+                     "drover_tls_handshakes_total{resumed=\"false\"} %llu\n"
+                     "drover_tls_handshakes_total{resumed=\"true\"} %llu\n",
+                (unsigned long long)hs[0], (unsigned long long)hs[1]);
+    sbuf_puts(out, "# HELP drover_tls_handshake_failures_total TLS handshakes that failed, by reason.\n"
+                   "# TYPE drover_tls_handshake_failures_total counter\n");
+    for (int k = 0; k < TLS_FAIL_N; k++)
+        sbuf_printf(out, "drover_tls_handshake_failures_total{reason=\"%s\"} %llu\n", tls_reasons[k],
+                    (unsigned long long)tf[k]);
 
     sbuf_puts(out, "# HELP drover_request_duration_seconds Time from the first byte of a request to the end of its answer.\n"
                    "# TYPE drover_request_duration_seconds histogram\n");

@@ -41,11 +41,25 @@ struct metric_hist {
     counter_t sum_us;
 };
 
+/* Why a TLS handshake failed (drover_tls_handshake_failures_total{reason}). */
+enum tls_fail {
+    TLS_FAIL_TIMEOUT,       /* not done within timeouts.client_header */
+    TLS_FAIL_CLOSED,        /* the client closed or reset the connection */
+    TLS_FAIL_HTTP,          /* plain HTTP to a TLS port (answered 400) */
+    TLS_FAIL_VERSION,       /* no protocol version in common */
+    TLS_FAIL_CIPHER,        /* no cipher or group in common */
+    TLS_FAIL_ALERT,         /* the client refused ours (unknown CA, bad certificate...) */
+    TLS_FAIL_OTHER,         /* anything else, our own close included (drain, eviction) */
+    TLS_FAIL_N,
+};
+
 struct metrics {
     struct metric_series series[METRICS_MAX_SERIES];
     struct metric_hist hist[METRICS_MAX_HISTS];
     counter_t dropped;              /* requests no series was left for */
     counter_t proxy_rejected[3];    /* PROXY headers refused, by enum pp_reject */
+    counter_t tls_handshakes[2];    /* TLS handshakes completed: [0] full, [1] resumed */
+    counter_t tls_failures[TLS_FAIL_N]; /* TLS handshakes that failed, by enum tls_fail */
 };
 
 /* Why a connection on a proxy_protocol listener was closed. */

@@ -245,6 +245,7 @@ void proxy_start(struct conn *c, struct http_head *h)
 
     rw.client_ip = c->ip;
     rw.listen_port = c->listen_port;
+    rw.https = c->io != &conn_plain_io;
     rw.request_id = req->id;
     rw.request_id_len = req->idlen;
     rw.start_ms = req->start_ms;
@@ -544,7 +545,7 @@ static bool forward_interim(struct conn *c, struct http_head *h)
 
     if (len == 0)
         return false;
-    n = send(c->fd, c->w->scratch, len, MSG_NOSIGNAL);
+    n = conn_send(c, c->w->scratch, len);
     /* An interim head is tiny and the client socket idle: a short write
      * means the client is gone or stuck. */
     if (n != (ssize_t)len)
@@ -772,7 +773,7 @@ static void send_response(struct conn *c)
     struct buf *b = up->in;
 
     while (b->start < req->resp_fwd) {
-        ssize_t n = send(c->fd, b->data + b->start, req->resp_fwd - b->start, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, b->data + b->start, req->resp_fwd - b->start);
         uint32_t head;
 
         if (n < 0) {

@@ -12,6 +12,7 @@
 #include "router/activation.h"
 #include "router/health.h"
 #include "router/listener.h"
+#include "router/tls.h"
 #include "router/resolver.h"
 #include "router/worker.h"
 
@@ -252,6 +253,10 @@ int router_start(struct router *r, struct ev_loop *loop, struct conf *conf, char
     err[0] = '\0';
     r->loop = loop;
     r->access_fd = -1;
+    if (tls_prepare(conf, err, errlen) < 0) {
+        conf_free(conf);
+        return -1;
+    }
     r->cref = conf_ref_new(conf);
     if (r->cref == NULL) {
         conf_free(conf);
@@ -514,6 +519,8 @@ int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char 
             snprintf(lc[k]->remove[lc[k]->nremove++], sizeof(lc[k]->remove[0]), "%s",
                      old->listen[i].text);
     }
+    if (tls_prepare(conf, err, errlen) < 0)
+        goto fail;
     cref = conf_ref_new(conf);
     if (cref == NULL)
         goto oom;
@@ -525,14 +532,26 @@ int router_reload(struct router *r, struct conf *conf, struct sbuf *notes, char 
     if (strcmp(old->log.access, conf->log.access) != 0 || old->log.format != conf->log.format)
         sbuf_printf(notes, "log: access log changes need a restart (still %s)\n", old->log.access);
     /* A kept socket takes its entry's new options with the new table. */
-    for (size_t i = 0; i < conf->nlisten; i++)
-        for (size_t j = 0; j < old->nlisten; j++)
-            if (strcmp(conf->listen[i].text, old->listen[j].text) == 0 &&
-                memcmp(&conf->listen[i].opts, &old->listen[j].opts, sizeof(conf->listen[i].opts)) != 0)
+    for (size_t i = 0; i < conf->nlisten; i++) {
+        const struct conf_listen_opts *o = &conf->listen[i].opts;
+
+        for (size_t j = 0; j < old->nlisten; j++) {
+            const struct conf_listen_opts *p = &old->listen[j].opts;
+
+            if (strcmp(conf->listen[i].text, old->listen[j].text) != 0)
+                continue;
+            if (o->proxy_protocol != p->proxy_protocol || o->ntrusted != p->ntrusted ||
+                memcmp(o->trusted, p->trusted, sizeof(o->trusted)) != 0)
                 sbuf_printf(notes, "listen %s: PROXY protocol %s for new connections\n",
                             conf->listen[i].text,
-                            conf->listen[i].opts.proxy_protocol ? "on (trusted ranges as configured)"
-                                                                : "off");
+                            o->proxy_protocol ? "on (trusted ranges as configured)" : "off");
+            if (o->tls != NULL || p->tls != NULL)
+                sbuf_printf(notes, "listen %s: %s for new connections\n", conf->listen[i].text,
+                            o->tls == NULL   ? "TLS off"
+                            : p->tls == NULL ? "TLS on"
+                                             : "certificates re-read");
+        }
+    }
     conf_ref_put(r->cref);
     r->cref = cref;
     /* Static backends no route names any more leave (retired, so workers

@@ -30,20 +30,36 @@ static const struct upstream_ops tunnel_upstream_ops = {upstream_connected, upst
 struct way {
     struct buf **buf;
     struct buf_pool *pool;
-    int src, dst;
     bool *src_eof, *dst_shut;
 };
 
 static struct way way_of(struct conn *c, int dir)
 {
     struct request *req = c->req;
-    struct upstream *up = c->up;
 
     if (dir == TO_BACKEND)
-        return (struct way){&c->in, &c->w->bufs, c->fd, up->fd, &req->tun_client_eof,
-                            &req->tun_backend_shut};
-    return (struct way){&up->in, &c->w->ubufs, up->fd, c->fd, &req->tun_backend_eof,
-                        &req->tun_client_shut};
+        return (struct way){&c->in, &c->w->bufs, &req->tun_client_eof, &req->tun_backend_shut};
+    return (struct way){&c->up->in, &c->w->ubufs, &req->tun_backend_eof, &req->tun_client_shut};
+}
+
+/* The client's side goes through its conn_io (TLS or not); the backend's
+ * is a plain socket. */
+static ssize_t src_recv(struct conn *c, int dir, char *p, size_t len)
+{
+    return dir == TO_BACKEND ? conn_recv(c, p, len) : read(c->up->fd, p, len);
+}
+
+static ssize_t dst_send(struct conn *c, int dir, const char *p, size_t len)
+{
+    return dir == TO_BACKEND ? send(c->up->fd, p, len, MSG_NOSIGNAL) : conn_send(c, p, len);
+}
+
+static void dst_shutdown(struct conn *c, int dir)
+{
+    if (dir == TO_BACKEND)
+        shutdown(c->up->fd, SHUT_WR);
+    else
+        c->io->shutdown(c);
 }
 
 static void src_read(struct conn *c, int dir, bool on)
@@ -75,7 +91,7 @@ static int flow(struct conn *c, int dir)
         ssize_t n;
 
         if (b != NULL && buf_len(b) > 0) {
-            n = send(wy.dst, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+            n = dst_send(c, dir, b->data + b->start, buf_len(b));
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
@@ -99,7 +115,7 @@ static int flow(struct conn *c, int dir)
         dst_write(c, dir, false);
         if (*wy.src_eof) {
             if (!*wy.dst_shut) {
-                shutdown(wy.dst, SHUT_WR);
+                dst_shutdown(c, dir);
                 *wy.dst_shut = true;
             }
             return 0;
@@ -107,7 +123,7 @@ static int flow(struct conn *c, int dir)
         if (b == NULL && (b = *wy.buf = buf_get(wy.pool)) == NULL)
             return -1;
         b->start = b->end = BUF_HEADROOM;
-        n = read(wy.src, b->data + b->end, buf_room(b));
+        n = src_recv(c, dir, b->data + b->end, buf_room(b));
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -349,7 +349,7 @@ static void accept_ready(struct listener *l)
         }
         conn_accept(w, fd, (struct sockaddr *)&peer,
                     peer.ss_family == AF_UNIX ? 0 : (uint16_t)l->addr.port,
-                    opts != NULL && opts->proxy_protocol);
+                    opts != NULL && opts->proxy_protocol, opts != NULL ? opts->tls : NULL);
     }
 }
 

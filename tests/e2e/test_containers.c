@@ -27,11 +27,16 @@ static char *addr_of(int port)
  * "secret"), with extra config lines. */
 static struct e2e_proc *static_drover(int dp, int ap, int bp, const char *extra)
 {
+    struct e2e_proc *d;
+
     e2e_backend("a", bp);
-    return e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: 127.0.0.1:%d, token: secret}\n"
-                              "log: {access: off}\nroutes:\n  - path: /\n    backends: [127.0.0.1:%d]\n%s",
-                              dp, ap, bp, extra),
-                      addr_of(dp));
+    d = e2e_drover(e2e_fmt("listen: 127.0.0.1:%d\nadmin: {listen: 127.0.0.1:%d, token: secret}\n"
+                           "log: {access: off}\nroutes:\n  - path: /\n    backends: [127.0.0.1:%d]\n%s",
+                           dp, ap, bp, extra),
+                   addr_of(dp));
+    /* The admin listener opens after the router's (slower under ASan). */
+    e2e_wait_listening(addr_of(ap), 5000, d);
+    return d;
 }
 
 static int get_status(const char *addr, const char *path)

@@ -1,8 +1,10 @@
 /* The desync runner: see desync.h.
  *
- *   desync --drover PATH [--corpus DIR] [-v] [--list] [FILTER...]
+ *   desync --drover PATH [--corpus DIR] [--tls] [-v] [--list] [FILTER...]
  *
- * Without --corpus it runs the regression set of cases.c. Each case gets
+ * Without --corpus it runs the regression set of cases.c. With --tls the
+ * client speaks TLS to a TLS listener (a certificate made with the
+ * openssl command): the bytes after the handshake take the same path. Each case gets
  * its own drover (so no pooled upstream connection carries one case's
  * bytes into the next) on loopback, in front of a backend that lives in
  * this process: it logs everything drover sends it, parses it with a
@@ -49,6 +51,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "llhttp.h"
 #include "tests/e2e/desync/desync.h"
 
@@ -65,6 +70,8 @@ static const char MARKER[] = "GET /marker HTTP/1.1\r\nHost: desync.test\r\n\r\n"
 
 static const char *drover_bin;
 static char work_dir[64] = "/tmp/drover-desync.XXXXXX";
+static SSL_CTX *tls_ctx;           /* --tls: the client's */
+static SSL *cssl;                  /* the case's client connection, under --tls */
 static bool verbose;
 
 /* ---- small helpers ---- */
@@ -287,14 +294,19 @@ static bool drover_start(struct drover *d, int bport)
         die(conf);
     /* No retries (a replay would read as a second request) and no active
      * checks (their connections would reach the backend). */
+    if (tls_ctx != NULL)
+        fprintf(f, "listen:\n  - address: 127.0.0.1:%d\n    tls:\n      certificates:\n"
+                   "        - {cert: %s/cert.pem, key: %s/cert.key}\n",
+                d->port, work_dir, work_dir);
+    else
+        fprintf(f, "listen: 127.0.0.1:%d\n", d->port);
     fprintf(f,
-            "listen: 127.0.0.1:%d\n"
             "admin:\n  listen: off\n"
             "log:\n  access: off\n"
             "retries: 0\n"
             "timeouts:\n  drain: 2s\n"
             "routes:\n  - path: /\n    backends: [127.0.0.1:%d]\n",
-            d->port, bport);
+            bport);
     fclose(f);
     fflush(stdout);
     d->pid = fork();
@@ -700,6 +712,42 @@ static void backend_accept(void)
     }
 }
 
+/* The client's bytes, plain or through TLS: send(2)/recv(2) results and
+ * errno (EAGAIN when TLS waits for the socket). */
+static ssize_t client_send(const void *p, size_t len)
+{
+    int n, e;
+
+    if (cssl == NULL)
+        return send(X.cfd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if ((n = SSL_write(cssl, p, (int)len)) > 0)
+        return n;
+    e = SSL_get_error(cssl, n);
+    ERR_clear_error();
+    errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN : EPIPE;
+    return -1;
+}
+
+static ssize_t client_recv(void *p, size_t len)
+{
+    int n, e;
+
+    if (cssl == NULL)
+        return recv(X.cfd, p, len, MSG_DONTWAIT);
+    if ((n = SSL_read(cssl, p, (int)len)) > 0)
+        return n;
+    e = SSL_get_error(cssl, n);
+    ERR_clear_error();
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0))
+        return 0;
+    errno = ECONNRESET;
+    return -1;
+}
+
 /* One poll round over the client and the backend; true if anything moved. */
 static bool exchange_step(void)
 {
@@ -726,8 +774,7 @@ static bool exchange_step(void)
         die("poll");
     if (ci >= 0 && pfd[ci].revents != 0) {
         if (X.sent_off < X.sent.len && (pfd[ci].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t w = send(X.cfd, X.sent.p + X.sent_off, X.sent.len - X.sent_off,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            ssize_t w = client_send(X.sent.p + X.sent_off, X.sent.len - X.sent_off);
 
             if (w > 0) {
                 X.sent_off += (size_t)w;
@@ -739,7 +786,7 @@ static bool exchange_step(void)
             }
         }
         if (!X.ceof && (pfd[ci].revents & (POLLIN | POLLERR | POLLHUP))) {
-            ssize_t r = recv(X.cfd, buf, sizeof(buf), MSG_DONTWAIT);
+            ssize_t r = client_recv(buf, sizeof(buf));
 
             if (r > 0)
                 dbuf_put(&X.got, buf, (size_t)r);
@@ -800,9 +847,15 @@ static void exchange_run(const struct dcase *c, int dport)
     X.cfd = connect_loopback(dport);
     if (X.cfd < 0)
         die("connect to drover");
+    if (tls_ctx != NULL) {
+        /* A blocking handshake, then the same non-blocking exchange. */
+        if ((cssl = SSL_new(tls_ctx)) == NULL || SSL_set_fd(cssl, X.cfd) != 1 || SSL_connect(cssl) != 1)
+            die("TLS handshake with drover");
+        fcntl(X.cfd, F_SETFL, fcntl(X.cfd, F_GETFL) | O_NONBLOCK);
+    }
     /* The case and the marker in one write. */
     {
-        ssize_t w = send(X.cfd, X.sent.p, X.sent.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t w = client_send(X.sent.p, X.sent.len);
 
         if (w > 0)
             X.sent_off = (size_t)w;
@@ -1062,6 +1115,8 @@ static void run_case(const struct dcase *c, struct tally *t)
     }
     exchange_run(c, d.port);
     judge(&v);
+    SSL_free(cssl);
+    cssl = NULL;
     close(X.cfd);
     for (int i = 0; i < X.nb; i++)
         close(X.b[i].fd);
@@ -1092,7 +1147,7 @@ static void run_case(const struct dcase *c, struct tally *t)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: desync --drover PATH [--corpus DIR] [-v] [--list] [FILTER...]\n");
+    fprintf(stderr, "usage: desync --drover PATH [--corpus DIR] [--tls] [-v] [--list] [FILTER...]\n");
     exit(2);
 }
 
@@ -1113,12 +1168,13 @@ int main(int argc, char **argv)
         {"corpus", required_argument, NULL, 'c'},
         {"list", no_argument, NULL, 'l'},
         {"verbose", no_argument, NULL, 'v'},
+        {"tls", no_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     struct case_list cases = {0};
     struct tally t = {0};
     const char *corpus = NULL;
-    bool list = false;
+    bool list = false, tls = false;
     int ch, run = 0;
     char err[512];
 
@@ -1135,6 +1191,9 @@ int main(int argc, char **argv)
             break;
         case 'v':
             verbose = true;
+            break;
+        case 't':
+            tls = true;
             break;
         default:
             usage();
@@ -1164,6 +1223,16 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (mkdtemp(work_dir) == NULL)
         die("mkdtemp");
+    if (tls) {
+        char cmd[400];
+
+        snprintf(cmd, sizeof(cmd),
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s/cert.key "
+                 "-out %s/cert.pem -days 2 -subj /CN=desync.test 2>/dev/null",
+                 work_dir, work_dir);
+        if (system(cmd) != 0 || (tls_ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+            die("making the TLS certificate");
+    }
     X.cfd = X.lfd = -1;
     for (size_t i = 0; i < cases.n; i++) {
         if (!selected(&cases.v[i], argc - optind, argv + optind))
@@ -1193,6 +1262,9 @@ int main(int argc, char **argv)
     free(cases.v);
     unlink(strcat(strcpy(err, work_dir), "/drover.yaml"));
     unlink(strcat(strcpy(err, work_dir), "/drover.log"));
+    unlink(strcat(strcpy(err, work_dir), "/cert.pem"));
+    unlink(strcat(strcpy(err, work_dir), "/cert.key"));
+    SSL_CTX_free(tls_ctx);
     rmdir(work_dir);
     if (run == 0) {
         fprintf(stderr, "desync: no case matches the filter\n");

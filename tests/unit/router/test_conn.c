@@ -320,7 +320,7 @@ static void start(const char *client_header, const char *max_header_bytes, enum 
     ev_io_start(loop, &cl.io);
     inet_pton(AF_INET, "192.0.2.7", &peer.sin_addr);
     peer.sin_port = htons(40000);
-    conn_accept(&w, sp[0], (struct sockaddr *)&peer, 8080, await_proxy);
+    conn_accept(&w, sp[0], (struct sockaddr *)&peer, 8080, await_proxy, NULL);
     cr_assert_eq(w.nconns, 1);
     cr_assert_not_null(w.conns);
     cr_assert_str_eq(w.conns->ip, "192.0.2.7");
