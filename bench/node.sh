@@ -9,6 +9,7 @@
 
 NODE_COUNTS=(2 4)
 NODE_CONNS=(64 4)
+NODE_SECS=${NODE_SECS:-$([ "$QUICK" = 1 ] && echo 2 || echo "$DURATION")}
 
 # node_setup: 0 when node and pm2-runtime are there (PM2 installed if needed).
 node_setup() {
@@ -65,7 +66,7 @@ counts() { local f; for f in "$1"/*; do [ -f "$f" ] && printf '%s=%s ' "${f##*/}
 node_run() { # system n conns round
     local sys=$1 n=$2 c=$3 r=$4 out="$TMP/node-$1-$2-c$3-r$4.txt" a b
     a=$(counts "${COUNTS[$sys$n]}")
-    wrk -t1 -c"$c" -d"${DURATION}s" --latency "${URL[node_$sys$n]}/" >"$out" 2>&1 || true
+    wrk -t1 -c"$c" -d"${NODE_SECS}s" --latency "${URL[node_$sys$n]}/" >"$out" 2>&1 || true
     sleep 1.2   # the instances write their counts twice a second
     b=$(counts "${COUNTS[$sys$n]}")
     local rps p99 errs dev
@@ -109,7 +110,7 @@ node_report() {
     echo
     echo "The same Node server (\`bench/node-app.js\`, Node $($NODE --version)) as N instances under drover"
     echo "(round robin per request) and under PM2 $PM2_VERSION cluster mode (\`pm2-runtime start -i N\`: the"
-    echo "master spreads connections). \`wrk -t1 --latency\`, ${DURATION} s, $ROUNDS round(s), interleaved;"
+    echo "master spreads connections). \`wrk -t1 --latency\`, ${NODE_SECS} s, $ROUNDS round(s), interleaved;"
     echo "medians. Spread: the largest distance of one instance's share of the requests from 1/N,"
     echo "in percentage points (0 is even; with c4 and 4 instances, PM2 can give one connection each)."
     echo

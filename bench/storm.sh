@@ -7,8 +7,8 @@
 # nginx HUP (new workers; the old ones drain). Peak RSS is the sum over the
 # proxy's whole process tree, sampled every 0.2 s.
 
-STORM_SECS=${STORM_SECS:-$([ "$QUICK" = 1 ] && echo 8 || echo 30)}
-STORM_STEADY=${STORM_STEADY:-$DURATION}
+STORM_SECS=${STORM_SECS:-$([ "$QUICK" = 1 ] && echo 6 || echo 30)}
+STORM_STEADY=${STORM_STEADY:-$([ "$QUICK" = 1 ] && echo 2 || echo "$DURATION")}
 
 # tree_pids PID: PID and all its descendants (one ps a call: it runs every
 # 0.2 s during the storm).
