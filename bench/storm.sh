@@ -5,10 +5,12 @@
 # second in its own standard way: drover SIGHUP (in-process), HAProxy in
 # master-worker mode (-W) USR2 (a new worker process; the old one drains),
 # nginx HUP (new workers; the old ones drain). Peak RSS is the sum over the
-# proxy's whole process tree, sampled every 0.2 s.
+# proxy's whole process tree, sampled every 0.2 s. The steady run is as long
+# as the storm, so the two p99s are comparable.
 
-STORM_SECS=${STORM_SECS:-$([ "$QUICK" = 1 ] && echo 6 || echo 30)}
-STORM_STEADY=${STORM_STEADY:-$([ "$QUICK" = 1 ] && echo 2 || echo "$DURATION")}
+STORM_SECS=${STORM_SECS:-$([ "$QUICK" = 1 ] && echo 5 || echo 30)}
+# As long as the storm: a p99 over 30 s catches rarer stalls than one over 5 s.
+STORM_STEADY=${STORM_STEADY:-$STORM_SECS}
 
 # tree_pids PID: PID and all its descendants (one ps a call: it runs every
 # 0.2 s during the storm).
