@@ -934,16 +934,17 @@ static bool ours(pid_t pid)
     return false;
 }
 
-/* Pids of our processes whose command line starts with prefix ("sleep
- * 3101" is the sleep itself, not the "sh -c sleep 3101" around it). */
-int e2e_find_procs(const char *prefix, pid_t *out, int max)
+/* Pids of the processes whose command line (NULs as spaces) match says
+ * yes to, at most max. */
+static int scan_procs(bool (*match)(pid_t pid, const char *cmdline, const char *arg), const char *arg,
+                      pid_t *out, int max)
 {
     DIR *d = opendir("/proc");
     struct dirent *de;
     int n = 0;
 
-    while (d != NULL && (de = readdir(d)) != NULL) {
-        char path[300], buf[4096];
+    while (d != NULL && (de = readdir(d)) != NULL && n < max) {
+        char path[300], buf[8192];
         size_t len;
         FILE *f;
 
@@ -959,12 +960,35 @@ int e2e_find_procs(const char *prefix, pid_t *out, int max)
             if (buf[i] == '\0')
                 buf[i] = ' ';
         buf[len] = '\0';
-        if (strncmp(buf, prefix, strlen(prefix)) == 0 && n < max && ours((pid_t)atoi(de->d_name)))
+        if (match((pid_t)atoi(de->d_name), buf, arg))
             out[n++] = (pid_t)atoi(de->d_name);
     }
     if (d != NULL)
         closedir(d);
     return n;
+}
+
+static bool ours_with_prefix(pid_t pid, const char *cmdline, const char *prefix)
+{
+    return strncmp(cmdline, prefix, strlen(prefix)) == 0 && ours(pid);
+}
+
+static bool naming(pid_t pid, const char *cmdline, const char *needle)
+{
+    (void)pid;
+    return strstr(cmdline, needle) != NULL;
+}
+
+/* Pids of our processes whose command line starts with prefix ("sleep
+ * 3101" is the sleep itself, not the "sh -c sleep 3101" around it). */
+int e2e_find_procs(const char *prefix, pid_t *out, int max)
+{
+    return scan_procs(ours_with_prefix, prefix, out, max);
+}
+
+int e2e_find_procs_naming(const char *needle, pid_t *out, int max)
+{
+    return scan_procs(naming, needle, out, max);
 }
 
 /* Waits until no process's command line starts with prefix. */

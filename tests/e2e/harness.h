@@ -163,6 +163,9 @@ struct e2e_proc *e2e_drover_in(const char *dir, const char *extra_arg, const cha
  * included) whose command line starts with prefix ("sleep 3101" is the
  * sleep itself, not the "sh -c sleep 3101" around it). */
 int e2e_find_procs(const char *prefix, pid_t *out, int max);
+/* Pids of any processes whose command line holds needle (a path unique to
+ * the test: they may have been reparented away from the test by now). */
+int e2e_find_procs_naming(const char *needle, pid_t *out, int max);
 /* Waits until none of them is left; false after timeout_ms. */
 bool e2e_procs_gone(const char *prefix, int timeout_ms);
 

@@ -3,7 +3,6 @@
  * jansson. */
 #include "tests/e2e/webdriver.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,32 +91,7 @@ struct wd *wd_open(int width, int height)
 /* Browser processes of w's profile still running (their pids). */
 static int profile_procs(const struct wd *w, pid_t *out, int max)
 {
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    int n = 0;
-
-    while (d != NULL && (de = readdir(d)) != NULL && n < max) {
-        char path[300], buf[8192];
-        size_t len;
-        FILE *f;
-
-        if (de->d_name[0] < '1' || de->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-        if ((f = fopen(path, "r")) == NULL)
-            continue;
-        len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        for (size_t i = 0; i < len; i++)
-            if (buf[i] == '\0')
-                buf[i] = ' ';
-        buf[len] = '\0';
-        if (strstr(buf, w->profile) != NULL)
-            out[n++] = (pid_t)atoi(de->d_name);
-    }
-    if (d != NULL)
-        closedir(d);
-    return n;
+    return e2e_find_procs_naming(w->profile, out, max);
 }
 
 void wd_close(struct wd *w)
