@@ -39,6 +39,8 @@ CLK_TCK=$(getconf CLK_TCK)
 
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # ---- packages ---------------------------------------------------------------
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
@@ -134,20 +136,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- free ports ----------------------------------------------------------------------
-# A block of 48 consecutive ports below the ephemeral range (32768+) that no
-# socket of any state uses. /proc/net/tcp{,6} list local ports in hex.
-used_ports() {
-    awk 'function hex(s,  i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }
-         FNR > 1 { split($2, a, ":"); print hex(a[length(a)]) }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -un
-}
-BASE=""
-for try in $(seq 50); do
-    cand=$((20000 + (RANDOM % 250) * 50))
-    if ! used_ports | awk -v lo="$cand" -v hi=$((cand + 47)) '$1 >= lo && $1 <= hi { f = 1 } END { exit !f }'; then
-        BASE=$cand
-        break
-    fi
-done
+BASE=$(free_port_block 48)
 [ -n "$BASE" ] || die "no free port block found"
 B=($((BASE)) $((BASE + 1)) $((BASE + 2)) $((BASE + 3)))
 P_DROVER=$((BASE + 4))
@@ -186,29 +175,6 @@ wait_200() {
     say "$name does not answer 200 at $url (last: $code); its log:"
     tail -n 20 "$log" >&2 2>/dev/null || true
     exit 1
-}
-# cpu_ticks PID...: utime + stime of the processes (all threads), in ticks.
-cpu_ticks() {
-    local p s sum=0
-    for p in "$@"; do
-        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        s=${s##*) }
-        # shellcheck disable=SC2086
-        set -- $s
-        sum=$((sum + ${12} + ${13}))
-    done
-    echo $sum
-}
-# rss_kb PID...: resident memory, summed (smaps_rollup is exact; the
-# VmRSS of /proc/PID/status lags behind on recent kernels).
-rss_kb() {
-    local p sum=0 v
-    for p in "$@"; do
-        v=$(awk '/^Rss:/ { print $2; exit }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
-        [ -z "$v" ] && v=$(awk '/^VmRSS:/ { print $2; exit }' "/proc/$p/status" 2>/dev/null || echo 0)
-        sum=$((sum + v))
-    done
-    echo $sum
 }
 # children PID: its direct children (nginx's workers).
 children() {
@@ -279,10 +245,6 @@ PIDS+=($!)
 PID_SUP=$!
 
 # ---- HAProxy ------------------------------------------------------------------------------------
-fill() {
-    sed -e "s|@PORT@|$2|g" -e "s|@B1@|${B[0]}|g" -e "s|@B2@|${B[1]}|g" -e "s|@B3@|${B[2]}|g" \
-        -e "s|@B4@|${B[3]}|g" -e "s|@DIR@|$3|g" -e "s|@NOFILE@|$NOFILE|g" -e "s|@USER@|$4|g" "$1"
-}
 fill bench/haproxy.cfg.in "$P_HAPROXY" "$TMP" "" >"$TMP/haproxy.cfg"
 haproxy -c -q -f "$TMP/haproxy.cfg" >"$TMP/haproxy-check.log" 2>&1 || { cat "$TMP/haproxy-check.log" >&2; die "haproxy rejects its config"; }
 haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &

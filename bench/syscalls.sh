@@ -24,17 +24,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-BASE=$((21000 + (RANDOM % 200) * 10))
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+BASE=$(free_port_block 8)
+[ -n "$BASE" ] || { echo "syscalls: no free port block" >&2; exit 1; }
 B=($BASE $((BASE + 1)) $((BASE + 2)) $((BASE + 3)))
 declare -A P=([drover]=$((BASE + 4)) [haproxy]=$((BASE + 5)) [nginx]=$((BASE + 6)))
 for i in 0 1 2 3; do
     "$BUILD/backend" -q -l "127.0.0.1:${B[$i]}" -n "b$i" >/dev/null 2>&1 &
     PIDS+=($!)
 done
-fill() {
-    sed -e "s|@PORT@|$2|g" -e "s|@B1@|${B[0]}|g" -e "s|@B2@|${B[1]}|g" -e "s|@B3@|${B[2]}|g" \
-        -e "s|@B4@|${B[3]}|g" -e "s|@DIR@|$3|g" -e "s|@NOFILE@|65536|g" -e "s|@USER@|$4|g" "$1"
-}
 cat >"$TMP/drover.yaml" <<EOF2
 listen: 127.0.0.1:${P[drover]}
 workers: 1

@@ -50,6 +50,8 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 say() { printf '%s\n' "bench-tls: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 for t in wrk haproxy nginx curl awk openssl cc; do
     command -v "$t" >/dev/null 2>&1 || die "$t is missing (scripts/deps.sh bench)"
@@ -87,18 +89,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- ports: a block of 16 that no socket uses --------------------------------
-used_ports() {
-    awk 'function hex(s,  i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return n }
-         FNR > 1 { split($2, a, ":"); print hex(a[length(a)]) }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -un
-}
-BASE=""
-for try in $(seq 50); do
-    cand=$((21000 + (RANDOM % 400) * 25))
-    if ! used_ports | awk -v lo="$cand" -v hi=$((cand + 15)) '$1 >= lo && $1 <= hi { f = 1 } END { exit !f }'; then
-        BASE=$cand
-        break
-    fi
-done
+BASE=$(free_port_block 16)
 [ -n "$BASE" ] || die "no free port block"
 B=($BASE $((BASE + 1)) $((BASE + 2)) $((BASE + 3)))
 declare -A PORT=([drover]=$((BASE + 4)) [haproxy]=$((BASE + 5)) [nginx]=$((BASE + 6)))
@@ -106,19 +97,6 @@ P_ADMIN=$((BASE + 7))
 PROXIES=(drover haproxy nginx)
 
 CLK_TCK=$(getconf CLK_TCK)
-# cpu_ticks PID...: utime + stime (all threads), in clock ticks.
-cpu_ticks() {
-    local p sum=0 f
-    for p in "$@"; do
-        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        f=${f##*) }
-        # shellcheck disable=SC2086
-        set -- $f
-        sum=$((sum + ${12} + ${13}))
-    done
-    echo $sum
-}
-rss_kb() { awk '/^Rss:/ { s += $2 } END { print s + 0 }' $(for p in "$@"; do echo "/proc/$p/smaps_rollup"; done) 2>/dev/null; }
 wait_200() {
     local url=$1 i
     for i in $(seq 100); do
